@@ -1,0 +1,53 @@
+# atlas-ip-sync. `make demo` runs the local stack end to end; `make test` is
+# what CI runs. Every target works on a fresh clone with the tools listed in
+# README.md.
+
+GO        ?= go
+BUILD     := build
+FUNCTIONS := $(notdir $(wildcard functions/*))
+# One bootstrap per Lambda function: provided.al2023, arm64, no RPC shim.
+LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
+LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
+FUZZTIME  ?= 60s
+
+.PHONY: all build cli test unit lint bench demo fuzz clean
+
+all: build
+
+build: cli $(FUNCTIONS:%=$(BUILD)/%/bootstrap)
+
+cli:
+	$(GO) build -trimpath -o $(BUILD)/ipsync ./cmd/ipsync
+
+$(BUILD)/%/bootstrap: FORCE
+	mkdir -p $(dir $@)
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $@ ./functions/$*
+
+FORCE:
+
+# The suite starts moto_server and the Atlas simulator itself. With CI=true a
+# missing component fails the run instead of skipping. -count=1: some tests
+# read the world outside Go's test cache (go list, moto).
+test: lint unit
+
+unit:
+	$(GO) test -count=1 -race -timeout 8m ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
+
+bench:
+	bash infra/bench.sh
+
+demo:
+	bash infra/demo.sh
+
+# Each fuzz target for $(FUZZTIME); not part of `make test`.
+fuzz:
+	bash infra/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,62 @@
+// Command ipsync shows and (later) corrects the IP allow-lists that guard
+// MongoDB Atlas encryption at rest. See README.md and DESIGN.md for the
+// commands and their exit codes.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes (DESIGN.md "CLI").
+const (
+	exitOK      = 0
+	exitError   = 1
+	exitChanges = 2 // plan: changes pending
+	exitRefused = 3 // a guard refused
+)
+
+const usage = `usage: ipsync <command> [flags]
+
+commands:
+  fetch     print Atlas's current answer, normalised (--json: the snapshot document)
+  snapshot  print the stored snapshot
+
+Run 'ipsync <command> -h' for a command's flags.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, os.Getenv)
+	stop()
+	os.Exit(code)
+}
+
+// env is what a command may read of its surroundings; tests pass their own.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
+	e := env{stdout: stdout, stderr: stderr, getenv: getenv}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitError
+	}
+	switch args[0] {
+	case "fetch":
+		return cmdFetch(ctx, e, args[1:])
+	case "snapshot":
+		return cmdSnapshot(ctx, e, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "ipsync: unknown command %q\n\n%s", args[0], usage)
+	return exitError
+}

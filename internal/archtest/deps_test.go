@@ -1,0 +1,146 @@
+package archtest
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/atlas-ip-sync/atlas-ip-sync"
+
+type pkg struct {
+	ImportPath string
+	Imports    []string
+	Deps       []string
+}
+
+func listPackages(t *testing.T) map[string]pkg {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-json", module+"/...")
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string]pkg{}
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p pkg
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		pkgs[strings.TrimPrefix(p.ImportPath, module+"/")] = p
+	}
+	if len(pkgs) < 5 {
+		t.Fatalf("go list found only %d packages", len(pkgs))
+	}
+	return pkgs
+}
+
+func internalImports(p pkg) []string {
+	var out []string
+	for _, i := range p.Imports {
+		if rest, ok := strings.CutPrefix(i, module+"/"); ok {
+			out = append(out, rest)
+		}
+	}
+	return out
+}
+
+// allowed is DESIGN.md's table of which internal packages each may import.
+// config also reads snapshot.ParseURL, so that a bad snapshot URL is a config
+// error; wire is the CLI's and functions' shared wiring and may import anything
+// under internal/ (but never a test helper).
+var allowed = map[string][]string{
+	"internal/ipset":     {},
+	"internal/policy":    {},
+	"internal/plan":      {"internal/ipset", "internal/policy"},
+	"internal/snapshot":  {"internal/ipset"},
+	"internal/atlas":     {"internal/ipset"},
+	"internal/secret":    {},
+	"internal/config":    {"internal/ipset", "internal/snapshot"},
+	"internal/notify":    {"internal/plan", "internal/ipset"},
+	"internal/webhook":   {"internal/secret"},
+	"internal/reconcile": {"internal/atlas", "internal/snapshot", "internal/ipset", "internal/plan", "internal/policy", "internal/config", "internal/notify"},
+}
+
+// testOnly never reaches a binary that is shipped.
+var testOnly = []string{
+	"github.com/getkin/kin-openapi",
+	"github.com/Shopify/toxiproxy",
+	"pgregory.net/rapid",
+	module + "/internal/atlas/atlastest",
+	module + "/internal/testenv",
+}
+
+func TestDependencyRule(t *testing.T) {
+	pkgs := listPackages(t)
+	for name, p := range pkgs {
+		for _, imp := range internalImports(p) {
+			if strings.HasPrefix(name, "internal/") && (strings.HasPrefix(imp, "functions/") || strings.HasPrefix(imp, "cmd/")) {
+				t.Errorf("%s imports %s: nothing under internal/ may import functions/ or cmd/", name, imp)
+			}
+		}
+		if rules, ok := allowed[name]; ok {
+			for _, imp := range internalImports(p) {
+				if !contains(rules, imp) {
+					t.Errorf("%s imports %s, which DESIGN.md's dependency table does not allow", name, imp)
+				}
+			}
+		}
+	}
+}
+
+func TestPurePackagesDoNoIO(t *testing.T) {
+	pkgs := listPackages(t)
+	for _, name := range []string{"internal/ipset", "internal/policy", "internal/plan"} {
+		p, ok := pkgs[name]
+		if !ok {
+			continue // not written yet
+		}
+		for _, imp := range p.Imports {
+			switch {
+			case imp == "os", imp == "io/ioutil", imp == "net", imp == "net/http", imp == "os/exec", imp == "syscall":
+				t.Errorf("%s imports %s: it must do no I/O", name, imp)
+			}
+		}
+		for _, d := range p.Deps {
+			if d == "net/http" || strings.HasPrefix(d, "github.com/aws/") {
+				t.Errorf("%s depends on %s: it must do no I/O", name, d)
+			}
+		}
+	}
+}
+
+func TestShippedBinariesCarryNoTestCode(t *testing.T) {
+	pkgs := listPackages(t)
+	shipped := 0
+	for name, p := range pkgs {
+		if !(strings.HasPrefix(name, "functions/") || name == "cmd/ipsync") {
+			continue
+		}
+		shipped++
+		for _, d := range p.Deps {
+			for _, banned := range testOnly {
+				if d == banned || strings.HasPrefix(d, banned+"/") {
+					t.Errorf("%s links %s, which is for tests only", name, d)
+				}
+			}
+		}
+	}
+	if shipped == 0 {
+		t.Fatal("found no shipped binary to check")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

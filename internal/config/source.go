@@ -1,0 +1,92 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Source kinds (DESIGN.md "Sources").
+const (
+	SourceControlPlaneOutbound = "control-plane-outbound"
+	SourceControlPlaneInbound  = "control-plane-inbound"
+	SourceGatewaysOutbound     = "gateways-outbound"
+	SourceGatewaysInbound      = "gateways-inbound"
+	SourceNodes                = "nodes"
+	SourceNodesInbound         = "nodes-inbound"
+	SourceNodesOutbound        = "nodes-outbound"
+)
+
+// Source is one feed of addresses for a target, optionally narrowed:
+// "control-plane-outbound:aws" or "control-plane-outbound:aws/us-east-1".
+type Source struct {
+	Kind     string
+	Provider string // control-plane and gateway sources only
+	Region   string // with Provider
+}
+
+func (s Source) String() string {
+	switch {
+	case s.Region != "":
+		return s.Kind + ":" + s.Provider + "/" + s.Region
+	case s.Provider != "":
+		return s.Kind + ":" + s.Provider
+	}
+	return s.Kind
+}
+
+// UsesNodes reports whether the source reads project node addresses.
+func (s Source) UsesNodes() bool { return strings.HasPrefix(s.Kind, "nodes") }
+
+// ParseSource reads a source name.
+func ParseSource(v string) (Source, error) {
+	kind, narrow, narrowed := strings.Cut(v, ":")
+	switch kind {
+	case SourceControlPlaneOutbound, SourceControlPlaneInbound, SourceGatewaysOutbound, SourceGatewaysInbound:
+	case SourceNodes, SourceNodesInbound, SourceNodesOutbound:
+		if narrowed {
+			return Source{}, fmt.Errorf("source %q: node sources cannot be narrowed by provider or region", v)
+		}
+	default:
+		return Source{}, fmt.Errorf("source %q: want one of control-plane-outbound, control-plane-inbound, gateways-outbound, gateways-inbound, nodes, nodes-inbound, nodes-outbound", v)
+	}
+	s := Source{Kind: kind}
+	if narrowed {
+		provider, region, hasRegion := strings.Cut(narrow, "/")
+		if !validName(provider) || (hasRegion && !validName(region)) {
+			return Source{}, fmt.Errorf("source %q: narrow it as %s:provider or %s:provider/region", v, kind, kind)
+		}
+		s.Provider, s.Region = provider, region
+	}
+	return s, nil
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// UnmarshalYAML reads a source name.
+func (s *Source) UnmarshalYAML(n *yaml.Node) error {
+	var v string
+	if err := n.Decode(&v); err != nil {
+		return fmt.Errorf("line %d: a source is a string such as control-plane-outbound", n.Line)
+	}
+	parsed, err := ParseSource(v)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
+	}
+	*s = parsed
+	return nil
+}
+
+// MarshalYAML writes the source name.
+func (s Source) MarshalYAML() (any, error) { return s.String(), nil }

@@ -1,0 +1,158 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// Target types.
+const (
+	TypeKMSKeyPolicy      = "kms-key-policy"
+	TypeVPCEndpointPolicy = "vpc-endpoint-policy"
+)
+
+var (
+	projectID   = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	targetName  = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	kmsKeyARN   = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	kmsKeyID    = regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`)
+	vpceID      = regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`)
+	snsTopicARN = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$`)
+	secretRef   = regexp.MustCompile(`^(arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]{1,512}$`)
+)
+
+// validate collects every problem, so a user fixes the config in one pass.
+func (c *Config) validate() error {
+	var errs []error
+	add := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if err := checkBaseURL(c.Atlas.BaseURL); err != nil {
+		errs = append(errs, err)
+	}
+	if id := c.Atlas.Credentials.SecretID; id != "" && !secretRef.MatchString(id) {
+		add("atlas.credentials.secretId %q: want a Secrets Manager secret name or ARN", id)
+	}
+	seenProject := map[string]bool{}
+	for _, p := range c.Atlas.Projects {
+		if !projectID.MatchString(p) {
+			add("atlas.projects: %q is not a project id (24 lowercase hex digits)", p)
+		}
+		if seenProject[p] {
+			add("atlas.projects: %q listed twice", p)
+		}
+		seenProject[p] = true
+	}
+	if _, err := snapshot.ParseURL(c.Snapshot.URL); err != nil {
+		add("snapshot.url: %v", err)
+	}
+	if t := c.Notify.TopicArn; t != "" && !snsTopicARN.MatchString(t) {
+		add("notify.topicArn %q: want arn:aws:sns:region:account:name", t)
+	}
+	if q := c.Trigger.QueueURL; q != "" {
+		if u, err := url.Parse(q); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			add("trigger.queueUrl %q: want the queue's https URL", q)
+		}
+	}
+	if id := c.Webhook.SecretID; id != "" && !secretRef.MatchString(id) {
+		add("webhook.secretId %q: want a Secrets Manager secret name or ARN", id)
+	}
+	if c.Guards.MinAddresses < 1 {
+		add("guards.minAddresses %d: must be at least 1, or an empty answer from Atlas could empty a policy", c.Guards.MinAddresses)
+	}
+	if p := c.Guards.MaxRemovePercent; p <= 0 || p > 100 {
+		add("guards.maxRemovePercent %v: want more than 0 and at most 100", p)
+	}
+	if c.Guards.RemovalGrace < 0 {
+		add("guards.removalGrace: must not be negative")
+	}
+
+	names := map[string]bool{}
+	owners := map[string]string{} // resource + sid → target name
+	for i, t := range c.Targets {
+		where := fmt.Sprintf("targets[%d]", i)
+		if t.Name != "" {
+			where = fmt.Sprintf("target %q", t.Name)
+		}
+		if !targetName.MatchString(t.Name) {
+			add("%s: name %q: want 1-64 letters, digits, '.', '_' or '-'", where, t.Name)
+		}
+		if names[t.Name] {
+			add("%s: name used by two targets", where)
+		}
+		names[t.Name] = true
+		switch t.Type {
+		case TypeKMSKeyPolicy:
+			if !kmsKeyARN.MatchString(t.Resource) && !kmsKeyID.MatchString(t.Resource) {
+				add("%s: resource %q: want a KMS key ARN (arn:aws:kms:region:account:key/id) or key id (aliases cannot carry a key policy)", where, t.Resource)
+			}
+		case TypeVPCEndpointPolicy:
+			if !vpceID.MatchString(t.Resource) {
+				add("%s: resource %q: want a VPC endpoint id (vpce-…)", where, t.Resource)
+			}
+		default:
+			add("%s: type %q: want %s or %s", where, t.Type, TypeKMSKeyPolicy, TypeVPCEndpointPolicy)
+		}
+		if strings.TrimSpace(t.Sid) == "" {
+			add("%s: sid is required: it names the one statement ipsync owns", where)
+		}
+		owner := t.Type + " " + t.Resource + " " + t.Sid
+		if other, ok := owners[owner]; ok {
+			add("%s: resource %s statement %q is already owned by target %q; two targets cannot own one statement", where, t.Resource, t.Sid, other)
+		}
+		owners[owner] = t.Name
+		if len(t.Sources) == 0 && len(t.Static) == 0 {
+			add("%s: no sources and no static CIDRs: nothing to allow", where)
+		}
+		seenSource := map[string]bool{}
+		for _, s := range t.Sources {
+			if seenSource[s.String()] {
+				add("%s: source %s listed twice", where, s)
+			}
+			seenSource[s.String()] = true
+			if s.UsesNodes() && len(c.Atlas.Projects) == 0 {
+				add("%s: source %s needs atlas.projects", where, s)
+			}
+		}
+		if _, err := ipset.Parse(t.Static); err != nil {
+			add("%s: static: %v", where, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkBaseURL allows https anywhere, and plain http only to a loopback
+// host (the local simulator): credentials never cross a network in clear.
+func checkBaseURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("atlas.baseURL %q: want https://host, e.g. %s or https://cloud.mongodbgov.com", raw, DefaultBaseURL)
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		host := u.Hostname()
+		if ip := net.ParseIP(host); host == "localhost" || (ip != nil && ip.IsLoopback()) {
+			return nil
+		}
+		return fmt.Errorf("atlas.baseURL %q: plain http is only allowed to a loopback address", raw)
+	}
+	return fmt.Errorf("atlas.baseURL %q: want https://host", raw)
+}
+
+// Target returns the target called name.
+func (c *Config) Target(name string) (Target, bool) {
+	for _, t := range c.Targets {
+		if t.Name == name {
+			return t, true
+		}
+	}
+	return Target{}, false
+}

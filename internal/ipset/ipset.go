@@ -1,0 +1,203 @@
+// Package ipset parses, normalises, aggregates and diffs sets of IP prefixes.
+//
+// A Set is always minimal (no prefix covered by another, no two siblings that
+// could merge) and ordered: IPv4 before IPv6, then by address. Two Sets hold
+// the same addresses if and only if they are Equal, whatever spelling the
+// input used ("1.2.3.4" and "1.2.3.4/32" are one address).
+package ipset
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"strings"
+
+	"go4.org/netipx"
+)
+
+// Set is an immutable, minimal set of IP prefixes. The zero value is empty.
+type Set struct {
+	prefixes []netip.Prefix
+}
+
+// ParsePrefix reads one IP or CIDR. A bare address means a single host
+// (/32 or /128). Host bits beyond the prefix length are cleared, IPv4-mapped
+// IPv6 addresses become IPv4, and zones are refused: a policy condition cannot
+// hold them.
+func ParsePrefix(s string) (netip.Prefix, error) {
+	t := strings.TrimSpace(s)
+	if t == "" {
+		return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+	}
+	var p netip.Prefix
+	if strings.Contains(t, "/") {
+		var err error
+		p, err = netip.ParsePrefix(t)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+	} else {
+		a, err := netip.ParseAddr(t)
+		if err != nil {
+			return netip.Prefix{}, fmt.Errorf("%q is not an IP address or CIDR", s)
+		}
+		if a.Zone() != "" {
+			return netip.Prefix{}, fmt.Errorf("%q has a zone, which a policy cannot hold", s)
+		}
+		p = netip.PrefixFrom(a, a.BitLen())
+	}
+	if p.Addr().Is4In6() && p.Bits() >= 96 {
+		p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
+	}
+	return p.Masked(), nil
+}
+
+// Parse reads a list of IPs and CIDRs into a Set. One bad value fails the
+// whole list, and the error names it.
+func Parse(values []string) (Set, error) {
+	ps := make([]netip.Prefix, 0, len(values))
+	for _, v := range values {
+		p, err := ParsePrefix(v)
+		if err != nil {
+			return Set{}, err
+		}
+		ps = append(ps, p)
+	}
+	return Of(ps...), nil
+}
+
+// MustParse is Parse for literals in tests and examples; it panics on bad input.
+func MustParse(values ...string) Set {
+	s, err := Parse(values)
+	if err != nil {
+		panic(err)
+	}
+	return s
+}
+
+// Of aggregates prefixes into a minimal Set. Invalid prefixes are ignored.
+func Of(prefixes ...netip.Prefix) Set {
+	var b netipx.IPSetBuilder
+	for _, p := range prefixes {
+		if p.IsValid() {
+			b.AddPrefix(p.Masked())
+		}
+	}
+	return fromBuilder(&b)
+}
+
+func fromBuilder(b *netipx.IPSetBuilder) Set {
+	s, _ := b.IPSet() // the builder only errors on invalid input, which Of filters
+	return Set{prefixes: s.Prefixes()}
+}
+
+func (s Set) ipset() *netipx.IPSet {
+	var b netipx.IPSetBuilder
+	for _, p := range s.prefixes {
+		b.AddPrefix(p)
+	}
+	out, _ := b.IPSet()
+	return out
+}
+
+// Union returns the addresses in any of the sets.
+func Union(sets ...Set) Set {
+	var b netipx.IPSetBuilder
+	for _, s := range sets {
+		for _, p := range s.prefixes {
+			b.AddPrefix(p)
+		}
+	}
+	return fromBuilder(&b)
+}
+
+// Minus returns the addresses of s that are not in o.
+func (s Set) Minus(o Set) Set {
+	var b netipx.IPSetBuilder
+	for _, p := range s.prefixes {
+		b.AddPrefix(p)
+	}
+	b.RemoveSet(o.ipset())
+	return fromBuilder(&b)
+}
+
+// Intersect returns the addresses in both s and o.
+func (s Set) Intersect(o Set) Set {
+	var b netipx.IPSetBuilder
+	for _, p := range s.prefixes {
+		b.AddPrefix(p)
+	}
+	b.Intersect(o.ipset())
+	return fromBuilder(&b)
+}
+
+// Diff returns what to add to a and what to remove from it to get b:
+// a.Minus(remove) ∪ add equals b.
+func Diff(a, b Set) (add, remove Set) {
+	return b.Minus(a), a.Minus(b)
+}
+
+// Prefixes returns the minimal prefixes, IPv4 first, in address order.
+// The slice is a copy.
+func (s Set) Prefixes() []netip.Prefix {
+	return append([]netip.Prefix(nil), s.prefixes...)
+}
+
+// Strings returns the prefixes as CIDR strings, in Set order.
+func (s Set) Strings() []string {
+	out := make([]string, len(s.prefixes))
+	for i, p := range s.prefixes {
+		out[i] = p.String()
+	}
+	return out
+}
+
+// Len is the number of prefixes in the minimal form (not the number of addresses).
+func (s Set) Len() int { return len(s.prefixes) }
+
+// IsEmpty reports whether the set holds no address.
+func (s Set) IsEmpty() bool { return len(s.prefixes) == 0 }
+
+// Equal reports whether both sets hold exactly the same addresses.
+func (s Set) Equal(o Set) bool {
+	if len(s.prefixes) != len(o.prefixes) {
+		return false
+	}
+	for i := range s.prefixes {
+		if s.prefixes[i] != o.prefixes[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// ContainsAddr reports whether a is in the set.
+func (s Set) ContainsAddr(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.prefixes {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// String is a readable form for logs and test failures.
+func (s Set) String() string { return "[" + strings.Join(s.Strings(), " ") + "]" }
+
+// MarshalJSON writes the set as a JSON array of CIDR strings (never null).
+func (s Set) MarshalJSON() ([]byte, error) { return json.Marshal(s.Strings()) }
+
+// UnmarshalJSON reads a JSON array of IPs or CIDRs, strictly.
+func (s *Set) UnmarshalJSON(b []byte) error {
+	var vs []string
+	if err := json.Unmarshal(b, &vs); err != nil {
+		return fmt.Errorf("ip set: %w", err)
+	}
+	out, err := Parse(vs)
+	if err != nil {
+		return err
+	}
+	*s = out
+	return nil
+}

@@ -1,0 +1,135 @@
+// Package snapshot is the canonical record of what Atlas said, and where it is
+// kept between runs. The hash covers the addresses only, so two fetches that
+// found the same addresses have the same hash whenever they ran.
+package snapshot
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+)
+
+// SchemaVersion is the version this code writes and reads.
+const SchemaVersion = 1
+
+// Snapshot is one fetch of Atlas's addresses.
+type Snapshot struct {
+	SchemaVersion int                `json:"schemaVersion"`
+	FetchedAt     time.Time          `json:"fetchedAt"`
+	Hash          string             `json:"hash"`
+	ControlPlane  ControlPlane       `json:"controlPlane"`
+	Projects      map[string]Project `json:"projects"` // by project (group) id
+}
+
+// Regions maps cloud provider → region → addresses.
+type Regions map[string]map[string]ipset.Set
+
+// ControlPlane is the control-plane answer by direction, provider and region.
+type ControlPlane struct {
+	Inbound  Regions            `json:"inbound"`
+	Outbound Regions            `json:"outbound"`
+	Gateways map[string]Gateway `json:"gateways,omitempty"` // by gateway name
+}
+
+// Gateway is one named gateway of the control-plane answer.
+type Gateway struct {
+	Inbound  Regions `json:"inbound"`
+	Outbound Regions `json:"outbound"`
+}
+
+// Project holds a project's clusters by name.
+type Project struct {
+	Clusters map[string]Cluster `json:"clusters"`
+}
+
+// Cluster holds one cluster's node addresses.
+type Cluster struct {
+	Inbound        ipset.Set `json:"inbound"`
+	Outbound       ipset.Set `json:"outbound"`
+	FutureInbound  ipset.Set `json:"futureInbound"`
+	FutureOutbound ipset.Set `json:"futureOutbound"`
+}
+
+// addresses is what the hash covers. encoding/json writes map keys sorted and
+// ipset.Set is canonical, so equal addresses give equal bytes.
+type addresses struct {
+	ControlPlane ControlPlane       `json:"controlPlane"`
+	Projects     map[string]Project `json:"projects"`
+}
+
+// ContentHash is "sha256:" and the hex digest of the addresses alone.
+func (s *Snapshot) ContentHash() string {
+	b, err := json.Marshal(addresses{ControlPlane: s.ControlPlane, Projects: s.Projects})
+	if err != nil {
+		panic(fmt.Sprintf("snapshot: marshal addresses: %v", err)) // only sets and maps of strings: cannot fail
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// Seal sets the schema version and the hash; call it after building a snapshot.
+func (s *Snapshot) Seal() {
+	s.SchemaVersion = SchemaVersion
+	if s.Projects == nil {
+		s.Projects = map[string]Project{}
+	}
+	s.Hash = s.ContentHash()
+}
+
+// Marshal writes the snapshot as indented JSON, the stored form.
+func (s *Snapshot) Marshal() ([]byte, error) {
+	return json.MarshalIndent(s, "", "  ")
+}
+
+// Unmarshal reads a stored snapshot strictly: unknown fields, a newer schema,
+// a bad address or a hash that does not match the addresses are errors, so a
+// damaged snapshot can never pass for Atlas's answer.
+func Unmarshal(b []byte) (*Snapshot, error) {
+	var probe struct {
+		SchemaVersion int `json:"schemaVersion"`
+	}
+	if err := json.Unmarshal(b, &probe); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if probe.SchemaVersion != SchemaVersion {
+		return nil, fmt.Errorf("decode snapshot: schema version %d, this ipsync reads %d", probe.SchemaVersion, SchemaVersion)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s Snapshot
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode snapshot: %w", err)
+	}
+	if s.Projects == nil {
+		s.Projects = map[string]Project{}
+	}
+	if got := s.ContentHash(); got != s.Hash {
+		return nil, fmt.Errorf("decode snapshot: stored hash %s does not match its addresses (%s): the snapshot was edited or damaged", s.Hash, got)
+	}
+	return &s, nil
+}
+
+// Version identifies one stored state of a snapshot (an S3 ETag, or a
+// digest of the file). The empty Version means "no snapshot yet".
+type Version string
+
+// ErrNotFound is returned by Load when no snapshot has been stored yet.
+var ErrNotFound = errors.New("no snapshot stored yet")
+
+// ConflictError is a lost race: someone else wrote the snapshot since it was
+// read. The caller starts again from fresh state.
+type ConflictError struct {
+	URL string
+	Err error
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("snapshot %s changed since it was read (another run wrote it): %v", e.URL, e.Err)
+}
+func (e *ConflictError) Unwrap() error { return e.Err }

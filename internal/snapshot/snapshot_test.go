@@ -1,0 +1,258 @@
+package snapshot_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedMoto()
+	os.Exit(code)
+}
+
+func sample(fetchedAt time.Time, nodeIPs ...string) *snapshot.Snapshot {
+	s := &snapshot.Snapshot{
+		FetchedAt: fetchedAt,
+		ControlPlane: snapshot.ControlPlane{
+			Inbound:  snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.92.113.229")}},
+			Outbound: snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.212.79.116", "34.193.91.42")}},
+		},
+		Projects: map[string]snapshot.Project{
+			"5aec7afbf7d068e35a39809b": {Clusters: map[string]snapshot.Cluster{
+				"c0": {Inbound: ipset.MustParse(nodeIPs...), Outbound: ipset.MustParse("198.51.100.1")},
+			}},
+		},
+	}
+	s.Seal()
+	return s
+}
+
+func TestHashCoversAddressesOnly(t *testing.T) {
+	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	a := sample(t1, "192.0.2.1", "192.0.2.2")
+	b := sample(t1.Add(time.Hour), "192.0.2.2/32", "192.0.2.1")
+	if a.Hash != b.Hash {
+		t.Fatalf("same addresses, different hash: %s vs %s", a.Hash, b.Hash)
+	}
+	c := sample(t1, "192.0.2.1", "192.0.2.3")
+	if a.Hash == c.Hash {
+		t.Fatal("different addresses, same hash")
+	}
+	if !strings.HasPrefix(a.Hash, "sha256:") || len(a.Hash) != 7+64 {
+		t.Fatalf("hash %q", a.Hash)
+	}
+}
+
+func TestUnmarshalIsStrict(t *testing.T) {
+	good, err := sample(time.Now().UTC(), "192.0.2.1").Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := snapshot.Unmarshal(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Hash != sample(time.Now(), "192.0.2.1").Hash {
+		t.Fatal("round trip changed the hash")
+	}
+	tests := []struct{ name, from, to, wantErr string }{
+		{"edited address", `"192.0.2.1/32"`, `"192.0.2.9/32"`, "does not match"},
+		{"bad address", `"192.0.2.1/32"`, `"192.0.2.300/32"`, "not an IP"},
+		{"unknown field", `"schemaVersion": 1,`, `"schemaVersion": 1, "extra": true,`, "unknown field"},
+		{"newer schema", `"schemaVersion": 1,`, `"schemaVersion": 2,`, "schema version 2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := strings.Replace(string(good), tt.from, tt.to, 1)
+			if bad == string(good) {
+				t.Fatalf("fixture edit %q did not apply", tt.from)
+			}
+			if _, err := snapshot.Unmarshal([]byte(bad)); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseURL(t *testing.T) {
+	tests := []struct {
+		in   string
+		want snapshot.Location
+		ok   bool
+	}{
+		{"s3://bucket/ipsync/snapshot.json", snapshot.Location{Scheme: "s3", Bucket: "bucket", Key: "ipsync/snapshot.json"}, true},
+		{"file://.ipsync/snapshot.json", snapshot.Location{Scheme: "file", Path: ".ipsync/snapshot.json"}, true},
+		{"file:///var/lib/ipsync/s.json", snapshot.Location{Scheme: "file", Path: "/var/lib/ipsync/s.json"}, true},
+		{"s3://bucket", snapshot.Location{}, false},
+		{"s3://bucket/dir/", snapshot.Location{}, false},
+		{"s3:///key", snapshot.Location{}, false},
+		{"file://", snapshot.Location{}, false},
+		{"https://bucket/key", snapshot.Location{}, false},
+		{"/tmp/x.json", snapshot.Location{}, false},
+	}
+	for _, tt := range tests {
+		got, err := snapshot.ParseURL(tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseURL(%q) = %+v, %v", tt.in, got, err)
+		}
+	}
+}
+
+// storeContract is what every Store must do.
+func storeContract(t *testing.T, newStore func(t *testing.T) snapshot.Store) {
+	ctx := context.Background()
+	t.Run("empty store", func(t *testing.T) {
+		st := newStore(t)
+		if _, _, err := st.Load(ctx); !errors.Is(err, snapshot.ErrNotFound) {
+			t.Fatalf("Load on empty store: %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("compare and swap", func(t *testing.T) {
+		st := newStore(t)
+		s1 := sample(time.Now().UTC(), "192.0.2.1")
+		v1, err := st.Save(ctx, s1, "")
+		if err != nil || v1 == "" {
+			t.Fatalf("first save: %q %v", v1, err)
+		}
+		// A second "first" write loses.
+		var conflict *snapshot.ConflictError
+		if _, err := st.Save(ctx, sample(time.Now().UTC(), "192.0.2.7"), ""); !errors.As(err, &conflict) {
+			t.Fatalf("second first-save: %v, want ConflictError", err)
+		}
+		got, gv, err := st.Load(ctx)
+		if err != nil || gv != v1 || got.Hash != s1.Hash {
+			t.Fatalf("load after lost race: %v %q %v", got, gv, err)
+		}
+		s2 := sample(time.Now().UTC(), "192.0.2.2")
+		v2, err := st.Save(ctx, s2, v1)
+		if err != nil || v2 == v1 {
+			t.Fatalf("save at v1: %q %v", v2, err)
+		}
+		// A writer still holding v1 loses and writes nothing.
+		if _, err := st.Save(ctx, sample(time.Now().UTC(), "192.0.2.8"), v1); !errors.As(err, &conflict) {
+			t.Fatalf("stale save: %v, want ConflictError", err)
+		}
+		got, gv, err = st.Load(ctx)
+		if err != nil || gv != v2 || got.Hash != s2.Hash {
+			t.Fatalf("after stale save: %+v %q %v", got, gv, err)
+		}
+	})
+	t.Run("no lost update under concurrency", func(t *testing.T) {
+		st := newStore(t)
+		const writers = 12
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for i := range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				// Each writer adds its own project, retrying on conflict from fresh state.
+				for range 200 {
+					cur, v, err := st.Load(ctx)
+					if errors.Is(err, snapshot.ErrNotFound) {
+						cur, v, err = &snapshot.Snapshot{Projects: map[string]snapshot.Project{}}, "", nil
+					}
+					if err != nil {
+						errs <- err
+						return
+					}
+					cur.Projects[fmt.Sprintf("%024x", i)] = snapshot.Project{Clusters: map[string]snapshot.Cluster{}}
+					cur.Seal()
+					_, err = st.Save(ctx, cur, v)
+					var conflict *snapshot.ConflictError
+					if errors.As(err, &conflict) {
+						continue
+					}
+					errs <- err
+					return
+				}
+				errs <- fmt.Errorf("writer %d never won", i)
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		final, _, err := st.Load(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(final.Projects) != writers {
+			t.Fatalf("final snapshot has %d projects, want %d: updates were lost", len(final.Projects), writers)
+		}
+	})
+}
+
+func TestFileStore(t *testing.T) {
+	storeContract(t, func(t *testing.T) snapshot.Store {
+		return snapshot.NewFileStore(filepath.Join(t.TempDir(), "nested", "snapshot.json"))
+	})
+}
+
+func TestFileStoreDamagedFileIsAnError(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "snapshot.json")
+	if err := os.WriteFile(p, []byte(`{"schemaVersion":1,`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err := snapshot.NewFileStore(p).Load(context.Background())
+	if err == nil || errors.Is(err, snapshot.ErrNotFound) || !strings.Contains(err.Error(), p) {
+		t.Fatalf("damaged file: %v", err)
+	}
+}
+
+func TestS3Store(t *testing.T) {
+	moto := testenv.SharedMoto(t)
+	client := s3.NewFromConfig(moto.AWSConfig(t), func(o *s3.Options) { o.UsePathStyle = true })
+	n := 0
+	storeContract(t, func(t *testing.T) snapshot.Store {
+		n++
+		bucket := fmt.Sprintf("ipsync-test-%d-%d", time.Now().UnixNano(), n)
+		if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+			t.Fatalf("create bucket: %v", err)
+		}
+		return snapshot.NewS3Store(client, bucket, "ipsync/snapshot.json")
+	})
+}
+
+func FuzzUnmarshal(f *testing.F) {
+	good, _ := sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1").Marshal()
+	f.Add(good)
+	f.Add([]byte(`{"schemaVersion":1}`))
+	f.Add([]byte(`{"schemaVersion":1,"hash":"","controlPlane":{"inbound":null,"outbound":null},"projects":null}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := snapshot.Unmarshal(b)
+		if err != nil {
+			return
+		}
+		// Anything accepted carries a hash that matches its addresses, and
+		// survives a round trip unchanged.
+		if s.Hash != s.ContentHash() {
+			t.Fatalf("accepted a snapshot whose hash does not match")
+		}
+		again, err := s.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := snapshot.Unmarshal(again)
+		if err != nil || back.Hash != s.Hash {
+			t.Fatalf("round trip: %v", err)
+		}
+	})
+}

@@ -1,0 +1,57 @@
+// Package testenv starts and finds what the test suite needs: the shared
+// reference material and a moto_server for AWS. Outside CI a missing
+// component skips the test with the reason; with CI=true it fails it, so a
+// green CI always means the tests ran.
+package testenv
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// InCI reports whether CI=true: missing components are failures there.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// Missing stops the test: a failure in CI, a skip elsewhere.
+func Missing(tb testing.TB, format string, args ...any) {
+	tb.Helper()
+	if InCI() {
+		tb.Fatalf("required test component missing (CI=true): "+format, args...)
+	}
+	tb.Skipf("test component missing: "+format, args...)
+}
+
+// RepoRoot is the directory holding go.mod.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil || len(out) < 2 {
+		tb.Fatalf("go env GOMOD: %v", err)
+	}
+	return filepath.Dir(string(out[:len(out)-1]))
+}
+
+// SharedDir is ../shared beside the repository (or $IPSYNC_SHARED_DIR).
+func SharedDir(tb testing.TB) string {
+	tb.Helper()
+	dir := os.Getenv("IPSYNC_SHARED_DIR")
+	if dir == "" {
+		dir = filepath.Join(RepoRoot(tb), "..", "shared")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "atlas", "atlas-api-transformed.yaml")); err != nil {
+		Missing(tb, "shared reference material at %s: %v", dir, err)
+	}
+	return dir
+}
+
+// ReadShared reads a file below SharedDir.
+func ReadShared(tb testing.TB, rel string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join(SharedDir(tb), rel))
+	if err != nil {
+		tb.Fatalf("read shared %s: %v", rel, err)
+	}
+	return b
+}
