@@ -9,6 +9,7 @@ package ipset
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/netip"
 	"strings"
 
@@ -200,4 +201,14 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 	}
 	*s = out
 	return nil
+}
+
+// Count is the number of addresses in the set, as a float: IPv6 sets can
+// exceed any integer type, and the guards only need ratios.
+func (s Set) Count() float64 {
+	n := 0.0
+	for _, p := range s.prefixes {
+		n += math.Exp2(float64(p.Addr().BitLen() - p.Bits()))
+	}
+	return n
 }

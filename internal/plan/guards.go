@@ -1,0 +1,73 @@
+package plan
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+)
+
+// MinAddresses refuses a target whose sources give fewer than n prefixes. It
+// counts what Atlas gave, not static CIDRs or addresses kept by the removal
+// grace, so that an empty answer can never empty a fence however it is
+// padded. A target with no Atlas source counts its static CIDRs.
+func MinAddresses(n int) Guard {
+	return func(in Input, p *TargetPlan) string {
+		got, what := in.Source.Len(), "Atlas's answer gives this target"
+		if !in.HasSources {
+			got, what = in.Static.Len(), "this target's static list has"
+		}
+		if got < n {
+			return fmt.Sprintf("%s %d address(es), fewer than guards.minAddresses (%d): the source is suspect, nothing is written", what, got, n)
+		}
+		return ""
+	}
+}
+
+// MaxRemovePercent refuses when Atlas's answer lost more than pct percent of
+// the addresses recorded for the target last time. It watches the source,
+// not the policy: a first run has no record, and drift correction may remove
+// hand-added addresses freely.
+func MaxRemovePercent(pct float64) Guard {
+	return func(in Input, p *TargetPlan) string {
+		if in.Record == nil || in.Record.Source.IsEmpty() {
+			return ""
+		}
+		lost := in.Record.Source.Minus(in.Source)
+		share := 100 * lost.Count() / in.Record.Source.Count()
+		if share > pct {
+			return fmt.Sprintf("Atlas's answer lost %.1f%% of the %d prefix(es) recorded for this target (%s), more than guards.maxRemovePercent (%g%%): the source is suspect, nothing is written",
+				share, in.Record.Source.Len(), lost, pct)
+		}
+		return ""
+	}
+}
+
+// RemovalGrace keeps addresses that left Atlas's answer less than grace ago.
+// It returns the addresses kept and the departures to remember: earlier
+// groups keep their time, addresses that left just now start a new group at
+// now, and groups that came back or outlived the grace are dropped.
+func RemovalGrace(rec *Record, source ipset.Set, now time.Time, grace time.Duration) (kept ipset.Set, departed []Departure) {
+	if rec == nil {
+		return ipset.Set{}, nil
+	}
+	var known []ipset.Set
+	for _, d := range rec.Departed {
+		known = append(known, d.Addresses)
+	}
+	absent := ipset.Union(append(known, rec.Source)...).Minus(source)
+	var keep []ipset.Set
+	for _, d := range rec.Departed {
+		still := d.Addresses.Intersect(absent)
+		if still.IsEmpty() || now.Sub(d.Since) >= grace {
+			continue
+		}
+		departed = append(departed, Departure{Since: d.Since, Addresses: still})
+		keep = append(keep, still)
+	}
+	if fresh := absent.Minus(ipset.Union(known...)); !fresh.IsEmpty() && grace > 0 {
+		departed = append(departed, Departure{Since: now, Addresses: fresh})
+		keep = append(keep, fresh)
+	}
+	return ipset.Union(keep...), departed
+}

@@ -1,0 +1,203 @@
+// Package plan turns what Atlas says and what each policy holds into a plan:
+// per target the desired and actual sets, what to add and remove, the
+// rendered policy and its size, and a verdict. It does no I/O; the guards are
+// small functions over the plan.
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+)
+
+// Status is a target's or a plan's verdict.
+type Status string
+
+// Verdicts (DESIGN.md "CLI": the --json document).
+const (
+	InSync  Status = "in-sync"
+	Changes Status = "changes"
+	Refused Status = "refused"
+	Error   Status = "error"
+	Applied Status = "applied" // set by the orchestrator after a verified write
+)
+
+// Target identifies one policy document and the statement owned in it.
+type Target struct {
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Resource string `json:"resource"`
+	Sid      string `json:"-"`
+}
+
+// Departure is a group of addresses that left Atlas's answer at one time;
+// they stay allowed until the removal grace has passed since then.
+type Departure struct {
+	Since     time.Time
+	Addresses ipset.Set
+}
+
+// Record is what the previous run remembered of a target: the addresses its
+// sources gave (without static CIDRs), what has departed since when, and
+// the set the owned statement held when the run finished.
+type Record struct {
+	Source   ipset.Set
+	Departed []Departure
+	Written  ipset.Set
+}
+
+// Input is everything known about one target at plan time.
+type Input struct {
+	Target Target
+	Source ipset.Set // what Atlas says now, through the target's sources
+	Static ipset.Set
+	// HasSources says the target has Atlas sources configured (not only static).
+	HasSources bool
+	Record     *Record // nil on the target's first run
+	Live       []byte  // the live policy document
+	ReadErr    error   // reading the live policy failed
+	Limit      policy.Limit
+	// AtlasChanged says the snapshot's hash differs from the stored one; a
+	// difference between policy and desired set without it is drift.
+	AtlasChanged bool
+}
+
+// TargetPlan is the plan for one target.
+type TargetPlan struct {
+	Target
+	Status  Status    `json:"status"`
+	Add     ipset.Set `json:"add"`
+	Remove  ipset.Set `json:"remove"`
+	Reason  string    `json:"reason,omitempty"`
+	Desired ipset.Set `json:"-"`
+	Actual  ipset.Set `json:"-"`
+	Source  ipset.Set `json:"-"`
+	// Kept are addresses Atlas no longer lists that stay allowed during the
+	// removal grace.
+	Kept     ipset.Set `json:"kept"`
+	FirstRun bool      `json:"firstRun,omitempty"`
+	Drift    bool      `json:"drift,omitempty"`
+	Size     int       `json:"size,omitempty"`
+	Limit    int       `json:"limit,omitempty"`
+	Form     string    `json:"form,omitempty"`
+	// Document is the policy to write when Status is Changes.
+	Document  []byte `json:"-"`
+	NewRecord Record `json:"-"`
+}
+
+// Guards are the safety limits.
+type Guards struct {
+	MinAddresses     int
+	MaxRemovePercent float64
+	RemovalGrace     time.Duration
+}
+
+// Guard inspects one target's plan and returns a reason to refuse, or "".
+type Guard func(in Input, p *TargetPlan) string
+
+// Plan is every target's plan and the overall verdict.
+type Plan struct {
+	Status  Status
+	Targets []TargetPlan
+}
+
+// Build plans every target. Targets that cannot be read or rendered are
+// errors; a guard refusal on any target makes the whole plan refused.
+func Build(inputs []Input, g Guards, now time.Time) Plan {
+	guards := []Guard{MinAddresses(g.MinAddresses), MaxRemovePercent(g.MaxRemovePercent)}
+	p := Plan{Targets: make([]TargetPlan, len(inputs))}
+	for i, in := range inputs {
+		p.Targets[i] = planTarget(in, g.RemovalGrace, guards, now)
+	}
+	p.Status = overall(p.Targets)
+	return p
+}
+
+func overall(ts []TargetPlan) Status {
+	status := InSync
+	for _, t := range ts {
+		switch {
+		case t.Status == Refused:
+			return Refused
+		case t.Status == Error:
+			status = Error
+		case t.Status == Changes && status == InSync:
+			status = Changes
+		}
+	}
+	return status
+}
+
+func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) TargetPlan {
+	tp := TargetPlan{Target: in.Target, Source: in.Source, FirstRun: in.Record == nil, Limit: in.Limit.Max}
+	kept, departed := RemovalGrace(in.Record, in.Source, now, grace)
+	tp.Kept = kept
+	tp.Desired = ipset.Union(in.Source, in.Static, kept)
+	tp.NewRecord = Record{Source: in.Source, Departed: departed, Written: tp.Desired}
+	if in.ReadErr != nil {
+		tp.Status, tp.Reason = Error, in.ReadErr.Error()
+		return tp
+	}
+	cond, err := policy.Read(in.Live, in.Target.Sid)
+	if err != nil {
+		return withError(tp, err, in)
+	}
+	actual, err := ipset.Parse(cond.Values)
+	if err != nil {
+		tp.Status, tp.Reason = Error, fmt.Sprintf("the live policy's %s %s holds a value that is not an IP or CIDR: %v", cond.Operator, cond.Key, err)
+		return tp
+	}
+	tp.Actual = actual
+	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
+	for _, g := range guards {
+		if reason := g(in, &tp); reason != "" {
+			tp.Status, tp.Reason = Refused, reason
+			return tp
+		}
+	}
+	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
+		tp.Status = InSync
+		if compact, err := policy.Compact(in.Live); err == nil {
+			tp.Size = in.Limit.Size(compact)
+		}
+		return tp
+	}
+	compact, err := policy.Rewrite(in.Live, in.Target.Sid, tp.Desired.Strings())
+	if err != nil {
+		return withError(tp, err, in)
+	}
+	rendered, err := policy.Render(compact, in.Limit)
+	if err != nil {
+		tp.Status, tp.Reason = Refused, err.Error()
+		return tp
+	}
+	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form
+	// Drift: the policy no longer holds what ipsync left in it.
+	tp.Drift = in.Record != nil && !actual.Equal(in.Record.Written)
+	switch {
+	case tp.FirstRun:
+		tp.Reason = "first run: the owned statement is replaced with the desired addresses, whatever it held"
+	case tp.Drift:
+		tp.Reason = "drift: the owned statement was changed outside ipsync; restoring it"
+	case !in.Source.Equal(in.Record.Source):
+		tp.Reason = "Atlas's addresses changed"
+	default:
+		tp.Reason = "the desired set changed (static CIDRs, or the removal grace ended for addresses Atlas no longer lists)"
+	}
+	return tp
+}
+
+func withError(tp TargetPlan, err error, in Input) TargetPlan {
+	tp.Status = Error
+	var oe *policy.OwnershipError
+	if errors.As(err, &oe) {
+		tp.Reason = fmt.Sprintf("%s %s: %v. Add this statement to the policy (it already holds the desired addresses):\n%s",
+			in.Target.Type, in.Target.Resource, err, policy.ExampleStatement(in.Target.Type, in.Target.Sid, tp.Desired.Strings()))
+		return tp
+	}
+	tp.Reason = err.Error()
+	return tp
+}

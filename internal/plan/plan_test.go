@@ -1,0 +1,202 @@
+package plan
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+)
+
+var (
+	now    = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
+	guards = Guards{MinAddresses: 1, MaxRemovePercent: 30, RemovalGrace: 24 * time.Hour}
+	kms    = Target{Name: "key", Type: "kms-key-policy", Resource: "1234abcd-12ab-34cd-56ef-1234567890ab", Sid: "AtlasIPAllowList"}
+)
+
+func livePolicy(values ...string) []byte {
+	return []byte(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Sid":"AtlasIPAllowList","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/atlas"},"Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":%s}}}]}`, quoteList(values)))
+}
+
+func quoteList(vs []string) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = `"` + v + `"`
+	}
+	return "[" + strings.Join(q, ",") + "]"
+}
+
+func set(vs ...string) ipset.Set { return ipset.MustParse(vs...) }
+
+func record(source ipset.Set, written ipset.Set, departed ...Departure) *Record {
+	return &Record{Source: source, Written: written, Departed: departed}
+}
+
+func TestPlanTarget(t *testing.T) {
+	a3 := set("1.1.1.1", "2.2.2.2", "3.3.3.3")
+	tests := []struct {
+		name       string
+		in         Input
+		status     Status
+		add, rm    string
+		kept       string
+		reasonHas  string
+		drift      bool
+		wantRecord string // departed groups, "since:addrs;…"
+	}{
+		{name: "first run replaces a placeholder",
+			in:     Input{Source: a3, Live: livePolicy("192.0.2.0/32")},
+			status: Changes, add: "[1.1.1.1/32 2.2.2.2/32 3.3.3.3/32]", rm: "[192.0.2.0/32]", kept: "[]", reasonHas: "first run"},
+		{name: "in sync",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2/32", "3.3.3.3"), Record: record(a3, a3)},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "Atlas adds an address: applied at once",
+			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3)},
+			status: Changes, add: "[4.4.4.4/32]", rm: "[]", kept: "[]", reasonHas: "Atlas's addresses changed"},
+		{name: "Atlas removes an address: kept during the grace",
+			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "5.5.5.5"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "5.5.5.5", "4.4.4.4"), Record: record(set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"), set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "5.5.5.5"))},
+			status: InSync, add: "[]", rm: "[]", kept: "[4.4.4.4/32]", wantRecord: "2026-11-22T12:00:00Z:[4.4.4.4/32]"},
+		{name: "grace not yet over",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Record: record(a3, set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Departure{Since: now.Add(-23 * time.Hour), Addresses: set("4.4.4.4")})},
+			status: InSync, add: "[]", rm: "[]", kept: "[4.4.4.4/32]", wantRecord: "2026-11-21T13:00:00Z:[4.4.4.4/32]"},
+		{name: "grace over: removed",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Record: record(a3, set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Departure{Since: now.Add(-24 * time.Hour), Addresses: set("4.4.4.4")})},
+			status: Changes, add: "[]", rm: "[4.4.4.4/32]", kept: "[]", reasonHas: "removal grace ended"},
+		{name: "returned address leaves the departures",
+			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Record: record(a3, set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Departure{Since: now.Add(-2 * time.Hour), Addresses: set("4.4.4.4")})},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "empty answer refused",
+			in:     Input{Source: set(), HasSources: true, Live: livePolicy("1.1.1.1"), Record: record(set("1.1.1.1"), set("1.1.1.1"))},
+			status: Refused, reasonHas: "fewer than guards.minAddresses"},
+		{name: "empty answer refused on a first run too, static or not",
+			in:     Input{Source: set(), Static: set("9.9.9.9"), HasSources: true, Live: livePolicy("1.1.1.1")},
+			status: Refused, reasonHas: "gives this target 0 address(es)"},
+		{name: "static-only target counts its static list",
+			in:     Input{Static: set("9.9.9.9"), Live: livePolicy("9.9.9.9")},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "losing more than 30% is refused",
+			in:     Input{Source: set("1.1.1.1", "2.2.2.2"), HasSources: true, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3)},
+			status: Refused, reasonHas: "lost 33.3%"},
+		{name: "losing 30% exactly is allowed (3 of 10 addresses)",
+			in:     Input{Source: set("1.1.1.0/30", "1.1.1.4/31", "1.1.1.6"), HasSources: true, Live: livePolicy("1.1.1.0/29", "1.1.1.8/31"), Record: record(set("1.1.1.0/29", "1.1.1.8/31"), set("1.1.1.0/29", "1.1.1.8/31"))},
+			status: InSync, add: "[]", rm: "[]", kept: "[1.1.1.7/32 1.1.1.8/31]"},
+		{name: "drift is corrected and says so",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "6.6.6.6"), Record: record(a3, a3)},
+			status: Changes, add: "[]", rm: "[6.6.6.6/32]", kept: "[]", reasonHas: "drift", drift: true},
+		{name: "missing Sid is an error with the statement to add",
+			in:     Input{Source: a3, Live: []byte(`{"Version":"2012-10-17","Statement":[]}`)},
+			status: Error, reasonHas: `"aws:SourceIp": ["1.1.1.1/32","2.2.2.2/32","3.3.3.3/32"]`},
+		{name: "garbage in the owned condition",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "not-an-ip")},
+			status: Error, reasonHas: `"not-an-ip" is not an IP`},
+		{name: "read failure",
+			in:     Input{Source: a3, ReadErr: errors.New("AccessDeniedException")},
+			status: Error, reasonHas: "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Target = kms
+			if tt.in.Source.Len() > 0 {
+				tt.in.HasSources = true
+			}
+			tt.in.Limit = policy.KMSKeyPolicy
+			p := Build([]Input{tt.in}, guards, now)
+			tp := p.Targets[0]
+			if tp.Status != tt.status {
+				t.Fatalf("status %s (%s), want %s", tp.Status, tp.Reason, tt.status)
+			}
+			if p.Status != tt.status {
+				t.Errorf("plan status %s, want %s", p.Status, tt.status)
+			}
+			if tt.add != "" && tp.Add.String() != tt.add {
+				t.Errorf("add %v, want %v", tp.Add, tt.add)
+			}
+			if tt.rm != "" && tp.Remove.String() != tt.rm {
+				t.Errorf("remove %v, want %v", tp.Remove, tt.rm)
+			}
+			if tt.kept != "" && tp.Kept.String() != tt.kept {
+				t.Errorf("kept %v, want %v", tp.Kept, tt.kept)
+			}
+			if !strings.Contains(tp.Reason, tt.reasonHas) {
+				t.Errorf("reason %q lacks %q", tp.Reason, tt.reasonHas)
+			}
+			if tp.FirstRun != (tt.in.Record == nil) || tp.Drift != tt.drift {
+				t.Errorf("firstRun %v drift %v", tp.FirstRun, tp.Drift)
+			}
+			if tt.wantRecord != "" {
+				var got []string
+				for _, d := range tp.NewRecord.Departed {
+					got = append(got, d.Since.Format(time.RFC3339)+":"+d.Addresses.String())
+				}
+				if strings.Join(got, ";") != tt.wantRecord {
+					t.Errorf("departures %v, want %v", got, tt.wantRecord)
+				}
+			}
+			if tp.Status == Changes {
+				back, err := policy.Read(tp.Document, kms.Sid)
+				if err != nil || !ipset.MustParse(back.Values...).Equal(tp.Desired) {
+					t.Errorf("document holds %v (%v), want %v", back.Values, err, tp.Desired)
+				}
+				if tp.Form != "indented" || tp.Size == 0 {
+					t.Errorf("form %q size %d", tp.Form, tp.Size)
+				}
+			} else if tp.Document != nil {
+				t.Error("a document to write on a plan that writes nothing")
+			}
+		})
+	}
+}
+
+func TestOversizeIsRefusedBeforeAnyWrite(t *testing.T) {
+	var many []string
+	for i := range 3000 {
+		many = append(many, fmt.Sprintf("10.%d.%d.1", i/200, (i%200)+1)) // non-adjacent /32s
+	}
+	in := Input{Target: kms, Source: set(many...), HasSources: true, Live: livePolicy("192.0.2.0/32"), Limit: policy.KMSKeyPolicy}
+	p := Build([]Input{in}, guards, now)
+	if p.Status != Refused || !strings.Contains(p.Targets[0].Reason, "even compact") || p.Targets[0].Document != nil {
+		t.Fatalf("status %s reason %q", p.Status, p.Targets[0].Reason)
+	}
+}
+
+func TestOverallStatus(t *testing.T) {
+	for _, tt := range []struct {
+		in   []Status
+		want Status
+	}{
+		{nil, InSync},
+		{[]Status{InSync, InSync}, InSync},
+		{[]Status{InSync, Changes}, Changes},
+		{[]Status{Changes, Error}, Error},
+		{[]Status{Error, Refused, Changes}, Refused},
+	} {
+		ts := make([]TargetPlan, len(tt.in))
+		for i, s := range tt.in {
+			ts[i].Status = s
+		}
+		if got := overall(ts); got != tt.want {
+			t.Errorf("overall(%v) = %s, want %s", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRemovalGraceGroups(t *testing.T) {
+	rec := &Record{Source: set("1.1.1.1", "2.2.2.2"), Departed: []Departure{
+		{Since: now.Add(-30 * time.Hour), Addresses: set("7.7.7.7")}, // expired
+		{Since: now.Add(-5 * time.Hour), Addresses: set("8.8.8.8", "9.9.9.9")},
+	}}
+	kept, dep := RemovalGrace(rec, set("1.1.1.1", "9.9.9.9"), now, 24*time.Hour)
+	if kept.String() != "[2.2.2.2/32 8.8.8.8/32]" {
+		t.Fatalf("kept %v", kept)
+	}
+	if len(dep) != 2 || !dep[0].Since.Equal(now.Add(-5*time.Hour)) || dep[0].Addresses.String() != "[8.8.8.8/32]" ||
+		!dep[1].Since.Equal(now) || dep[1].Addresses.String() != "[2.2.2.2/32]" {
+		t.Fatalf("departures %+v", dep)
+	}
+	if kept, dep := RemovalGrace(rec, set("1.1.1.1"), now, 0); !kept.IsEmpty() || len(dep) != 0 {
+		t.Fatalf("zero grace kept %v %v", kept, dep)
+	}
+}

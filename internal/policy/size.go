@@ -1,0 +1,66 @@
+package policy
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"unicode/utf8"
+)
+
+// Limit is a service's maximum policy size.
+type Limit struct {
+	Name  string // for messages: "KMS key policy"
+	Max   int
+	Chars bool // counted in characters, not bytes
+}
+
+// The service limits (DESIGN.md "Ownership"); moto does not enforce them, we do.
+var (
+	KMSKeyPolicy      = Limit{Name: "KMS key policy", Max: 32768}
+	VPCEndpointPolicy = Limit{Name: "VPC endpoint policy", Max: 20480, Chars: true}
+)
+
+// Size measures a document as the service does.
+func (l Limit) Size(doc []byte) int {
+	if l.Chars {
+		return utf8.RuneCount(doc)
+	}
+	return len(doc)
+}
+
+// Rendered is a document in the form that will be written.
+type Rendered struct {
+	Text []byte
+	Form string // "indented" or "compact"
+	Size int    // in the limit's unit
+}
+
+// SizeError is a document that does not fit even compact.
+type SizeError struct {
+	Limit   Limit
+	Compact int
+}
+
+func (e *SizeError) Error() string {
+	unit := "bytes"
+	if e.Limit.Chars {
+		unit = "characters"
+	}
+	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Limit.Name, e.Compact, unit, e.Limit.Max)
+}
+
+// Render returns the document indented when that fits the limit, compact
+// when only that fits, and a *SizeError when neither does.
+func Render(compact []byte, l Limit) (Rendered, error) {
+	var ind bytes.Buffer
+	if err := json.Indent(&ind, compact, "", "  "); err != nil {
+		return Rendered{}, fmt.Errorf("render policy: %w", err)
+	}
+	if n := l.Size(ind.Bytes()); n <= l.Max {
+		return Rendered{Text: ind.Bytes(), Form: "indented", Size: n}, nil
+	}
+	if n := l.Size(compact); n <= l.Max {
+		return Rendered{Text: compact, Form: "compact", Size: n}, nil
+	}
+	return Rendered{}, &SizeError{Limit: l, Compact: l.Size(compact)}
+}
