@@ -25,6 +25,38 @@ type Snapshot struct {
 	Hash          string             `json:"hash"`
 	ControlPlane  ControlPlane       `json:"controlPlane"`
 	Projects      map[string]Project `json:"projects"` // by project (group) id
+	// Targets and Alerts are ipsync's memory, not Atlas's answer: the hash
+	// does not cover them.
+	Targets map[string]TargetRecord `json:"targets,omitempty"` // by target name
+	Alerts  map[string]string       `json:"alerts,omitempty"`  // by target name ("run" for the run): last alert state
+	// Lease is held by a run while it writes policies, so that two runs
+	// racing on one snapshot cannot both apply.
+	Lease *Lease `json:"lease,omitempty"`
+}
+
+// Lease names the run applying changes, and until when its claim holds (a
+// run that dies leaves a lease that simply expires).
+type Lease struct {
+	Holder string    `json:"holder"`
+	Until  time.Time `json:"until"`
+}
+
+// TargetRecord is what a run remembers of one target: the addresses its
+// sources gave (without static CIDRs), the set the owned statement held when
+// the run finished, and the addresses Atlas stopped listing, since when.
+type TargetRecord struct {
+	Type      string      `json:"type"`
+	Resource  string      `json:"resource"`
+	Source    ipset.Set   `json:"source"`
+	Written   ipset.Set   `json:"written"`
+	Departed  []Departure `json:"departed,omitempty"`
+	UpdatedAt time.Time   `json:"updatedAt"`
+}
+
+// Departure is a group of addresses that left Atlas's answer at one time.
+type Departure struct {
+	Since     time.Time `json:"since"`
+	Addresses ipset.Set `json:"addresses"`
 }
 
 // Regions maps cloud provider → region → addresses.

@@ -1,0 +1,147 @@
+// Package notify decides which alerts a run sends and publishes them to SNS.
+//
+// Changes (applied, drift) are sent every time they happen. Trouble (refused,
+// failed) is sent on the transition into it, so a failure repeated by every
+// scheduled run pages once, and recovery is sent on the way out. The last
+// state per target is kept in the snapshot.
+package notify
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+)
+
+// Event is the SNS message attribute "event".
+type Event string
+
+// Events.
+const (
+	Applied   Event = "applied"
+	Drift     Event = "drift"
+	Refused   Event = "refused"
+	Failed    Event = "failed"
+	Recovered Event = "recovered"
+)
+
+// States remembered between runs.
+const (
+	stateOK      = "ok"
+	stateRefused = "refused"
+	stateFailed  = "failed"
+)
+
+// RunKey is the state key for failures of the run as a whole (Atlas down,
+// snapshot unreadable), which concern every target.
+const RunKey = "run"
+
+// Alert is one message to on-call.
+type Alert struct {
+	Event   Event
+	Key     string // target name, or RunKey
+	Subject string // at most 100 characters
+	Body    string
+}
+
+// Outcome is how one target ended a run.
+type Outcome struct {
+	Target   plan.Target
+	Status   plan.Status // applied, in-sync, changes (dry run), refused, error
+	Add      ipset.Set
+	Remove   ipset.Set
+	Kept     ipset.Set
+	Reason   string
+	Drift    bool
+	Resource string
+}
+
+// Decide returns the alerts to send and the state to remember. runErr is a
+// failure before any target could be planned; then outcomes are ignored.
+func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, map[string]string) {
+	next := map[string]string{}
+	for k, v := range prev {
+		next[k] = v
+	}
+	var alerts []Alert
+	if runErr != nil {
+		if prev[RunKey] != stateFailed {
+			alerts = append(alerts, Alert{Event: Failed, Key: RunKey,
+				Subject: subject("ipsync FAILED: the run stopped before any write"),
+				Body:    "The run failed before planning any target; nothing was written and the previous snapshot is kept.\n\nError: " + runErr.Error() + "\n\nipsync retries on the next run and tells you when it recovers.\n"})
+		}
+		next[RunKey] = stateFailed
+		return alerts, next
+	}
+	if prev[RunKey] == stateFailed {
+		alerts = append(alerts, Alert{Event: Recovered, Key: RunKey, Subject: subject("ipsync recovered: runs complete again"), Body: "The run completed again after earlier failures.\n"})
+	}
+	delete(next, RunKey)
+	for _, o := range outcomes {
+		name := o.Target.Name
+		was := prev[name]
+		switch o.Status {
+		case plan.Refused:
+			if was != stateRefused {
+				alerts = append(alerts, Alert{Event: Refused, Key: name,
+					Subject: subject(fmt.Sprintf("ipsync REFUSED %s: nothing written", name)), Body: body(o, "A safety guard refused this run: nothing was written to any target and the previous snapshot is kept.")})
+			}
+			next[name] = stateRefused
+		case plan.Error:
+			if was != stateFailed {
+				alerts = append(alerts, Alert{Event: Failed, Key: name,
+					Subject: subject(fmt.Sprintf("ipsync FAILED %s", name)), Body: body(o, "This target could not be brought in sync; it is retried every run.")})
+			}
+			next[name] = stateFailed
+		case plan.Changes:
+			// Planned but not applied (a dry run, or another target's refusal
+			// stopped the run): nothing happened to this target.
+		default:
+			if was == stateRefused || was == stateFailed {
+				alerts = append(alerts, Alert{Event: Recovered, Key: name,
+					Subject: subject(fmt.Sprintf("ipsync recovered %s", name)), Body: body(o, "This target is in sync again.")})
+			}
+			delete(next, name)
+			if o.Status == plan.Applied {
+				ev, what := Applied, "Atlas's addresses changed; the policy was updated and verified."
+				if o.Drift {
+					ev, what = Drift, "The owned statement had been changed outside ipsync; it was restored and verified."
+				}
+				alerts = append(alerts, Alert{Event: ev, Key: name,
+					Subject: subject(fmt.Sprintf("ipsync %s %s: +%d -%d", ev, name, o.Add.Len(), o.Remove.Len())), Body: body(o, what)})
+			}
+		}
+	}
+	sort.SliceStable(alerts, func(i, j int) bool { return alerts[i].Key < alerts[j].Key })
+	return alerts, next
+}
+
+func subject(s string) string {
+	if len(s) <= 100 {
+		return s
+	}
+	return s[:97] + "..."
+}
+
+func body(o Outcome, headline string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\n\ntarget:   %s (%s %s)\nstatus:   %s\n", headline, o.Target.Name, o.Target.Type, o.Target.Resource, o.Status)
+	if o.Reason != "" {
+		fmt.Fprintf(&b, "reason:   %s\n", o.Reason)
+	}
+	if !o.Add.IsEmpty() || !o.Remove.IsEmpty() {
+		b.WriteString("\n")
+		for _, p := range o.Add.Strings() {
+			fmt.Fprintf(&b, "+ %s\n", p)
+		}
+		for _, p := range o.Remove.Strings() {
+			fmt.Fprintf(&b, "- %s\n", p)
+		}
+	}
+	if !o.Kept.IsEmpty() {
+		fmt.Fprintf(&b, "\nkept during the removal grace: %s\n", strings.Join(o.Kept.Strings(), " "))
+	}
+	return b.String()
+}

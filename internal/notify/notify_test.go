@@ -1,0 +1,87 @@
+package notify
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+)
+
+func outcome(name string, s plan.Status) Outcome {
+	return Outcome{Target: plan.Target{Name: name, Type: "kms-key-policy", Resource: "k-1"}, Status: s, Reason: "because"}
+}
+
+func events(as []Alert) string {
+	var out []string
+	for _, a := range as {
+		out = append(out, string(a.Event)+":"+a.Key)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestDecide(t *testing.T) {
+	applied := outcome("a", plan.Applied)
+	applied.Add = ipset.MustParse("4.4.4.4")
+	drift := applied
+	drift.Drift = true
+	tests := []struct {
+		name   string
+		prev   map[string]string
+		in     []Outcome
+		runErr error
+		want   string
+		state  map[string]string
+	}{
+		{"quiet in-sync run", nil, []Outcome{outcome("a", plan.InSync)}, nil, "", map[string]string{}},
+		{"applied every time", nil, []Outcome{applied}, nil, "applied:a", map[string]string{}},
+		{"drift", nil, []Outcome{drift}, nil, "drift:a", map[string]string{}},
+		{"first refusal pages", nil, []Outcome{outcome("a", plan.Refused)}, nil, "refused:a", map[string]string{"a": "refused"}},
+		{"repeated refusal is quiet", map[string]string{"a": "refused"}, []Outcome{outcome("a", plan.Refused)}, nil, "", map[string]string{"a": "refused"}},
+		{"failure pages once", nil, []Outcome{outcome("a", plan.Error)}, nil, "failed:a", map[string]string{"a": "failed"}},
+		{"repeated failure is quiet", map[string]string{"a": "failed"}, []Outcome{outcome("a", plan.Error)}, nil, "", map[string]string{"a": "failed"}},
+		{"recovery", map[string]string{"a": "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:a", map[string]string{}},
+		{"recovery with a change", map[string]string{"a": "refused"}, []Outcome{applied}, nil, "recovered:a,applied:a", map[string]string{}},
+		{"planned but not applied keeps the state", map[string]string{"a": "failed"}, []Outcome{outcome("a", plan.Changes)}, nil, "", map[string]string{"a": "failed"}},
+		{"run failure pages once", nil, nil, errors.New("atlas down"), "failed:run", map[string]string{"run": "failed"}},
+		{"run failure again is quiet", map[string]string{"run": "failed"}, nil, errors.New("atlas down"), "", map[string]string{"run": "failed"}},
+		{"run recovers", map[string]string{"run": "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:run", map[string]string{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			alerts, state := Decide(tt.prev, tt.in, tt.runErr)
+			if got := events(alerts); got != tt.want {
+				t.Errorf("alerts %q, want %q", got, tt.want)
+			}
+			if len(state) != len(tt.state) {
+				t.Errorf("state %v, want %v", state, tt.state)
+			}
+			for k, v := range tt.state {
+				if state[k] != v {
+					t.Errorf("state %v, want %v", state, tt.state)
+				}
+			}
+			for _, a := range alerts {
+				if len(a.Subject) > 100 || a.Subject == "" {
+					t.Errorf("subject %q", a.Subject)
+				}
+			}
+		})
+	}
+}
+
+func TestBodyAndSubject(t *testing.T) {
+	o := outcome("atlas-ear-key-with-a-very-long-name-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on", plan.Applied)
+	o.Add, o.Remove, o.Kept = ipset.MustParse("4.4.4.4", "5.5.5.5"), ipset.MustParse("6.6.6.6"), ipset.MustParse("7.7.7.7")
+	alerts, _ := Decide(nil, []Outcome{o}, nil)
+	a := alerts[0]
+	if len(a.Subject) > 100 || !strings.HasPrefix(a.Subject, "ipsync applied atlas-ear-key") {
+		t.Errorf("subject %q (%d)", a.Subject, len(a.Subject))
+	}
+	for _, want := range []string{"+ 4.4.4.4/32\n", "+ 5.5.5.5/32\n", "- 6.6.6.6/32\n", "kept during the removal grace: 7.7.7.7/32", "reason:   because", "kms-key-policy k-1"} {
+		if !strings.Contains(a.Body, want) {
+			t.Errorf("body lacks %q:\n%s", want, a.Body)
+		}
+	}
+}

@@ -1,0 +1,83 @@
+package reconcile
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// recordOf returns the previous run's record of a target, or nil when there
+// is none or the target now points elsewhere (a first run again).
+func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
+	if prev == nil {
+		return nil
+	}
+	rec, ok := prev.Targets[t.Name]
+	if !ok || rec.Type != t.Type || rec.Resource != t.Resource {
+		return nil
+	}
+	out := &plan.Record{Source: rec.Source, Written: rec.Written}
+	for _, d := range rec.Departed {
+		out.Departed = append(out.Departed, plan.Departure{Since: d.Since, Addresses: d.Addresses})
+	}
+	return out
+}
+
+// recordAll builds the snapshot to store: Atlas's new answer, and for each
+// target the new record if it is in sync now (written and verified, or
+// already so), else the old one, so that a failed target is retried.
+func recordAll(prev, fetched *snapshot.Snapshot, cfg *config.Config, targets []plan.TargetPlan, now time.Time) *snapshot.Snapshot {
+	next := *fetched
+	next.Lease = nil // recording ends this run's claim
+	next.Targets = map[string]snapshot.TargetRecord{}
+	for _, tp := range targets {
+		if tp.Status == plan.InSync || tp.Status == plan.Applied {
+			rec := snapshot.TargetRecord{Type: tp.Type, Resource: tp.Resource, Source: tp.NewRecord.Source, Written: tp.NewRecord.Written, UpdatedAt: now}
+			for _, d := range tp.NewRecord.Departed {
+				rec.Departed = append(rec.Departed, snapshot.Departure{Since: d.Since, Addresses: d.Addresses})
+			}
+			if prevRec, ok := prevTarget(prev, tp.Name); ok && sameRecord(prevRec, rec) {
+				rec.UpdatedAt = prevRec.UpdatedAt // nothing new: the snapshot need not change
+			}
+			next.Targets[tp.Name] = rec
+			continue
+		}
+		if rec, ok := prevTarget(prev, tp.Name); ok {
+			next.Targets[tp.Name] = rec
+		}
+	}
+	return &next
+}
+
+func prevTarget(prev *snapshot.Snapshot, name string) (snapshot.TargetRecord, bool) {
+	if prev == nil {
+		return snapshot.TargetRecord{}, false
+	}
+	r, ok := prev.Targets[name]
+	return r, ok
+}
+
+// sameRecord compares records but for their time stamp.
+func sameRecord(a, b snapshot.TargetRecord) bool {
+	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	return bytes.Equal(ja, jb)
+}
+
+// changed reports whether next says anything prev does not: Atlas's answer,
+// a target record or the alert memory. The fetch time alone is no change, so
+// a run that found nothing new writes nothing.
+func changed(prev, next *snapshot.Snapshot) bool {
+	strip := func(s *snapshot.Snapshot) []byte {
+		c := *s
+		c.FetchedAt = time.Time{}
+		b, _ := json.Marshal(c)
+		return b
+	}
+	return !bytes.Equal(strip(prev), strip(next))
+}

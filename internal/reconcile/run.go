@@ -1,0 +1,405 @@
+package reconcile
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// Policies reads and writes one kind of policy document (an adapter).
+type Policies interface {
+	Read(ctx context.Context, resource string) ([]byte, error)
+	Write(ctx context.Context, resource string, doc []byte) error
+}
+
+// Publisher sends alerts.
+type Publisher interface {
+	Publish(ctx context.Context, a notify.Alert) error
+}
+
+// Deps are the adapters a run uses.
+type Deps struct {
+	Atlas    AtlasSource
+	Store    snapshot.Store
+	Policies map[string]Policies // by target type
+	Notify   Publisher           // nil: alerts are only logged
+	Now      func() time.Time
+	Log      *slog.Logger
+}
+
+// Options shape one run.
+type Options struct {
+	// DryRun plans and stops: no policy, snapshot or alert is written. It is
+	// the orchestrator's property; adapters know nothing of it.
+	DryRun bool
+	// Expect, when set, is a saved plan the live state must still match.
+	Expect *Saved
+	// VerifyAttempts and VerifyWait bound the re-reads after a write (both
+	// services are eventually consistent). Defaults: 5 and 200ms.
+	VerifyAttempts int
+	VerifyWait     time.Duration
+	// LeaseTTL bounds how long a run's claim on the snapshot holds while it
+	// applies (default 2m); BusyWait is how long a run waits for another
+	// run's claim to end before giving up (default 1m).
+	LeaseTTL time.Duration
+	BusyWait time.Duration
+}
+
+// Report is what a run found and did.
+type Report struct {
+	Status   plan.Status // in-sync, changes, refused or error
+	Hash     string      // of Atlas's answer, when fetched
+	Changed  bool        // Atlas's answer differs from the stored snapshot
+	Targets  []plan.TargetPlan
+	Alerts   []notify.Alert
+	Err      error // a failure of the run as a whole
+	Retried  bool  // a lost snapshot race made the run start once more
+	Snapshot *snapshot.Snapshot
+}
+
+// Limits per target type.
+var limits = map[string]policy.Limit{
+	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
+	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
+}
+
+// Run is the one loop: fetch → snapshot → plan → guards → apply → record →
+// notify. A lost race on the snapshot starts it once more from fresh state.
+func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.VerifyAttempts <= 0 {
+		o.VerifyAttempts = 5
+	}
+	if o.VerifyWait <= 0 {
+		o.VerifyWait = 200 * time.Millisecond
+	}
+	if o.LeaseTTL <= 0 {
+		o.LeaseTTL = 2 * time.Minute
+	}
+	if o.BusyWait <= 0 {
+		o.BusyWait = time.Minute
+	}
+	holder := newHolder()
+	retried := false
+	for conflicts := 0; ; {
+		r := runOnce(ctx, cfg, d, o, holder)
+		r.Retried = retried
+		var conflict *snapshot.ConflictError
+		var busy *BusyError
+		switch {
+		case errors.As(r.Err, &conflict) && conflicts < 2:
+			conflicts++
+			d.Log.Warn("snapshot changed under this run; starting again from fresh state", "error", r.Err.Error())
+		case errors.As(r.Err, &busy):
+			d.Log.Info("another run is applying; waiting for it", "holder", busy.Holder, "until", busy.Until)
+			if err := d.waitForLease(ctx, o.BusyWait); err != nil {
+				r.Err = fmt.Errorf("%w; %v", r.Err, err)
+				return r
+			}
+		default:
+			return r
+		}
+		retried = true
+	}
+}
+
+// BusyError says another run holds the snapshot's lease while it applies.
+type BusyError struct {
+	Holder string
+	Until  time.Time
+}
+
+func (e *BusyError) Error() string {
+	return fmt.Sprintf("another run (%s) is applying changes until %s at the latest", e.Holder, e.Until.Format(time.RFC3339))
+}
+
+func newHolder() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// waitForLease polls the snapshot until no live lease is on it.
+func (d Deps) waitForLease(ctx context.Context, limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		select {
+		case <-time.After(200 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		s, _, err := d.Store.Load(ctx)
+		if err != nil || s.Lease == nil || !d.Now().Before(s.Lease.Until) {
+			return nil
+		}
+	}
+	return fmt.Errorf("the other run's lease did not end within %s", limit)
+}
+
+// leased reports whether another run holds a live lease on s.
+func leased(s *snapshot.Snapshot, holder string, now time.Time) *BusyError {
+	if s == nil || s.Lease == nil || s.Lease.Holder == holder || !now.Before(s.Lease.Until) {
+		return nil
+	}
+	return &BusyError{Holder: s.Lease.Holder, Until: s.Lease.Until}
+}
+
+func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder string) Report {
+	now := d.Now().UTC().Truncate(time.Second)
+	prev, version, err := d.Store.Load(ctx)
+	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
+		return d.fail(ctx, o, nil, "", fmt.Errorf("load snapshot: %w", err))
+	}
+	fetched, err := Fetch(ctx, d.Atlas, cfg.Atlas.Projects, now)
+	if err != nil {
+		return d.fail(ctx, o, prev, version, err)
+	}
+	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched}
+
+	docs, readErrs := d.readAll(ctx, cfg.Targets)
+	inputs := make([]plan.Input, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		inputs[i] = plan.Input{
+			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid},
+			Source:     SourceSet(fetched, t.Sources),
+			Static:     ipset.MustParse(t.Static...), // validated with the config
+			HasSources: len(t.Sources) > 0,
+			Record:     recordOf(prev, t),
+			Live:       docs[i],
+			ReadErr:    readErrs[i],
+			Limit:      limits[t.Type],
+		}
+	}
+	p := plan.Build(inputs, plan.Guards{
+		MinAddresses:     cfg.Guards.MinAddresses,
+		MaxRemovePercent: cfg.Guards.MaxRemovePercent,
+		RemovalGrace:     time.Duration(cfg.Guards.RemovalGrace),
+	}, now)
+	r.Status, r.Targets = p.Status, p.Targets
+	if o.Expect != nil {
+		if moved := o.Expect.Moved(r); moved != "" {
+			r.Status = plan.Refused
+			r.Err = fmt.Errorf("the saved plan no longer matches: %s; nothing was written, run plan again", moved)
+			return r
+		}
+	}
+	if o.DryRun {
+		return r
+	}
+	if p.Status == plan.Refused {
+		// The source is suspect: no target and no address record is written.
+		d.Log.Warn("refused by a guard: nothing written")
+		return d.finish(ctx, r, prev, version, nil, false)
+	}
+	if busy := leased(prev, holder, now); busy != nil {
+		if p.Status == plan.Changes {
+			r.Err = busy // wait for it, then start again
+			return r
+		}
+		// Nothing to write here; the lease holder records the snapshot.
+		return r
+	}
+	if p.Status == plan.Changes {
+		// Claim the snapshot before touching any policy: of two racing runs
+		// only one can win this conditional write.
+		claim := fetched
+		if prev != nil {
+			c := *prev
+			claim = &c
+		}
+		claimed := *claim
+		claimed.Lease = &snapshot.Lease{Holder: holder, Until: now.Add(o.LeaseTTL)}
+		v, err := d.Store.Save(ctx, &claimed, version)
+		if err != nil {
+			r.Err = fmt.Errorf("claim snapshot: %w", err)
+			return r
+		}
+		prev, version = &claimed, v
+	}
+	d.applyAll(ctx, r.Targets, o)
+	next := recordAll(prev, fetched, cfg, r.Targets, now)
+	return d.finish(ctx, r, prev, version, next, true)
+}
+
+// fail ends a run that could not plan: alert (on transition) and keep the snapshot.
+func (d Deps) fail(ctx context.Context, o Options, prev *snapshot.Snapshot, version snapshot.Version, err error) Report {
+	r := Report{Status: plan.Error, Err: err}
+	if o.DryRun {
+		return r
+	}
+	d.Log.Error("run failed before planning", "error", err.Error())
+	return d.finish(ctx, r, prev, version, nil, false)
+}
+
+// readAll reads every target's policy in parallel.
+func (d Deps) readAll(ctx context.Context, targets []config.Target) ([][]byte, []error) {
+	docs := make([][]byte, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			a, ok := d.Policies[t.Type]
+			if !ok {
+				errs[i] = fmt.Errorf("no adapter for target type %s", t.Type)
+				return
+			}
+			docs[i], errs[i] = a.Read(ctx, t.Resource)
+		}()
+	}
+	wg.Wait()
+	return docs, errs
+}
+
+// applyAll writes and verifies every changed target, in parallel. A failure
+// on one does not stop the others.
+func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options) {
+	var wg sync.WaitGroup
+	for i := range targets {
+		tp := &targets[i]
+		if tp.Status != plan.Changes {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.writeAndVerify(ctx, tp, o); err != nil {
+				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
+				tp.Status, tp.Reason = plan.Error, err.Error()
+				return
+			}
+			d.Log.Info("target applied", "target", tp.Name, "add", tp.Add.Strings(), "remove", tp.Remove.Strings(), "drift", tp.Drift)
+			tp.Status = plan.Applied
+		}()
+	}
+	wg.Wait()
+}
+
+func (d Deps) writeAndVerify(ctx context.Context, tp *plan.TargetPlan, o Options) error {
+	a := d.Policies[tp.Type]
+	if err := a.Write(ctx, tp.Resource, tp.Document); err != nil {
+		return err
+	}
+	var last string
+	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
+		doc, err := a.Read(ctx, tp.Resource)
+		if err == nil {
+			c, err := policy.Read(doc, tp.Sid)
+			if err == nil {
+				got, err := ipset.Parse(c.Values)
+				if err == nil && got.Equal(tp.Desired) {
+					return nil
+				}
+				last = fmt.Sprintf("it holds %v", got)
+			} else {
+				last = err.Error()
+			}
+		} else {
+			last = err.Error()
+		}
+		if attempt < o.VerifyAttempts {
+			select {
+			case <-time.After(o.VerifyWait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return fmt.Errorf("written, but reading it back %d times did not show the desired set (%s)", o.VerifyAttempts, last)
+}
+
+// finish records what must be recorded, then alerts. next is the snapshot to
+// store when the run got as far as applying; otherwise only the alert memory
+// of the stored snapshot may change.
+func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, version snapshot.Version, next *snapshot.Snapshot, applied bool) Report {
+	var prevAlerts map[string]string
+	if prev != nil {
+		prevAlerts = prev.Alerts
+	}
+	var outcomes []notify.Outcome
+	for _, t := range r.Targets {
+		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift})
+	}
+	var runErr error
+	if r.Status == plan.Error && r.Targets == nil {
+		runErr = r.Err
+	}
+	alerts, state := notify.Decide(prevAlerts, outcomes, runErr)
+	r.Alerts = alerts
+
+	toStore := next
+	if !applied && prev != nil && !sameState(prev.Alerts, state) {
+		// Refused or failed: keep Atlas's record as it was; remember only
+		// that on-call was told, so the next run does not page again.
+		kept := *prev
+		kept.Alerts = state
+		toStore = &kept
+	}
+	if toStore != nil {
+		toStore.Alerts = state
+		if prev == nil || changed(prev, toStore) {
+			if _, err := d.Store.Save(ctx, toStore, version); err != nil {
+				if r.Err == nil {
+					r.Err = fmt.Errorf("record snapshot: %w", err)
+				}
+				var conflict *snapshot.ConflictError
+				if errors.As(err, &conflict) {
+					return r // the run starts again; it will decide the alerts itself
+				}
+				r.Status = plan.Error
+			} else {
+				d.Log.Info("snapshot recorded", "url", d.Store.URL(), "hash", toStore.Hash)
+			}
+		}
+	}
+	for _, a := range alerts {
+		d.Log.Info("alert", "event", string(a.Event), "key", a.Key, "subject", a.Subject)
+		if d.Notify == nil {
+			continue
+		}
+		if err := d.Notify.Publish(ctx, a); err != nil {
+			d.Log.Error("alert not sent", "event", string(a.Event), "key", a.Key, "error", err.Error())
+			if r.Err == nil {
+				r.Err = err
+			}
+		}
+	}
+	if r.Status != plan.Refused && r.Status != plan.Error {
+		for _, t := range r.Targets {
+			if t.Status == plan.Error {
+				r.Status = plan.Error
+			}
+		}
+	}
+	return r
+}
+
+func sameState(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}

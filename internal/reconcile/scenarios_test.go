@@ -1,0 +1,347 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+func ownedValues(t *testing.T, doc, sid string) []string {
+	t.Helper()
+	c, err := policy.Read([]byte(doc), sid)
+	if err != nil {
+		t.Fatalf("owned statement: %v", err)
+	}
+	return c.Values
+}
+
+const desired3 = "3.92.113.229/32 3.212.79.116/32 34.193.91.42/32 198.51.100.10/32"
+
+// forEachKind runs a scenario for a KMS key policy and a VPC endpoint policy.
+func forEachKind(t *testing.T, f func(t *testing.T, k kind)) {
+	for _, k := range kinds {
+		t.Run(k.name, func(t *testing.T) { f(t, k) })
+	}
+}
+
+func TestFirstApplyThenNoOp(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		before := k.getLive(t, s)
+		r := s.run(t, reconcile.Options{})
+		if r.Err != nil || r.Targets[0].Status != plan.Applied || !r.Targets[0].FirstRun {
+			t.Fatalf("first run: %+v %v", r.Targets, r.Err)
+		}
+		after := k.getLive(t, s)
+		if got := strings.Join(ownedValues(t, after, k.sid), " "); got != desired3 {
+			t.Fatalf("owned statement holds %q, want %q", got, desired3)
+		}
+		if !reflect.DeepEqual(statementsBut(t, before, k.sid), statementsBut(t, after, k.sid)) {
+			t.Fatalf("other statements changed:\nbefore %s\nafter  %s", before, after)
+		}
+		if n := s.calls.Get(k.writeOp); n != 1 {
+			t.Fatalf("%s calls = %d, want 1", k.writeOp, n)
+		}
+		if got := events(s.alerts(t)); got != "applied" {
+			t.Fatalf("alerts %q, want applied", got)
+		}
+
+		// The second run: nothing to do, the minimum of calls, no write at all.
+		s.calls.Reset()
+		s.sim.ResetCounts()
+		plan2 := s.run(t, reconcile.Options{DryRun: true})
+		if plan2.Status != plan.InSync {
+			t.Fatalf("plan after apply: %s %+v", plan2.Status, plan2.Targets)
+		}
+		s.calls.Reset()
+		s.sim.ResetCounts()
+		r2 := s.run(t, reconcile.Options{})
+		if r2.Err != nil || r2.Status != plan.InSync {
+			t.Fatalf("second run: %s %v", r2.Status, r2.Err)
+		}
+		wantCalls := map[string]int{"GetObject": 1, k.readOp: 1}
+		if s.calls.Total() != 2 || s.calls.Get("GetObject") != 1 || s.calls.Get(k.readOp) != 1 {
+			t.Fatalf("AWS calls of a no-op run: %d total, want exactly %v", s.calls.Total(), wantCalls)
+		}
+		if s.sim.Calls(atlastest.ControlPlane) != 1 || s.sim.Calls(atlastest.GroupIPs) != 1 {
+			t.Fatalf("Atlas calls: control plane %d, projects %d; want 1 and 1", s.sim.Calls(atlastest.ControlPlane), s.sim.Calls(atlastest.GroupIPs))
+		}
+		if got := s.alerts(t); len(got) != 0 {
+			t.Fatalf("a no-op run alerted: %v", events(got))
+		}
+	})
+}
+
+func TestDriftIsCorrected(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		if r := s.run(t, reconcile.Options{}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		s.alerts(t)
+		// Someone adds an address by hand and drops one of Atlas's.
+		k.setLive(t, s, k.policyOf(k.sid, "3.92.113.229/32", "3.212.79.116/32", "198.51.100.10/32", "203.0.113.66/32"))
+		s.calls.Reset()
+		r := s.run(t, reconcile.Options{})
+		tp := r.Targets[0]
+		if r.Err != nil || tp.Status != plan.Applied || !tp.Drift {
+			t.Fatalf("drift run: %+v %v", tp, r.Err)
+		}
+		if tp.Add.String() != "[34.193.91.42/32]" || tp.Remove.String() != "[203.0.113.66/32]" {
+			t.Fatalf("add %v remove %v", tp.Add, tp.Remove)
+		}
+		if got := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " "); got != desired3 {
+			t.Fatalf("after correction: %s", got)
+		}
+		msgs := s.alerts(t)
+		if events(msgs) != "drift" || !strings.Contains(msgs[0].Message, "- 203.0.113.66/32") || !strings.Contains(msgs[0].Message, "+ 34.193.91.42/32") {
+			t.Fatalf("alerts %q: %+v", events(msgs), msgs)
+		}
+		if len(msgs[0].Subject) > 100 || !strings.Contains(msgs[0].Subject, "target") {
+			t.Fatalf("subject %q", msgs[0].Subject)
+		}
+	})
+}
+
+func TestAdditionsAtOnceRemovalsAfterGrace(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		if r := s.run(t, reconcile.Options{}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		// Atlas adds one address and drops another.
+		s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "44.210.7.7"))
+		s.advance(time.Hour)
+		r := s.run(t, reconcile.Options{})
+		tp := r.Targets[0]
+		if r.Err != nil || tp.Status != plan.Applied || tp.Add.String() != "[44.210.7.7/32]" || !tp.Remove.IsEmpty() || tp.Kept.String() != "[34.193.91.42/32]" {
+			t.Fatalf("change run: %+v %v", tp, r.Err)
+		}
+		live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+		if !strings.Contains(live, "44.210.7.7/32") || !strings.Contains(live, "34.193.91.42/32") {
+			t.Fatalf("live %s", live)
+		}
+		// 23 hours later: still kept. Then past 24 hours: removed.
+		s.advance(23 * time.Hour)
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync || r.Err != nil {
+			t.Fatalf("inside the grace: %s %+v %v", r.Status, r.Targets, r.Err)
+		}
+		s.advance(time.Hour)
+		r = s.run(t, reconcile.Options{})
+		if tp := r.Targets[0]; r.Err != nil || tp.Status != plan.Applied || tp.Remove.String() != "[34.193.91.42/32]" {
+			t.Fatalf("after the grace: %+v %v", tp, r.Err)
+		}
+		if live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " "); strings.Contains(live, "34.193.91.42") {
+			t.Fatalf("removed address still live: %s", live)
+		}
+	})
+}
+
+func TestEmptyAnswerIsRefused(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		if r := s.run(t, reconcile.Options{}); r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		s.alerts(t)
+		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		before, _, err := store.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		liveBefore := k.getLive(t, s)
+		s.sim.SetControlPlane(controlPlane())
+		s.sim.SetProject(project)
+		s.calls.Reset()
+		r := s.run(t, reconcile.Options{})
+		if r.Status != plan.Refused || !strings.Contains(r.Targets[0].Reason, "minAddresses") {
+			t.Fatalf("status %s: %+v", r.Status, r.Targets)
+		}
+		if n := s.calls.Get(k.writeOp); n != 0 {
+			t.Fatalf("%d policy writes on a refused run", n)
+		}
+		if k.getLive(t, s) != liveBefore {
+			t.Fatal("policy changed on a refused run")
+		}
+		after, _, err := store.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after.Hash != before.Hash || !reflect.DeepEqual(after.Targets, before.Targets) || !after.FetchedAt.Equal(before.FetchedAt) {
+			t.Fatal("the refused run changed Atlas's record in the snapshot")
+		}
+		if got := events(s.alerts(t)); got != "refused" {
+			t.Fatalf("alerts %q, want refused", got)
+		}
+		// The next scheduled run refuses again, and does not page again.
+		s.calls.Reset()
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.Refused {
+			t.Fatalf("second refused run: %s", r.Status)
+		}
+		if got := s.alerts(t); len(got) != 0 || s.calls.Get("PutObject") != 0 {
+			t.Fatalf("repeated refusal paged %q / wrote %d", events(got), s.calls.Get("PutObject"))
+		}
+		// Atlas answers again: recovered, once.
+		s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
+		s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync || r.Err != nil {
+			t.Fatalf("recovery run: %s %v", r.Status, r.Err)
+		}
+		if got := events(s.alerts(t)); got != "recovered" {
+			t.Fatalf("alerts %q, want recovered", got)
+		}
+	})
+}
+
+func TestOversizeRefusedBeforeAnyWrite(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		var many []string
+		for i := range 3000 {
+			many = append(many, fmt.Sprintf("10.%d.%d.1", i/200, i%200+1))
+		}
+		s.sim.SetControlPlane(controlPlane(many...))
+		r := s.run(t, reconcile.Options{})
+		if r.Status != plan.Refused || !strings.Contains(r.Targets[0].Reason, "even compact") {
+			t.Fatalf("status %s: %v", r.Status, r.Targets[0].Reason)
+		}
+		if n := s.calls.Get(k.writeOp); n != 0 {
+			t.Fatalf("%d writes", n)
+		}
+		if s.calls.Get("PutObject") != 0 {
+			t.Fatal("snapshot written on a refused first run")
+		}
+	})
+}
+
+func TestMissingSidNamesTheStatementToAdd(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		k.setLive(t, s, strings.Replace(k.policyOf(k.sid, "192.0.2.0/32"), `"Sid":`+fmt.Sprintf("%q", k.sid), `"Sid":"SomethingElse"`, 1))
+		k.setLive(t, s, strings.Replace(k.getLive(t, s), k.sid, "SomethingElse", 1))
+		r := s.run(t, reconcile.Options{})
+		if r.Status != plan.Error || !strings.Contains(r.Targets[0].Reason, "no statement has this Sid") || !strings.Contains(r.Targets[0].Reason, `"Sid": "`+k.sid+`"`) {
+			t.Fatalf("status %s reason %q", r.Status, r.Targets[0].Reason)
+		}
+		if n := s.calls.Get(k.writeOp); n != 0 {
+			t.Fatalf("%d writes", n)
+		}
+		if got := events(s.alerts(t)); got != "failed" {
+			t.Fatalf("alerts %q, want failed", got)
+		}
+	})
+}
+
+func TestRacingRunsConverge(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		const runs = 2
+		var wg sync.WaitGroup
+		reports := make([]reconcile.Report, runs)
+		for i := range runs {
+			wg.Add(1)
+			go func() { defer wg.Done(); reports[i] = s.run(t, reconcile.Options{}) }()
+		}
+		wg.Wait()
+		applied := 0
+		for i, r := range reports {
+			if r.Err != nil {
+				t.Fatalf("run %d: %v", i, r.Err)
+			}
+			if r.Targets[0].Status == plan.Applied {
+				applied++
+			}
+		}
+		if applied != 1 || s.calls.Get(k.writeOp) != 1 {
+			t.Fatalf("%d runs applied with %d writes; want exactly one", applied, s.calls.Get(k.writeOp))
+		}
+		if got := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " "); got != desired3 {
+			t.Fatalf("final policy %s", got)
+		}
+		// No lost update: the stored snapshot holds the target's record.
+		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		snap, _, err := store.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, ok := snap.Targets["target"]
+		if !ok || rec.Written.String() != "["+strings.ReplaceAll(sortedDesired(), " ", " ")+"]" {
+			t.Fatalf("record %+v", rec)
+		}
+		// A third run finds everything in order.
+		s.calls.Reset()
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync || s.calls.Get(k.writeOp) != 0 {
+			t.Fatalf("after the race: %s, %d writes", r.Status, s.calls.Get(k.writeOp))
+		}
+	})
+}
+
+func sortedDesired() string {
+	return ipset.MustParse(strings.Fields(desired3)...).String()[1 : len(ipset.MustParse(strings.Fields(desired3)...).String())-1]
+}
+
+func TestSavedPlan(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		dry := s.run(t, reconcile.Options{DryRun: true})
+		if dry.Status != plan.Changes {
+			t.Fatalf("plan: %s", dry.Status)
+		}
+		saved := reconcile.SavePlan(dry)
+		// Something moves between plan and apply.
+		k.setLive(t, s, k.policyOf(k.sid, "192.0.2.0/32", "192.0.2.99/32"))
+		r := s.run(t, reconcile.Options{Expect: &saved})
+		if r.Status != plan.Refused || r.Err == nil || !strings.Contains(r.Err.Error(), "live policy changed since the plan (+[192.0.2.99/32]") {
+			t.Fatalf("moved apply: %s %v", r.Status, r.Err)
+		}
+		if s.calls.Get(k.writeOp) != 0 {
+			t.Fatal("applied a stale plan")
+		}
+		// A fresh plan applies.
+		dry = s.run(t, reconcile.Options{DryRun: true})
+		saved = reconcile.SavePlan(dry)
+		if r := s.run(t, reconcile.Options{Expect: &saved}); r.Err != nil || r.Targets[0].Status != plan.Applied {
+			t.Fatalf("fresh plan: %+v %v", r.Targets, r.Err)
+		}
+	})
+}
+
+func TestAtlasFailureWritesNothingAndPagesOnce(t *testing.T) {
+	s := newStack(t, kinds[0], "")
+	if r := s.run(t, reconcile.Options{}); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	s.alerts(t)
+	s.sim.RemoveProject(project)
+	s.calls.Reset()
+	for i := range 2 {
+		r := s.run(t, reconcile.Options{})
+		if r.Status != plan.Error || r.Err == nil || !strings.Contains(r.Err.Error(), "GROUP_NOT_FOUND") {
+			t.Fatalf("run %d: %s %v", i, r.Status, r.Err)
+		}
+	}
+	if s.calls.Get(kinds[0].writeOp) != 0 || s.calls.Get(kinds[0].readOp) != 0 {
+		t.Fatal("a failed fetch reached the targets")
+	}
+	if got := events(s.alerts(t)); got != "failed" {
+		t.Fatalf("alerts %q, want one failed", got)
+	}
+	var conflict *snapshot.ConflictError
+	if errors.As(s.run(t, reconcile.Options{DryRun: true}).Err, &conflict) {
+		t.Fatal("dry run wrote")
+	}
+	_ = slices.Contains[[]string]
+}

@@ -1,0 +1,281 @@
+package reconcile_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testenv.StopSharedMoto()
+	os.Exit(code)
+}
+
+const project = "5aec7afbf7d068e35a39809b"
+
+// kind describes one target type for the table of scenarios.
+type kind struct {
+	name     string // config type
+	sid      string
+	writeOp  string
+	readOp   string
+	create   func(t *testing.T, cfg aws.Config, values ...string) string
+	policyOf func(sid string, values ...string) string
+	setLive  func(t *testing.T, s *stack, doc string)
+	getLive  func(t *testing.T, s *stack) string
+}
+
+var kinds = []kind{
+	{
+		name: config.TypeKMSKeyPolicy, sid: "AtlasIPAllowList", writeOp: "PutKeyPolicy", readOp: "GetKeyPolicy",
+		create: func(t *testing.T, cfg aws.Config, values ...string) string {
+			return testenv.CreateKey(t, cfg, testenv.KeyPolicy("AtlasIPAllowList", values...))
+		},
+		policyOf: testenv.KeyPolicy,
+		setLive: func(t *testing.T, s *stack, doc string) {
+			_, err := kms.NewFromConfig(s.rawAWS).PutKeyPolicy(context.Background(), &kms.PutKeyPolicyInput{KeyId: &s.resource, PolicyName: aws.String("default"), Policy: &doc})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		getLive: func(t *testing.T, s *stack) string {
+			out, err := kms.NewFromConfig(s.rawAWS).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &s.resource, PolicyName: aws.String("default")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return aws.ToString(out.Policy)
+		},
+	},
+	{
+		name: config.TypeVPCEndpointPolicy, sid: "AtlasNodes", writeOp: "ModifyVpcEndpoint", readOp: "DescribeVpcEndpoints",
+		create: func(t *testing.T, cfg aws.Config, values ...string) string {
+			return testenv.CreateEndpoint(t, cfg, testenv.EndpointPolicy("AtlasNodes", values...))
+		},
+		policyOf: testenv.EndpointPolicy,
+		setLive: func(t *testing.T, s *stack, doc string) {
+			_, err := ec2.NewFromConfig(s.rawAWS).ModifyVpcEndpoint(context.Background(), &ec2.ModifyVpcEndpointInput{VpcEndpointId: &s.resource, PolicyDocument: &doc})
+			if err != nil {
+				t.Fatal(err)
+			}
+		},
+		getLive: func(t *testing.T, s *stack) string {
+			out, err := ec2.NewFromConfig(s.rawAWS).DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{s.resource}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return aws.ToString(out.VpcEndpoints[0].PolicyDocument)
+		},
+	},
+}
+
+// stack is one scenario's world: moto, the simulator, a target, a bucket, a
+// topic with a queue subscribed, and a clock the test moves.
+type stack struct {
+	k        kind
+	sim      *atlastest.Server
+	rawAWS   aws.Config // without the counter
+	awsCfg   aws.Config
+	calls    *testenv.Calls
+	resource string
+	bucket   string
+	topicArn string
+	queueURL string
+	cfg      *config.Config
+	now      time.Time
+	mu       sync.Mutex
+}
+
+var seq struct {
+	sync.Mutex
+	n int
+}
+
+func uniq(prefix string) string {
+	seq.Lock()
+	defer seq.Unlock()
+	seq.n++
+	return fmt.Sprintf("%s-%d-%d", prefix, time.Now().UnixNano()%1e9, seq.n)
+}
+
+func controlPlane(outbound ...string) atlastest.ControlPlaneIPs {
+	return atlastest.ControlPlaneIPs{Outbound: map[string]map[string][]string{"aws": {"us-east-1": outbound}}}
+}
+
+func newStack(t *testing.T, k kind, extraConfig string) *stack {
+	t.Helper()
+	moto := testenv.SharedMoto(t)
+	s := &stack{k: k, now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	s.rawAWS = moto.AWSConfig(t)
+	s.awsCfg = moto.AWSConfig(t)
+	s.calls = testenv.CountCalls(&s.awsCfg)
+
+	s.sim = atlastest.New()
+	if _, err := s.sim.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.sim.Close() })
+	s.sim.AddAPIKey("pub", "priv")
+	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
+	s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
+
+	ctx := context.Background()
+	s.resource = k.create(t, s.rawAWS, "192.0.2.0/32")
+	s.bucket = uniq("ipsync")
+	if _, err := s3.NewFromConfig(s.rawAWS, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket}); err != nil {
+		t.Fatal(err)
+	}
+	topic, err := sns.NewFromConfig(s.rawAWS).CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(uniq("alerts"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.topicArn = aws.ToString(topic.TopicArn)
+	q := sqs.NewFromConfig(s.rawAWS)
+	queue, err := q.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(uniq("oncall"))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.queueURL = aws.ToString(queue.QueueUrl)
+	attrs, err := q.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: &s.queueURL, AttributeNames: []sqstypes.QueueAttributeName{"QueueArn"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sns.NewFromConfig(s.rawAWS).Subscribe(ctx, &sns.SubscribeInput{TopicArn: &s.topicArn, Protocol: aws.String("sqs"), Endpoint: aws.String(attrs.Attributes["QueueArn"])}); err != nil {
+		t.Fatal(err)
+	}
+	s.cfg = s.config(t, extraConfig)
+	return s
+}
+
+func (s *stack) config(t *testing.T, extra string) *config.Config {
+	t.Helper()
+	doc := fmt.Sprintf(`
+atlas:
+  baseURL: %s
+  projects: [%q]
+snapshot:
+  url: s3://%s/ipsync/snapshot.json
+notify:
+  topicArn: %s
+targets:
+  - name: target
+    type: %s
+    resource: %s
+    sid: %s
+    sources: [control-plane-outbound, nodes-outbound]
+%s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, extra)
+	c, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatalf("config: %v\n%s", err, doc)
+	}
+	return c
+}
+
+func (s *stack) deps(t *testing.T) reconcile.Deps {
+	t.Helper()
+	env := map[string]string{"ATLAS_PUBLIC_KEY": "pub", "ATLAS_PRIVATE_KEY": "priv"}
+	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	}
+	d, err := wire.ReconcileDeps(context.Background(), s.cfg, s.awsCfg, func(k string) string { return env[k] }, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Now = func() time.Time { s.mu.Lock(); defer s.mu.Unlock(); return s.now }
+	return d
+}
+
+func (s *stack) advance(d time.Duration) { s.mu.Lock(); s.now = s.now.Add(d); s.mu.Unlock() }
+
+func (s *stack) run(t *testing.T, o reconcile.Options) reconcile.Report {
+	t.Helper()
+	o.VerifyWait = 10 * time.Millisecond
+	return reconcile.Run(context.Background(), s.cfg, s.deps(t), o)
+}
+
+// alertMsg is an SNS notification as it lands in a subscribed SQS queue.
+type alertMsg struct {
+	Subject           string
+	Message           string
+	MessageAttributes map[string]struct{ Type, Value string }
+}
+
+func (m alertMsg) event() string { return m.MessageAttributes["event"].Value }
+
+// alerts drains the on-call queue.
+func (s *stack) alerts(t *testing.T) []alertMsg {
+	t.Helper()
+	q := sqs.NewFromConfig(s.rawAWS)
+	var out []alertMsg
+	for {
+		res, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &s.queueURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Messages) == 0 {
+			return out
+		}
+		for _, m := range res.Messages {
+			var a alertMsg
+			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &a); err != nil {
+				t.Fatalf("alert body: %v", err)
+			}
+			out = append(out, a)
+			if _, err := q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &s.queueURL, ReceiptHandle: m.ReceiptHandle}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+func events(ms []alertMsg) string {
+	var e []string
+	for _, m := range ms {
+		e = append(e, m.event())
+	}
+	return strings.Join(e, ",")
+}
+
+// statementsBut returns the policy's statements other than sid, as values.
+func statementsBut(t *testing.T, doc, sid string) []any {
+	t.Helper()
+	var p struct {
+		Statement []map[string]any
+	}
+	if err := json.Unmarshal([]byte(doc), &p); err != nil {
+		t.Fatalf("policy: %v", err)
+	}
+	var out []any
+	for _, st := range p.Statement {
+		if st["Sid"] != sid {
+			out = append(out, st)
+		}
+	}
+	return out
+}
+
+func s3Client(s *stack) *s3.Client {
+	return s3.NewFromConfig(s.rawAWS, func(o *s3.Options) { o.UsePathStyle = true })
+}

@@ -1,0 +1,43 @@
+package kmspolicy
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		err       error
+		retryable bool
+		hint      string
+	}{
+		{&types.NotFoundException{}, false, "does not exist"},
+		{&types.MalformedPolicyDocumentException{}, false, "refused the document"},
+		{&types.LimitExceededException{}, false, "limit"},
+		{&types.KMSInvalidStateException{}, false, "disabled or pending deletion"},
+		{&types.DependencyTimeoutException{}, true, ""},
+		{&types.KMSInternalException{}, true, ""},
+		{&smithy.GenericAPIError{Code: "ThrottlingException"}, true, ""},
+		{&smithy.GenericAPIError{Code: "AccessDeniedException"}, false, "kms:PutKeyPolicy"},
+		{errors.New("connection reset by peer"), true, ""},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%T", tt.err), func(t *testing.T) {
+			err := classify("write", "k", fmt.Errorf("operation error KMS: PutKeyPolicy: %w", tt.err))
+			var te *target.Error
+			if !errors.As(err, &te) || te.Retryable != tt.retryable || !strings.Contains(te.Hint, tt.hint) {
+				t.Fatalf("classify(%v) = %+v", tt.err, te)
+			}
+			if !errors.Is(err, tt.err) {
+				t.Fatal("the SDK error is not wrapped")
+			}
+		})
+	}
+}

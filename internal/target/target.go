@@ -1,0 +1,26 @@
+// Package target holds what every policy adapter shares: the error type that
+// says whether a failure is worth retrying. The adapters themselves live in
+// the subpackages, one per kind of policy, each importing only its service.
+package target
+
+import "fmt"
+
+// Error is a failed read or write of a policy.
+type Error struct {
+	Op        string // "read" or "write"
+	Kind      string // "KMS key policy", "VPC endpoint policy"
+	Resource  string
+	Retryable bool
+	Hint      string
+	Err       error
+}
+
+func (e *Error) Error() string {
+	msg := fmt.Sprintf("%s %s %s: %v", e.Op, e.Kind, e.Resource, e.Err)
+	if e.Hint != "" {
+		msg += " — " + e.Hint
+	}
+	return msg
+}
+
+func (e *Error) Unwrap() error { return e.Err }

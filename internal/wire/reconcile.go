@@ -1,0 +1,54 @@
+package wire
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
+)
+
+// ReconcileDeps builds every adapter a reconcile run needs. It makes no
+// network call except reading the Atlas credentials secret, when one is set.
+func ReconcileDeps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (reconcile.Deps, error) {
+	client, err := AtlasClient(ctx, c, awsCfg, getenv, log)
+	if err != nil {
+		return reconcile.Deps{}, err
+	}
+	store, err := SnapshotStore(c, awsCfg)
+	if err != nil {
+		return reconcile.Deps{}, err
+	}
+	d := reconcile.Deps{
+		Atlas:    client,
+		Store:    store,
+		Policies: map[string]reconcile.Policies{},
+		Now:      time.Now,
+		Log:      log,
+	}
+	for _, t := range c.Targets {
+		switch t.Type {
+		case config.TypeKMSKeyPolicy:
+			if d.Policies[t.Type] == nil {
+				d.Policies[t.Type] = kmspolicy.New(kms.NewFromConfig(awsCfg))
+			}
+		case config.TypeVPCEndpointPolicy:
+			if d.Policies[t.Type] == nil {
+				d.Policies[t.Type] = vpcepolicy.New(ec2.NewFromConfig(awsCfg))
+			}
+		}
+	}
+	if c.Notify.TopicArn != "" {
+		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
+	}
+	return d, nil
+}
