@@ -24,6 +24,10 @@ const usage = `usage: ipsync <command> [flags]
 
 commands:
   fetch     print Atlas's current answer, normalised (--json: the snapshot document)
+  plan      fetch, read the live policies and print what would change (writes nothing)
+            exit 0 in sync, 2 changes pending, 3 refused by a guard, 1 error
+  apply     plan, then write the changed policies, verify them and record the snapshot
+            exit 0 done, 3 refused (nothing written), 1 error
   snapshot  print the stored snapshot
 
 Run 'ipsync <command> -h' for a command's flags.
@@ -51,6 +55,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	switch args[0] {
 	case "fetch":
 		return cmdFetch(ctx, e, args[1:])
+	case "plan":
+		return cmdPlan(ctx, e, args[1:])
+	case "apply":
+		return cmdApply(ctx, e, args[1:])
 	case "snapshot":
 		return cmdSnapshot(ctx, e, args[1:])
 	case "-h", "--help", "help":

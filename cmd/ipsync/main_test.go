@@ -232,3 +232,12 @@ func TestSnapshotCommand(t *testing.T) {
 		t.Fatalf("printed snapshot: %v", err)
 	}
 }
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}

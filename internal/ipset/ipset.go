@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"net/netip"
 	"strings"
 
@@ -17,7 +18,12 @@ import (
 )
 
 // Set is an immutable, minimal set of IP prefixes. The zero value is empty.
+//
+// Internally it is a sorted list of disjoint, non-adjacent ranges, so that
+// union, difference and intersection are linear sweeps; the minimal prefixes
+// are derived once, when the set is made.
 type Set struct {
+	ranges   []netipx.IPRange
 	prefixes []netip.Prefix
 }
 
@@ -78,58 +84,125 @@ func MustParse(values ...string) Set {
 
 // Of aggregates prefixes into a minimal Set. Invalid prefixes are ignored.
 func Of(prefixes ...netip.Prefix) Set {
-	var b netipx.IPSetBuilder
+	rs := make([]netipx.IPRange, 0, len(prefixes))
 	for _, p := range prefixes {
 		if p.IsValid() {
-			b.AddPrefix(p.Masked())
+			rs = append(rs, netipx.RangeOfPrefix(p.Masked()))
 		}
 	}
-	return fromBuilder(&b)
+	return fromRanges(normalize(rs))
 }
 
-func fromBuilder(b *netipx.IPSetBuilder) Set {
-	s, _ := b.IPSet() // the builder only errors on invalid input, which Of filters
-	return Set{prefixes: s.Prefixes()}
-}
-
-func (s Set) ipset() *netipx.IPSet {
-	var b netipx.IPSetBuilder
-	for _, p := range s.prefixes {
-		b.AddPrefix(p)
+// normalize sorts ranges and merges overlapping and adjacent ones.
+func normalize(rs []netipx.IPRange) []netipx.IPRange {
+	if len(rs) == 0 {
+		return nil
 	}
-	out, _ := b.IPSet()
+	slices.SortFunc(rs, func(a, b netipx.IPRange) int { return a.From().Compare(b.From()) })
+	out := rs[:1]
+	for _, r := range rs[1:] {
+		last := &out[len(out)-1]
+		if next := last.To().Next(); next.IsValid() && r.From().Compare(next) <= 0 && r.From().BitLen() == next.BitLen() {
+			if r.To().Compare(last.To()) > 0 {
+				*last = netipx.IPRangeFrom(last.From(), r.To())
+			}
+			continue
+		}
+		if r.From().Compare(last.To()) <= 0 && r.From().BitLen() == last.To().BitLen() {
+			continue // inside last, which ends at the family's highest address
+		}
+		out = append(out, r)
+	}
 	return out
+}
+
+// fromRanges makes a Set of sorted, disjoint, non-adjacent ranges.
+func fromRanges(rs []netipx.IPRange) Set {
+	if len(rs) == 0 {
+		return Set{}
+	}
+	var ps []netip.Prefix
+	for _, r := range rs {
+		ps = r.AppendPrefixes(ps)
+	}
+	return Set{ranges: rs, prefixes: ps}
 }
 
 // Union returns the addresses in any of the sets.
 func Union(sets ...Set) Set {
-	var b netipx.IPSetBuilder
+	nonEmpty := 0
+	var only Set
+	n := 0
 	for _, s := range sets {
-		for _, p := range s.prefixes {
-			b.AddPrefix(p)
+		if !s.IsEmpty() {
+			nonEmpty++
+			only = s
+			n += len(s.ranges)
 		}
 	}
-	return fromBuilder(&b)
+	if nonEmpty <= 1 {
+		return only // a Set is immutable: sharing it is safe
+	}
+	rs := make([]netipx.IPRange, 0, n)
+	for _, s := range sets {
+		rs = append(rs, s.ranges...)
+	}
+	return fromRanges(normalize(rs))
 }
 
-// Minus returns the addresses of s that are not in o.
+// Minus returns the addresses of s that are not in o, in one sweep.
 func (s Set) Minus(o Set) Set {
-	var b netipx.IPSetBuilder
-	for _, p := range s.prefixes {
-		b.AddPrefix(p)
+	if s.IsEmpty() || o.IsEmpty() {
+		return s
 	}
-	b.RemoveSet(o.ipset())
-	return fromBuilder(&b)
+	var out []netipx.IPRange
+	b := o.ranges
+	j := 0
+	for _, r := range s.ranges {
+		from, to := r.From(), r.To()
+		for j < len(b) && b[j].To().Less(from) {
+			j++
+		}
+		whole := true
+		for k := j; k < len(b) && !to.Less(b[k].From()); k++ {
+			if from.Less(b[k].From()) {
+				out = append(out, netipx.IPRangeFrom(from, b[k].From().Prev()))
+			}
+			if !b[k].To().Less(to) {
+				whole = false // the rest of r is removed
+				break
+			}
+			from = b[k].To().Next()
+		}
+		if whole {
+			out = append(out, netipx.IPRangeFrom(from, to))
+		}
+	}
+	return fromRanges(out)
 }
 
-// Intersect returns the addresses in both s and o.
+// Intersect returns the addresses in both s and o, in one sweep.
 func (s Set) Intersect(o Set) Set {
-	var b netipx.IPSetBuilder
-	for _, p := range s.prefixes {
-		b.AddPrefix(p)
+	var out []netipx.IPRange
+	a, b := s.ranges, o.ranges
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		lo, hi := a[i].From(), a[i].To()
+		if b[j].From().Compare(lo) > 0 {
+			lo = b[j].From()
+		}
+		if b[j].To().Compare(hi) < 0 {
+			hi = b[j].To()
+		}
+		if lo.BitLen() == hi.BitLen() && !hi.Less(lo) {
+			out = append(out, netipx.IPRangeFrom(lo, hi))
+		}
+		if a[i].To().Less(b[j].To()) {
+			i++
+		} else {
+			j++
+		}
 	}
-	b.Intersect(o.ipset())
-	return fromBuilder(&b)
+	return fromRanges(out)
 }
 
 // Diff returns what to add to a and what to remove from it to get b:
@@ -175,12 +248,8 @@ func (s Set) Equal(o Set) bool {
 // ContainsAddr reports whether a is in the set.
 func (s Set) ContainsAddr(a netip.Addr) bool {
 	a = a.Unmap()
-	for _, p := range s.prefixes {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	i, _ := slices.BinarySearchFunc(s.ranges, a, func(r netipx.IPRange, a netip.Addr) int { return r.To().Compare(a) })
+	return i < len(s.ranges) && s.ranges[i].Contains(a)
 }
 
 // String is a readable form for logs and test failures.

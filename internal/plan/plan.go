@@ -141,10 +141,11 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 		tp.Status, tp.Reason = Error, in.ReadErr.Error()
 		return tp
 	}
-	cond, err := policy.Read(in.Live, in.Target.Sid)
+	owned, err := policy.Parse(in.Live, in.Target.Sid)
 	if err != nil {
 		return withError(tp, err, in)
 	}
+	cond := owned.Condition()
 	actual, err := ipset.Parse(cond.Values)
 	if err != nil {
 		tp.Status, tp.Reason = Error, fmt.Sprintf("the live policy's %s %s holds a value that is not an IP or CIDR: %v", cond.Operator, cond.Key, err)
@@ -165,11 +166,7 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 		}
 		return tp
 	}
-	compact, err := policy.Rewrite(in.Live, in.Target.Sid, tp.Desired.Strings())
-	if err != nil {
-		return withError(tp, err, in)
-	}
-	rendered, err := policy.Render(compact, in.Limit)
+	rendered, err := policy.Render(owned.Rewrite(tp.Desired.Strings()), in.Limit)
 	if err != nil {
 		tp.Status, tp.Reason = Refused, err.Error()
 		return tp

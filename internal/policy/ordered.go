@@ -79,7 +79,8 @@ func (o object) set(key string, v json.RawMessage) object {
 	return out
 }
 
-// marshal writes the object compactly, members in their order.
+// marshal writes the object, members in their order. Values are written as
+// they are: documents are compacted once on the way in (see locate).
 func (o object) marshal() json.RawMessage {
 	var b bytes.Buffer
 	b.WriteByte('{')
@@ -89,7 +90,7 @@ func (o object) marshal() json.RawMessage {
 		}
 		b.Write(quote(m.key))
 		b.WriteByte(':')
-		_ = json.Compact(&b, m.value)
+		b.Write(m.value)
 	}
 	b.WriteByte('}')
 	return b.Bytes()
@@ -119,7 +120,7 @@ func marshalArray(items []json.RawMessage) json.RawMessage {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		_ = json.Compact(&b, it)
+		b.Write(it)
 	}
 	b.WriteByte(']')
 	return b.Bytes()

@@ -52,7 +52,13 @@ type owned struct {
 }
 
 func locate(doc []byte, sid string) (*owned, error) {
-	top, err := parseObject(doc)
+	// Compact once: every raw value below is then compact, and the rewritten
+	// document can be assembled without scanning its parts again.
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, doc); err != nil {
+		return nil, fmt.Errorf("policy is not valid JSON: %w", err)
+	}
+	top, err := parseObject(compact.Bytes())
 	if err != nil {
 		return nil, fmt.Errorf("policy is not a valid JSON object: %w", err)
 	}
@@ -154,22 +160,28 @@ func stringOrArray(raw json.RawMessage) ([]string, error) {
 	return many, nil
 }
 
-// Read returns the owned statement's IP condition.
-func Read(doc []byte, sid string) (IPCondition, error) {
-	o, err := locate(doc, sid)
-	if err != nil {
-		return IPCondition{}, err
-	}
-	return IPCondition{Operator: o.operator, Key: o.key, Values: o.values}, nil
-}
+// Owned is a parsed document with its owned statement located, to read the
+// IP condition and rewrite it without parsing the document twice.
+type Owned struct{ o *owned }
 
-// Rewrite returns the document, compact, with the owned IP condition's values
-// replaced by values (written as a JSON array, in the order given).
-func Rewrite(doc []byte, sid string, values []string) ([]byte, error) {
+// Parse locates the owned statement of doc.
+func Parse(doc []byte, sid string) (*Owned, error) {
 	o, err := locate(doc, sid)
 	if err != nil {
 		return nil, err
 	}
+	return &Owned{o: o}, nil
+}
+
+// Condition is the owned statement's IP condition.
+func (w *Owned) Condition() IPCondition {
+	return IPCondition{Operator: w.o.operator, Key: w.o.key, Values: w.o.values}
+}
+
+// Rewrite returns the document, compact, with the owned IP condition's
+// values replaced by values (a JSON array, in the order given).
+func (w *Owned) Rewrite(values []string) []byte {
+	o := w.o
 	arr := make([]json.RawMessage, len(values))
 	for i, v := range values {
 		arr[i] = quote(v)
@@ -185,7 +197,26 @@ func Rewrite(doc []byte, sid string, values []string) ([]byte, error) {
 		items[o.index] = stmt.marshal()
 		stmts = marshalArray(items)
 	}
-	return o.top.set("Statement", stmts).marshal(), nil
+	return o.top.set("Statement", stmts).marshal()
+}
+
+// Read returns the owned statement's IP condition.
+func Read(doc []byte, sid string) (IPCondition, error) {
+	w, err := Parse(doc, sid)
+	if err != nil {
+		return IPCondition{}, err
+	}
+	return w.Condition(), nil
+}
+
+// Rewrite returns the document, compact, with the owned IP condition's values
+// replaced by values.
+func Rewrite(doc []byte, sid string, values []string) ([]byte, error) {
+	w, err := Parse(doc, sid)
+	if err != nil {
+		return nil, err
+	}
+	return w.Rewrite(values), nil
 }
 
 // Compact returns a document in its compact form, for size and comparison.

@@ -52,6 +52,10 @@ func (e *SizeError) Error() string {
 // Render returns the document indented when that fits the limit, compact
 // when only that fits, and a *SizeError when neither does.
 func Render(compact []byte, l Limit) (Rendered, error) {
+	if n := l.Size(compact); n > l.Max {
+		// Indenting only adds characters: no need to try it.
+		return Rendered{}, &SizeError{Limit: l, Compact: n}
+	}
 	var ind bytes.Buffer
 	if err := json.Indent(&ind, compact, "", "  "); err != nil {
 		return Rendered{}, fmt.Errorf("render policy: %w", err)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -343,5 +342,4 @@ func TestAtlasFailureWritesNothingAndPagesOnce(t *testing.T) {
 	if errors.As(s.run(t, reconcile.Options{DryRun: true}).Err, &conflict) {
 		t.Fatal("dry run wrote")
 	}
-	_ = slices.Contains[[]string]
 }

@@ -41,26 +41,26 @@ type kind struct {
 	sid      string
 	writeOp  string
 	readOp   string
-	create   func(t *testing.T, cfg aws.Config, values ...string) string
+	create   func(t testing.TB, cfg aws.Config, values ...string) string
 	policyOf func(sid string, values ...string) string
-	setLive  func(t *testing.T, s *stack, doc string)
-	getLive  func(t *testing.T, s *stack) string
+	setLive  func(t testing.TB, s *stack, doc string)
+	getLive  func(t testing.TB, s *stack) string
 }
 
 var kinds = []kind{
 	{
 		name: config.TypeKMSKeyPolicy, sid: "AtlasIPAllowList", writeOp: "PutKeyPolicy", readOp: "GetKeyPolicy",
-		create: func(t *testing.T, cfg aws.Config, values ...string) string {
+		create: func(t testing.TB, cfg aws.Config, values ...string) string {
 			return testenv.CreateKey(t, cfg, testenv.KeyPolicy("AtlasIPAllowList", values...))
 		},
 		policyOf: testenv.KeyPolicy,
-		setLive: func(t *testing.T, s *stack, doc string) {
+		setLive: func(t testing.TB, s *stack, doc string) {
 			_, err := kms.NewFromConfig(s.rawAWS).PutKeyPolicy(context.Background(), &kms.PutKeyPolicyInput{KeyId: &s.resource, PolicyName: aws.String("default"), Policy: &doc})
 			if err != nil {
 				t.Fatal(err)
 			}
 		},
-		getLive: func(t *testing.T, s *stack) string {
+		getLive: func(t testing.TB, s *stack) string {
 			out, err := kms.NewFromConfig(s.rawAWS).GetKeyPolicy(context.Background(), &kms.GetKeyPolicyInput{KeyId: &s.resource, PolicyName: aws.String("default")})
 			if err != nil {
 				t.Fatal(err)
@@ -70,17 +70,17 @@ var kinds = []kind{
 	},
 	{
 		name: config.TypeVPCEndpointPolicy, sid: "AtlasNodes", writeOp: "ModifyVpcEndpoint", readOp: "DescribeVpcEndpoints",
-		create: func(t *testing.T, cfg aws.Config, values ...string) string {
+		create: func(t testing.TB, cfg aws.Config, values ...string) string {
 			return testenv.CreateEndpoint(t, cfg, testenv.EndpointPolicy("AtlasNodes", values...))
 		},
 		policyOf: testenv.EndpointPolicy,
-		setLive: func(t *testing.T, s *stack, doc string) {
+		setLive: func(t testing.TB, s *stack, doc string) {
 			_, err := ec2.NewFromConfig(s.rawAWS).ModifyVpcEndpoint(context.Background(), &ec2.ModifyVpcEndpointInput{VpcEndpointId: &s.resource, PolicyDocument: &doc})
 			if err != nil {
 				t.Fatal(err)
 			}
 		},
-		getLive: func(t *testing.T, s *stack) string {
+		getLive: func(t testing.TB, s *stack) string {
 			out, err := ec2.NewFromConfig(s.rawAWS).DescribeVpcEndpoints(context.Background(), &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{s.resource}})
 			if err != nil {
 				t.Fatal(err)
@@ -123,7 +123,7 @@ func controlPlane(outbound ...string) atlastest.ControlPlaneIPs {
 	return atlastest.ControlPlaneIPs{Outbound: map[string]map[string][]string{"aws": {"us-east-1": outbound}}}
 }
 
-func newStack(t *testing.T, k kind, extraConfig string) *stack {
+func newStack(t testing.TB, k kind, extraConfig string) *stack {
 	t.Helper()
 	moto := testenv.SharedMoto(t)
 	s := &stack{k: k, now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
@@ -168,7 +168,7 @@ func newStack(t *testing.T, k kind, extraConfig string) *stack {
 	return s
 }
 
-func (s *stack) config(t *testing.T, extra string) *config.Config {
+func (s *stack) config(t testing.TB, extra string) *config.Config {
 	t.Helper()
 	doc := fmt.Sprintf(`
 atlas:
@@ -192,7 +192,7 @@ targets:
 	return c
 }
 
-func (s *stack) deps(t *testing.T) reconcile.Deps {
+func (s *stack) deps(t testing.TB) reconcile.Deps {
 	t.Helper()
 	env := map[string]string{"ATLAS_PUBLIC_KEY": "pub", "ATLAS_PRIVATE_KEY": "priv"}
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
@@ -209,7 +209,7 @@ func (s *stack) deps(t *testing.T) reconcile.Deps {
 
 func (s *stack) advance(d time.Duration) { s.mu.Lock(); s.now = s.now.Add(d); s.mu.Unlock() }
 
-func (s *stack) run(t *testing.T, o reconcile.Options) reconcile.Report {
+func (s *stack) run(t testing.TB, o reconcile.Options) reconcile.Report {
 	t.Helper()
 	o.VerifyWait = 10 * time.Millisecond
 	return reconcile.Run(context.Background(), s.cfg, s.deps(t), o)
@@ -225,7 +225,7 @@ type alertMsg struct {
 func (m alertMsg) event() string { return m.MessageAttributes["event"].Value }
 
 // alerts drains the on-call queue.
-func (s *stack) alerts(t *testing.T) []alertMsg {
+func (s *stack) alerts(t testing.TB) []alertMsg {
 	t.Helper()
 	q := sqs.NewFromConfig(s.rawAWS)
 	var out []alertMsg
@@ -259,7 +259,7 @@ func events(ms []alertMsg) string {
 }
 
 // statementsBut returns the policy's statements other than sid, as values.
-func statementsBut(t *testing.T, doc, sid string) []any {
+func statementsBut(t testing.TB, doc, sid string) []any {
 	t.Helper()
 	var p struct {
 		Statement []map[string]any

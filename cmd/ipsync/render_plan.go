@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+)
+
+// writePlan prints a plan (or what apply did) for a person: per target the
+// +/- lines, what the removal grace keeps, the reason and the size.
+func writePlan(w io.Writer, r reconcile.Report, applied bool) {
+	if r.Hash != "" {
+		state := "unchanged since the last recorded run"
+		if r.Changed {
+			state = "changed since the last recorded run"
+		}
+		fmt.Fprintf(w, "Atlas's answer: %s (%s)\n", r.Hash, state)
+	}
+	counts := map[plan.Status]int{}
+	for _, t := range r.Targets {
+		counts[t.Status]++
+		fmt.Fprintf(w, "\n%s  %s %s  [%s]\n", t.Name, t.Type, t.Resource, t.Status)
+		for _, p := range t.Add.Strings() {
+			fmt.Fprintf(w, "  + %s\n", p)
+		}
+		for _, p := range t.Remove.Strings() {
+			fmt.Fprintf(w, "  - %s\n", p)
+		}
+		if !t.Kept.IsEmpty() {
+			fmt.Fprintf(w, "  kept until the removal grace ends: %s\n", strings.Join(t.Kept.Strings(), " "))
+		}
+		if t.Reason != "" {
+			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(t.Reason, "\n", "\n  "))
+		}
+		if t.Size > 0 {
+			unit := "bytes"
+			if t.Type == "vpc-endpoint-policy" {
+				unit = "characters"
+			}
+			form := ""
+			if t.Form != "" {
+				form = ", " + t.Form
+			}
+			fmt.Fprintf(w, "  policy size: %d of %d %s (%d%%%s)\n", t.Size, t.Limit, unit, 100*t.Size/max(t.Limit, 1), form)
+		}
+	}
+	fmt.Fprintln(w)
+	switch {
+	case r.Status == plan.Refused:
+		fmt.Fprintln(w, "Refused: nothing was written. The guard's reason is above; fix the cause or the guard, then run again.")
+	case applied:
+		fmt.Fprintf(w, "Applied: %d changed, %d already in sync, %d failed.\n", counts[plan.Applied], counts[plan.InSync], counts[plan.Error])
+	case r.Status == plan.Changes:
+		fmt.Fprintf(w, "Plan: %d to change, %d in sync, %d failed. Nothing was written; run ipsync apply to apply.\n", counts[plan.Changes], counts[plan.InSync], counts[plan.Error])
+	case r.Status == plan.InSync:
+		fmt.Fprintln(w, "Everything is in sync. Nothing to do.")
+	case len(r.Targets) > 0:
+		fmt.Fprintf(w, "Errors: %d target(s) could not be planned; see above.\n", counts[plan.Error])
+	}
+}
