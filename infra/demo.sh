@@ -1,79 +1,148 @@
 #!/usr/bin/env bash
-# make demo: the local stack end to end. Starts moto_server (AWS) and the
-# Atlas simulator on 127.0.0.1, keeps the Atlas API key in Secrets Manager,
-# and shows what ipsync sees, how a change in Atlas shows up, and how a rate
-# limit is ridden out. Everything it starts is stopped on exit.
+# make demo: the main job on the local stack, end to end. Starts moto_server
+# (AWS) and the Atlas simulator on 127.0.0.1; creates a KMS key and a VPC
+# endpoint whose policies own an Atlas statement, the snapshot bucket, the
+# alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
+# then plans, applies, follows a change in Atlas, corrects a hand edit,
+# refuses an empty answer, and prints the alerts on-call would receive.
+# Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 WORK=$(mktemp -d)
 BIN="$WORK/bin"
 source infra/localstack.sh
 trap 'stack_stop; rm -rf "$WORK"' EXIT
 
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# run CMD...: show it, run it, show its exit code (the demo goes on either way).
+run() {
+  printf '\033[2m$ %s\033[0m\n' "ipsync ${*:2}"
+  local code=0
+  "$@" 2>>"$WORK/ipsync.log" || code=$?
+  printf '\033[2m(exit %d)\033[0m\n' "$code"
+  return 0
+}
 
 say "Building ipsync and the Atlas simulator"
 mkdir -p "$BIN"
 go build -o "$BIN/ipsync" ./cmd/ipsync
 go build -o "$BIN/atlas-sim" ./cmd/atlas-sim
+IPSYNC="$BIN/ipsync"
 
 say "Starting the local stack"
 start_moto
-echo "moto_server (KMS, S3, SNS, SQS, Secrets Manager, ...): $MOTO_URL"
+echo "moto_server (KMS, EC2, S3, SNS, SQS, Secrets Manager): $MOTO_URL"
 PROJECT=5aec7afbf7d068e35a39809b
 start_sim -api-key "demo-public:demo-private-key" \
   -control-plane infra/demo/control-plane.json \
   -project "$PROJECT=infra/demo/project.json"
-echo "Atlas simulator (digest auth, real spec shapes):   $SIM_URL"
+echo "Atlas simulator (digest auth, answers checked against the official spec): $SIM_URL"
 
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 unset AWS_PROFILE ATLAS_PUBLIC_KEY ATLAS_PRIVATE_KEY ATLAS_CLIENT_ID ATLAS_CLIENT_SECRET
+aws() { command aws --endpoint-url "$MOTO_URL" "$@"; }
 
-say "Storing the Atlas API key in Secrets Manager (never in the config)"
-aws --endpoint-url "$MOTO_URL" secretsmanager create-secret --name ipsync/atlas-api-key \
-  --secret-string '{"publicKey":"demo-public","privateKey":"demo-private-key"}' \
-  --query ARN --output text
+say "Creating the AWS side: key, endpoint, bucket, alert topic, secret"
+KEY=$(aws kms create-key --description "Atlas encryption at rest" --policy file://infra/policies/kms-key-policy.json --query KeyMetadata.Arn --output text)
+VPC=$(aws ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)
+VPCE=$(aws ec2 create-vpc-endpoint --vpc-id "$VPC" --service-name com.amazonaws.us-east-1.kms --vpc-endpoint-type Interface \
+  --policy-document file://infra/policies/vpc-endpoint-policy.json --query VpcEndpoint.VpcEndpointId --output text)
+aws s3api create-bucket --bucket ipsync-demo >/dev/null
+TOPIC=$(aws sns create-topic --name ipsync-alerts --query TopicArn --output text)
+QUEUE=$(aws sqs create-queue --queue-name oncall --query QueueUrl --output text)
+QARN=$(aws sqs get-queue-attributes --queue-url "$QUEUE" --attribute-names QueueArn --query Attributes.QueueArn --output text)
+aws sns subscribe --topic-arn "$TOPIC" --protocol sqs --notification-endpoint "$QARN" >/dev/null
+aws secretsmanager create-secret --name ipsync/atlas-api-key \
+  --secret-string '{"publicKey":"demo-public","privateKey":"demo-private-key"}' >/dev/null
+echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placeholder in AtlasIPAllowList)"
+echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.json, placeholder in AtlasNodes)"
+echo "alerts       $TOPIC -> SQS oncall"
 
-cat >"$WORK/ipsync.yaml" <<YAML
+CFG="$WORK/ipsync.yaml"
+cat >"$CFG" <<YAML
 atlas:
   baseURL: $SIM_URL
   credentials:
     secretId: ipsync/atlas-api-key
   projects: ["$PROJECT"]
+snapshot:
+  url: s3://ipsync-demo/ipsync/snapshot.json
+notify:
+  topicArn: $TOPIC
+targets:
+  - name: atlas-ear-key
+    type: kms-key-policy
+    resource: $KEY
+    sid: AtlasIPAllowList
+    sources: [control-plane-outbound, nodes-outbound]
+  - name: kms-endpoint
+    type: vpc-endpoint-policy
+    resource: $VPCE
+    sid: AtlasNodes
+    sources: [nodes]
 YAML
-echo "config ($WORK/ipsync.yaml):"; sed 's/^/  /' "$WORK/ipsync.yaml"
+echo; echo "config:"; sed 's/^/  /' "$CFG"
 
-say "ipsync fetch: what Atlas says right now (reads only; writes nothing)"
-"$BIN/ipsync" fetch --config "$WORK/ipsync.yaml" 2>"$WORK/fetch1.log"
-HASH1=$("$BIN/ipsync" fetch --config "$WORK/ipsync.yaml" --json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["hash"])')
+say "ipsync plan: what would change (writes nothing; exit 2 = changes pending)"
+run "$IPSYNC" plan --config "$CFG"
 
-say "Atlas adds a control-plane address in us-east-1 (44.210.7.7)"
+say "ipsync apply: write both policies, verify them, record the snapshot"
+run "$IPSYNC" apply --config "$CFG"
+echo "the key policy's owned statement now:"
+aws kms get-key-policy --key-id "$KEY" --policy-name default --query Policy --output text |
+  python3 -c 'import json,sys; p=json.load(sys.stdin); s=[x for x in p["Statement"] if x["Sid"]=="AtlasIPAllowList"][0]; print("  " + json.dumps(s["Condition"]))'
+
+say "ipsync plan again: in sync (exit 0)"
+run "$IPSYNC" plan --config "$CFG"
+
+say "Atlas adds a control-plane address (44.210.7.7) and a cluster drops a node (198.51.100.22)"
 curl -fsS -X PUT --data @infra/demo/control-plane-changed.json "$SIM_URL/_sim/controlPlane"
-HASH2=$("$BIN/ipsync" fetch --config "$WORK/ipsync.yaml" --json 2>/dev/null | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["hash"]); print(" ".join(d["controlPlane"]["outbound"]["aws"]["us-east-1"]), file=sys.stderr)' 2>"$WORK/us-east-1.txt")
-echo "snapshot hash before: $HASH1"
-echo "snapshot hash after:  $HASH2"
-echo "us-east-1 outbound now: $(cat "$WORK/us-east-1.txt")"
-[ "$HASH1" != "$HASH2" ] || { echo "the hash did not change" >&2; exit 1; }
+python3 - "$SIM_URL" <<'PY'
+import json, sys, urllib.request
+clusters = json.load(open("infra/demo/project.json"))
+clusters[0]["outbound"] = [a for a in clusters[0]["outbound"] if a != "198.51.100.22"]
+req = urllib.request.Request(sys.argv[1] + "/_sim/groups/5aec7afbf7d068e35a39809b", data=json.dumps(clusters).encode(), method="PUT")
+urllib.request.urlopen(req)
+PY
+echo "The addition is applied at once; the dropped address stays allowed for the removal grace (24h):"
+run "$IPSYNC" apply --config "$CFG"
 
-say "Atlas rate-limits the next project call (429, Retry-After: 1): ipsync waits and succeeds"
-curl -fsS -X POST -d '{"endpoint":"groupIPs","status":429,"retryAfter":"1","times":1}' "$SIM_URL/_sim/faults"
-"$BIN/ipsync" fetch --config "$WORK/ipsync.yaml" >/dev/null 2>"$WORK/fetch429.log"
-echo "exit 0; the log line on-call would see:"
-grep 'retrying' "$WORK/fetch429.log" | sed 's/^/  /'
+say "Someone edits the endpoint policy by hand: the next run puts it back (drift)"
+aws ec2 modify-vpc-endpoint --vpc-endpoint-id "$VPCE" --policy-document "$(python3 -c '
+import json
+doc = json.load(open("infra/policies/vpc-endpoint-policy.json"))
+doc["Statement"][1]["Condition"]["IpAddress"]["aws:VpcSourceIp"] = ["203.0.113.66/32"]
+print(json.dumps(doc))')" >/dev/null
+run "$IPSYNC" apply --config "$CFG"
 
-say "A wrong API key fails plainly, with what to check (exit 1)"
-aws --endpoint-url "$MOTO_URL" secretsmanager put-secret-value --secret-id ipsync/atlas-api-key \
-  --secret-string '{"publicKey":"demo-public","privateKey":"not-the-key"}' >/dev/null
-set +e
-"$BIN/ipsync" fetch --config "$WORK/ipsync.yaml" >/dev/null 2>"$WORK/fetch401.log"
-code=$?
-set -e
-echo "exit $code"
-grep '^ipsync:' "$WORK/fetch401.log" | sed 's/^/  /'
-[ "$code" = 1 ] || { echo "expected exit 1" >&2; exit 1; }
+say "Atlas answers with empty lists: refused, nothing written (exit 3)"
+curl -fsS -X PUT --data '{"inbound":{},"outbound":{}}' "$SIM_URL/_sim/controlPlane"
+curl -fsS -X PUT --data '[]' "$SIM_URL/_sim/groups/$PROJECT"
+run "$IPSYNC" plan --config "$CFG"
+run "$IPSYNC" apply --config "$CFG"
+echo "...and the next scheduled run refuses again without paging again:"
+run "$IPSYNC" apply --config "$CFG"
 
-say "Calls the simulator answered"
-curl -fsS "$SIM_URL/_sim/counts"; echo
+say "What on-call received (SNS -> SQS), in order"
+for _ in 1 2 3; do
+  aws sqs receive-message --queue-url "$QUEUE" --max-number-of-messages 10 --output json
+done | python3 -c '
+import json, sys
+raw = sys.stdin.read()
+dec = json.JSONDecoder(); i = 0; msgs = []
+while i < len(raw):
+    raw_i = raw[i:].lstrip()
+    if not raw_i: break
+    obj, n = dec.raw_decode(raw_i); i = len(raw) - len(raw_i) + n
+    msgs += obj.get("Messages", [])
+for m in msgs:
+    b = json.loads(m["Body"])
+    print("-" * 72)
+    print("event:   " + b["MessageAttributes"]["event"]["Value"])
+    print("subject: " + b["Subject"])
+    print(b["Message"].rstrip())
+print("-" * 72)
+print(f"{len(msgs)} message(s)")
+'
 
-say "Done: the local stack is stopped. Next: make test"
+say "Done: everything started here is stopped. Logs of each ipsync call were JSON lines on stderr; next: make test"

@@ -10,8 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"go4.org/netipx"

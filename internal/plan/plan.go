@@ -155,20 +155,19 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
 	for _, g := range guards {
 		if reason := g(in, &tp); reason != "" {
-			tp.Status, tp.Reason = Refused, reason
+			// Nothing is written, so nothing is "kept" either.
+			tp.Status, tp.Reason, tp.Kept = Refused, reason, ipset.Set{}
 			return tp
 		}
 	}
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
 		tp.Status = InSync
-		if compact, err := policy.Compact(in.Live); err == nil {
-			tp.Size = in.Limit.Size(compact)
-		}
+		tp.Size = in.Limit.Size(in.Live) // as stored: the size the service counts
 		return tp
 	}
 	rendered, err := policy.Render(owned.Rewrite(tp.Desired.Strings()), in.Limit)
 	if err != nil {
-		tp.Status, tp.Reason = Refused, err.Error()
+		tp.Status, tp.Reason, tp.Kept = Refused, err.Error(), ipset.Set{}
 		return tp
 	}
 	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form

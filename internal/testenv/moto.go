@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/smithy-go/logging"
 )
 
 // Moto is one moto_server process on 127.0.0.1.
@@ -110,6 +111,8 @@ func (m *Moto) AWSConfig(tb testing.TB) aws.Config {
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
 		config.WithBaseEndpoint(m.Endpoint),
+		// The SDK's default logger prints to stderr in its own format.
+		config.WithLogger(logging.Nop{}),
 	)
 	if err != nil {
 		tb.Fatalf("aws config: %v", err)
