@@ -3,7 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -22,8 +23,8 @@ func writeSnapshotSummary(w io.Writer, s *snapshot.Snapshot, baseURL string) {
 		fmt.Fprintf(w, "\n%s\n", title)
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 		total := 0
-		for _, provider := range sorted(r) {
-			for _, region := range sorted(r[provider]) {
+		for _, provider := range slices.Sorted(maps.Keys(r)) {
+			for _, region := range slices.Sorted(maps.Keys(r[provider])) {
 				set := r[provider][region]
 				total += set.Len()
 				fmt.Fprintf(tw, "  %s/%s\t%d\t%s\n", provider, region, set.Len(), list(set))
@@ -37,16 +38,16 @@ func writeSnapshotSummary(w io.Writer, s *snapshot.Snapshot, baseURL string) {
 	}
 	out := section("Control plane, outbound (Atlas reaches your KMS key from these):", s.ControlPlane.Outbound)
 	section("Control plane, inbound:", s.ControlPlane.Inbound)
-	for _, name := range sorted(s.ControlPlane.Gateways) {
+	for _, name := range slices.Sorted(maps.Keys(s.ControlPlane.Gateways)) {
 		g := s.ControlPlane.Gateways[name]
 		section("Gateway "+name+", outbound:", g.Outbound)
 		section("Gateway "+name+", inbound:", g.Inbound)
 	}
-	for _, id := range sorted(s.Projects) {
+	for _, id := range slices.Sorted(maps.Keys(s.Projects)) {
 		p := s.Projects[id]
 		fmt.Fprintf(w, "\nProject %s: %d cluster(s)\n", id, len(p.Clusters))
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-		for _, name := range sorted(p.Clusters) {
+		for _, name := range slices.Sorted(maps.Keys(p.Clusters)) {
 			c := p.Clusters[name]
 			fmt.Fprintf(tw, "  %s\tinbound\t%s\n", name, list(c.Inbound))
 			fmt.Fprintf(tw, "  \toutbound\t%s\n", list(c.Outbound))
@@ -65,13 +66,4 @@ func list(s ipset.Set) string {
 		return "-"
 	}
 	return strings.Join(s.Strings(), " ")
-}
-
-func sorted[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
@@ -86,10 +88,10 @@ func decodeObject(body []byte, v any) error {
 
 func parseProviderIPs(where string, w wireProviderIPs) (ProviderIPs, error) {
 	out := make(ProviderIPs, len(w))
-	for _, provider := range sortedKeys(w) {
+	for _, provider := range slices.Sorted(maps.Keys(w)) {
 		regions := w[provider]
 		out[provider] = make(map[string]ipset.Set, len(regions))
-		for _, region := range sortedKeys(regions) {
+		for _, region := range slices.Sorted(maps.Keys(regions)) {
 			s, err := ipset.Parse(regions[region])
 			if err != nil {
 				return nil, fmt.Errorf("%s.%s.%s: %w", where, provider, region, err)
@@ -170,13 +172,4 @@ func parseGroupIPs(groupID string, body []byte) (Project, error) {
 	}
 	sort.Slice(p.Clusters, func(i, j int) bool { return p.Clusters[i].Name < p.Clusters[j].Name })
 	return p, nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -27,11 +27,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 const project = "5aec7afbf7d068e35a39809b"
 

@@ -3,7 +3,6 @@ package secret_test
 import (
 	"context"
 	"errors"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,11 +13,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func TestReadAgainstMoto(t *testing.T) {
 	moto := testenv.SharedMoto(t)

@@ -18,11 +18,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 func sample(fetchedAt time.Time, nodeIPs ...string) *snapshot.Snapshot {
 	s := &snapshot.Snapshot{

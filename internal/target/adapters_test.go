@@ -3,7 +3,6 @@ package target_test
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -18,11 +17,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testenv.StopSharedMoto()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testenv.Main(m) }
 
 type adapter interface {
 	Read(ctx context.Context, id string) ([]byte, error)

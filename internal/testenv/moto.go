@@ -128,3 +128,11 @@ func freePort() (int, error) {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
+
+// Main runs a package's tests and then stops its shared moto_server:
+// func TestMain(m *testing.M) { testenv.Main(m) }.
+func Main(m *testing.M) {
+	code := m.Run()
+	StopSharedMoto()
+	os.Exit(code)
+}
