@@ -29,6 +29,8 @@ commands:
   apply     plan, then write the changed policies, verify them and record the snapshot
             exit 0 done, 3 refused (nothing written), 1 error
   snapshot  print the stored snapshot
+  webhook serve [--addr 127.0.0.1:8080]
+            the webhook function's handler as a local HTTP server
 
 Run 'ipsync <command> -h' for a command's flags.
 `
@@ -59,6 +61,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdPlan(ctx, e, args[1:])
 	case "apply":
 		return cmdApply(ctx, e, args[1:])
+	case "webhook":
+		return cmdWebhook(ctx, e, args[1:])
 	case "snapshot":
 		return cmdSnapshot(ctx, e, args[1:])
 	case "-h", "--help", "help":

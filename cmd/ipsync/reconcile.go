@@ -8,7 +8,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
 
 // cmdPlan fetches, reads the live policies and prints the plan. It writes
@@ -79,7 +79,7 @@ func reconcileRun(ctx context.Context, e env, cfgPath string, o reconcile.Option
 	if err != nil {
 		return reconcile.Report{}, fail(e, nil, err)
 	}
-	deps, err := wire.ReconcileDeps(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
+	deps, err := reconciler.Deps(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
 	if err != nil {
 		return reconcile.Report{}, fail(e, s.log, err)
 	}

@@ -52,9 +52,16 @@ type Trigger struct {
 	QueueURL string `yaml:"queueUrl"`
 }
 
-// Webhook holds the Atlas webhook secret's location.
+// Webhook configures the webhook function.
 type Webhook struct {
-	SecretID string `yaml:"secretId"`
+	SecretID string `yaml:"secretId"` // the Atlas webhook secret
+	// EventTypes, when set, lists the alert types that trigger a run; other
+	// signed alerts are acknowledged and dropped. Default: every alert.
+	EventTypes []string `yaml:"eventTypes"`
+	// CheckSource refuses (403) requests whose source address is not among
+	// Atlas's control-plane outbound addresses in the latest snapshot, before
+	// the signature is computed. With no snapshot yet, every request is refused.
+	CheckSource bool `yaml:"checkSource"`
 }
 
 // Guards are the safety limits (DESIGN.md "Safety guards").

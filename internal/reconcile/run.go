@@ -67,6 +67,8 @@ type Report struct {
 	Err      error // a failure of the run as a whole
 	Retried  bool  // a lost snapshot race made the run start once more
 	Snapshot *snapshot.Snapshot
+	// FetchDuration is how long asking Atlas took.
+	FetchDuration time.Duration
 }
 
 // Limits per target type.
@@ -167,11 +169,15 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
 		return d.fail(ctx, o, nil, "", fmt.Errorf("load snapshot: %w", err))
 	}
+	fetchStart := time.Now()
 	fetched, err := Fetch(ctx, d.Atlas, cfg.Atlas.Projects, now)
+	fetchDuration := time.Since(fetchStart)
 	if err != nil {
-		return d.fail(ctx, o, prev, version, err)
+		r := d.fail(ctx, o, prev, version, err)
+		r.FetchDuration = fetchDuration
+		return r
 	}
-	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched}
+	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched, FetchDuration: fetchDuration}
 
 	docs, readErrs := d.readAll(ctx, cfg.Targets)
 	inputs := make([]plan.Input, len(cfg.Targets))

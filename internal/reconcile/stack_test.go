@@ -24,7 +24,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -195,7 +195,7 @@ func (s *stack) deps(t testing.TB) reconcile.Deps {
 	if testing.Verbose() {
 		log = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}
-	d, err := wire.ReconcileDeps(context.Background(), s.cfg, s.awsCfg, func(k string) string { return env[k] }, log)
+	d, err := reconciler.Deps(context.Background(), s.cfg, s.awsCfg, func(k string) string { return env[k] }, log)
 	if err != nil {
 		t.Fatal(err)
 	}

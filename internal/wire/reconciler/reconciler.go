@@ -1,4 +1,7 @@
-package wire
+// Package reconciler builds the adapters of a reconcile run from the config.
+// It is apart from package wire so that the webhook function, which needs
+// none of them, does not link the KMS, EC2 and SNS clients.
+package reconciler
 
 import (
 	"context"
@@ -15,16 +18,17 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
 // ReconcileDeps builds every adapter a reconcile run needs. It makes no
 // network call except reading the Atlas credentials secret, when one is set.
-func ReconcileDeps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (reconcile.Deps, error) {
-	client, err := AtlasClient(ctx, c, awsCfg, getenv, log)
+func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (reconcile.Deps, error) {
+	client, err := wire.AtlasClient(ctx, c, awsCfg, getenv, log)
 	if err != nil {
 		return reconcile.Deps{}, err
 	}
-	store, err := SnapshotStore(c, awsCfg)
+	store, err := wire.SnapshotStore(c, awsCfg)
 	if err != nil {
 		return reconcile.Deps{}, err
 	}

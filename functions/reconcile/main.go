@@ -1,0 +1,40 @@
+// Command reconcile is the reconcile Lambda function: EventBridge Scheduler,
+// EventBridge rules and the webhook's SQS queue invoke it. Wiring only; what
+// it does lives in internal/lambdafn and internal/reconcile.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/lambdafn"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
+)
+
+func main() {
+	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	cfg, err := lambdafn.LoadConfig(os.Getenv)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	awsCfg, err := wire.AWSConfig(context.Background(), log)
+	if err != nil {
+		log.Error("cannot start", "error", err.Error())
+		os.Exit(1)
+	}
+	h := &lambdafn.Reconcile{
+		Config:  cfg,
+		Log:     log,
+		Metrics: os.Stdout,
+		Build: func(ctx context.Context) (reconcile.Deps, error) {
+			return reconciler.Deps(ctx, cfg, awsCfg, os.Getenv, log)
+		},
+	}
+	lambda.Start(h.Handle)
+}

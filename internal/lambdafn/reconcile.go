@@ -1,0 +1,132 @@
+// Package lambdafn holds what the Lambda functions do with an invocation:
+// tell the triggers apart, run the loop once, emit metrics, and fail the
+// invocation when the run failed so that Lambda retries and the failure
+// destination catches it. functions/*/main.go only wire it up.
+package lambdafn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+)
+
+// LoadConfig reads the config the functions get in IPSYNC_CONFIG.
+func LoadConfig(getenv func(string) string) (*config.Config, error) {
+	raw := getenv("IPSYNC_CONFIG")
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config (JSON or YAML)")
+	}
+	c, err := config.Parse([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("IPSYNC_CONFIG: %w", err)
+	}
+	return c, nil
+}
+
+// Trigger says what invoked the function.
+type Trigger struct {
+	Kind     string   // "sqs", "eventbridge" or "schedule"
+	Messages []string // SQS message ids
+	Detail   string   // EventBridge detail-type
+}
+
+// Decode tells an SQS batch, an EventBridge rule event and an EventBridge
+// Scheduler payload (any JSON) apart.
+func Decode(raw json.RawMessage) (Trigger, error) {
+	var probe struct {
+		Records    []struct{ EventSource string }
+		DetailType string `json:"detail-type"`
+		Source     string `json:"source"`
+	}
+	if !json.Valid(raw) {
+		return Trigger{}, errors.New("the event is not JSON")
+	}
+	_ = json.Unmarshal(raw, &probe) // any JSON is a valid schedule payload
+	switch {
+	case len(probe.Records) > 0 && probe.Records[0].EventSource == "aws:sqs":
+		var e events.SQSEvent
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return Trigger{}, fmt.Errorf("decode SQS event: %w", err)
+		}
+		t := Trigger{Kind: "sqs"}
+		for _, m := range e.Records {
+			t.Messages = append(t.Messages, m.MessageId)
+		}
+		return t, nil
+	case probe.DetailType != "" && probe.Source != "":
+		var e events.EventBridgeEvent
+		if err := json.Unmarshal(raw, &e); err != nil {
+			return Trigger{}, fmt.Errorf("decode EventBridge event: %w", err)
+		}
+		return Trigger{Kind: "eventbridge", Detail: e.DetailType}, nil
+	}
+	return Trigger{Kind: "schedule"}, nil
+}
+
+// Reconcile is the reconcile function's handler. Its adapters are built on
+// the first invocation, not at init: no network call or secret read slows a
+// cold start, and a failure to build them fails that invocation only.
+type Reconcile struct {
+	Config  *config.Config
+	Build   func(ctx context.Context) (reconcile.Deps, error)
+	Log     *slog.Logger
+	Metrics io.Writer // CloudWatch Embedded Metric Format lines
+
+	mu   sync.Mutex
+	deps *reconcile.Deps
+}
+
+func (h *Reconcile) adapters(ctx context.Context) (reconcile.Deps, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.deps == nil {
+		d, err := h.Build(ctx)
+		if err != nil {
+			return reconcile.Deps{}, err
+		}
+		h.deps = &d
+	}
+	return *h.deps, nil
+}
+
+// Handle runs the loop once, whatever the trigger (one run per SQS batch).
+func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
+	t, err := Decode(raw)
+	if err != nil {
+		h.Log.Error("unreadable event", "error", err.Error())
+		return err
+	}
+	h.Log.Info("reconcile triggered", "trigger", t.Kind, "messages", len(t.Messages), "detailType", t.Detail)
+	d, err := h.adapters(ctx)
+	if err != nil {
+		h.Log.Error("building adapters failed", "error", err.Error())
+		return err
+	}
+	r := reconcile.Run(ctx, h.Config, d, reconcile.Options{})
+	if h.Metrics != nil {
+		WriteMetrics(h.Metrics, r, d.Now())
+	}
+	switch {
+	case r.Status == plan.Refused:
+		// Alerted already; retrying cannot make a suspect source safe.
+		h.Log.Warn("run refused by a guard; nothing written")
+		return nil
+	case r.Err != nil:
+		return fmt.Errorf("reconcile: %w", r.Err)
+	case r.Status == plan.Error:
+		return errors.New("reconcile: a target failed (see the log and the alert)")
+	}
+	h.Log.Info("reconcile done", "status", string(r.Status), "hash", r.Hash)
+	return nil
+}
