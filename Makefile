@@ -10,7 +10,7 @@ LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME  ?= 60s
 
-.PHONY: all build cli test unit lint bench demo fuzz clean
+.PHONY: all build cli test unit lint bench demo fuzz clean build-ReconcileFunction build-WebhookFunction
 
 all: build
 
@@ -25,6 +25,13 @@ $(BUILD)/%/bootstrap: FORCE
 
 FORCE:
 
+# sam build (BuildMethod: makefile) calls these with ARTIFACTS_DIR set.
+build-ReconcileFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/reconcile
+
+build-WebhookFunction:
+	$(LAMBDA_ENV) $(GO) build $(LAMBDA_FLAGS) -o $(ARTIFACTS_DIR)/bootstrap ./functions/webhook
+
 # The suite starts moto_server and the Atlas simulator itself. With CI=true a
 # missing component fails the run instead of skipping. -count=1: some tests
 # read the world outside Go's test cache (go list, moto).
@@ -38,6 +45,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	cfn-lint template.yaml
 
 bench:
 	bash infra/bench.sh

@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
@@ -17,7 +16,7 @@ import (
 )
 
 func main() {
-	log := slog.New(slog.NewJSONHandler(os.Stderr, nil))
+	log := lambdafn.Logger(os.Stderr)
 	cfg, err := lambdafn.LoadConfig(os.Getenv)
 	if err != nil {
 		log.Error("cannot start", "error", err.Error())

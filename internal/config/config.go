@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
@@ -21,7 +22,17 @@ type Config struct {
 	Trigger  Trigger  `yaml:"trigger"`
 	Webhook  Webhook  `yaml:"webhook"`
 	Guards   Guards   `yaml:"guards"`
-	Targets  []Target `yaml:"targets"`
+	// TargetDefaults gives, per target type, the sid and sources of targets
+	// that leave them out (many keys with one statement layout, or the SAM
+	// template, which can only list resource ids).
+	TargetDefaults map[string]TargetDefault `yaml:"targetDefaults"`
+	Targets        []Target                 `yaml:"targets"`
+}
+
+// TargetDefault is the sid and sources a target of one type inherits.
+type TargetDefault struct {
+	Sid     string   `yaml:"sid"`
+	Sources []Source `yaml:"sources"`
 }
 
 // Atlas says where Atlas is, how to authenticate and which projects to read.
@@ -73,7 +84,7 @@ type Guards struct {
 
 // Target is one policy document the tool owns a statement of.
 type Target struct {
-	Name     string   `yaml:"name"`
+	Name     string   `yaml:"name"` // default: the key id or endpoint id
 	Type     string   `yaml:"type"`
 	Resource string   `yaml:"resource"`
 	Sid      string   `yaml:"sid"`
@@ -147,6 +158,20 @@ func Parse(data []byte) (*Config, error) {
 		c.Snapshot.URL = DefaultSnapshotURL
 	}
 	for i := range c.Targets {
+		if d, ok := c.TargetDefaults[c.Targets[i].Type]; ok {
+			if c.Targets[i].Sid == "" {
+				c.Targets[i].Sid = d.Sid
+			}
+			if len(c.Targets[i].Sources) == 0 && len(c.Targets[i].Static) == 0 {
+				c.Targets[i].Sources = d.Sources
+			}
+		}
+		if c.Targets[i].Name == "" {
+			// Default: the key id or endpoint id, so that a list of resources
+			// (the SAM template's parameters) needs no names.
+			r := c.Targets[i].Resource
+			c.Targets[i].Name = r[strings.LastIndex(r, "/")+1:]
+		}
 		if len(c.Targets[i].Sources) == 0 && len(c.Targets[i].Static) == 0 && c.Targets[i].Type == TypeKMSKeyPolicy {
 			// Atlas's guidance for KMS: allow the control plane's outbound
 			// addresses of every provider and region.

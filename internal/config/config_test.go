@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -73,6 +74,36 @@ targets:
 	}
 	if len(c.Targets[0].Sources) != 1 || c.Targets[0].Sources[0].String() != "control-plane-outbound" {
 		t.Errorf("KMS default sources: %v", c.Targets[0].Sources)
+	}
+}
+
+func TestTargetNameDefaultsToTheResourceID(t *testing.T) {
+	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[
+	  {"type":"kms-key-policy","resource":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","sid":"S"},
+	  {"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d4e5f67890","sid":"S","sources":["nodes"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Targets[0].Name != "1234abcd-12ab-34cd-56ef-1234567890ab" || c.Targets[1].Name != "vpce-0a1b2c3d4e5f67890" {
+		t.Fatalf("names %q %q", c.Targets[0].Name, c.Targets[1].Name)
+	}
+}
+
+func TestTargetDefaults(t *testing.T) {
+	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},
+	  "targetDefaults":{"kms-key-policy":{"sid":"K","sources":["control-plane-outbound","nodes-outbound"]},"vpc-endpoint-policy":{"sid":"E","sources":["nodes"]}},
+	  "targets":[{"type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab"},
+	             {"type":"kms-key-policy","resource":"2234abcd-12ab-34cd-56ef-1234567890ab","sid":"Own","sources":["control-plane-inbound"]},
+	             {"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d4e5f67890"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := fmt.Sprintf("%s %v | %s %v | %s %v", c.Targets[0].Sid, c.Targets[0].Sources, c.Targets[1].Sid, c.Targets[1].Sources, c.Targets[2].Sid, c.Targets[2].Sources)
+	if got != "K [control-plane-outbound nodes-outbound] | Own [control-plane-inbound] | E [nodes]" {
+		t.Fatalf("got %s", got)
+	}
+	if _, err := config.Parse([]byte(`{"targetDefaults":{"iam-role":{"sid":"x"}}}`)); err == nil || !strings.Contains(err.Error(), "not a target type") {
+		t.Fatalf("unknown type: %v", err)
 	}
 }
 

@@ -73,6 +73,11 @@ func (c *Config) validate() error {
 		add("guards.removalGrace: must not be negative")
 	}
 
+	for typ := range c.TargetDefaults {
+		if typ != TypeKMSKeyPolicy && typ != TypeVPCEndpointPolicy {
+			add("targetDefaults: %q is not a target type (%s or %s)", typ, TypeKMSKeyPolicy, TypeVPCEndpointPolicy)
+		}
+	}
 	names := map[string]bool{}
 	owners := map[string]string{} // resource + sid → target name
 	for i, t := range c.Targets {

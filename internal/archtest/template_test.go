@@ -1,0 +1,273 @@
+package archtest
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+)
+
+func loadTemplate(t *testing.T) *yaml.Node {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "template.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Content[0]
+}
+
+// get walks mapping keys.
+func get(n *yaml.Node, path ...string) *yaml.Node {
+	for _, key := range path {
+		if n == nil || n.Kind != yaml.MappingNode {
+			return nil
+		}
+		var next *yaml.Node
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == key {
+				next = n.Content[i+1]
+			}
+		}
+		n = next
+	}
+	return n
+}
+
+func functions(root *yaml.Node) map[string]*yaml.Node {
+	out := map[string]*yaml.Node{}
+	res := get(root, "Resources")
+	for i := 0; i+1 < len(res.Content); i += 2 {
+		if get(res.Content[i+1], "Type").Value == "AWS::Serverless::Function" {
+			out[res.Content[i].Value] = res.Content[i+1]
+		}
+	}
+	return out
+}
+
+func TestTemplateFunctions(t *testing.T) {
+	root := loadTemplate(t)
+	g := get(root, "Globals", "Function")
+	if get(g, "Runtime").Value != "provided.al2023" || get(g, "Handler").Value != "bootstrap" || get(g, "Architectures").Content[0].Value != "arm64" {
+		t.Fatal("Globals must set provided.al2023, arm64, handler bootstrap")
+	}
+	fns := functions(root)
+	want := map[string]string{"ReconcileFunction": "functions/reconcile", "WebhookFunction": "functions/webhook"}
+	if len(fns) != len(want) {
+		t.Fatalf("functions %v", fns)
+	}
+	makefile, _ := os.ReadFile(filepath.Join("..", "..", "Makefile"))
+	for name, dir := range want {
+		f := fns[name]
+		if f == nil {
+			t.Fatalf("no %s", name)
+		}
+		for _, k := range []string{"Runtime", "Handler", "Architectures"} {
+			if get(f, "Properties", k) != nil {
+				t.Errorf("%s overrides %s from Globals", name, k)
+			}
+		}
+		if get(f, "Metadata", "BuildMethod").Value != "makefile" {
+			t.Errorf("%s: BuildMethod must be makefile", name)
+		}
+		if !strings.Contains(string(makefile), "build-"+name+":") || !strings.Contains(string(makefile), "./"+dir) {
+			t.Errorf("Makefile has no build-%s target building ./%s", name, dir)
+		}
+		if get(f, "Properties", "ReservedConcurrentExecutions") == nil {
+			t.Errorf("%s has no reserved concurrency", name)
+		}
+	}
+	if get(fns["ReconcileFunction"], "Properties", "ReservedConcurrentExecutions").Value != "1" {
+		t.Error("the reconcile function must run one at a time")
+	}
+	if get(fns["WebhookFunction"], "Properties", "FunctionUrlConfig", "AuthType").Value != "NONE" {
+		t.Error("the webhook's function URL must use AuthType NONE (the signature authenticates)")
+	}
+}
+
+var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|s3:Put|s3:Delete|sns:Publish|sqs:SendMessage|sqs:DeleteMessage|sqs:ChangeMessageVisibility|secretsmanager:Put)`)
+
+// scoped reports whether a Resource value names parameters or stack
+// resources only (a !Ref, !GetAtt, or !Sub/!Split/!Join built from them).
+func scoped(n *yaml.Node) bool {
+	switch {
+	case n.Tag == "!Ref" || n.Tag == "!GetAtt":
+		return n.Value != "" && !strings.HasPrefix(n.Value, "AWS::")
+	case n.Tag == "!Sub":
+		return strings.Contains(n.Value, "${") && !strings.Contains(n.Value, "*\"") && !strings.HasSuffix(n.Value, ":*")
+	case n.Tag == "!Split" || n.Tag == "!Join":
+		refs := false
+		var walk func(*yaml.Node)
+		walk = func(m *yaml.Node) {
+			if m.Tag == "!Ref" {
+				refs = true
+			}
+			for _, c := range m.Content {
+				walk(c)
+			}
+		}
+		walk(n)
+		return refs
+	case n.Kind == yaml.SequenceNode:
+		for _, c := range n.Content {
+			if !scoped(c) {
+				return false
+			}
+		}
+		return len(n.Content) > 0
+	}
+	return false
+}
+
+func TestWriteActionsAreScoped(t *testing.T) {
+	root := loadTemplate(t)
+	checked := 0
+	var walk func(n *yaml.Node)
+	walk = func(n *yaml.Node) {
+		if n.Kind == yaml.MappingNode && get(n, "Effect") != nil && get(n, "Action") != nil && get(n, "Resource") != nil && get(n, "Effect").Value == "Allow" {
+			actions := []string{get(n, "Action").Value}
+			if a := get(n, "Action"); a.Kind == yaml.SequenceNode {
+				actions = nil
+				for _, c := range a.Content {
+					actions = append(actions, c.Value)
+				}
+			}
+			res := get(n, "Resource")
+			for _, a := range actions {
+				if res.Value == "*" && a != "ec2:DescribeVpcEndpoints" {
+					t.Errorf("%s is allowed on every resource", a)
+				}
+				if writeAction.MatchString(a) {
+					checked++
+					if !scoped(res) {
+						t.Errorf("write action %s is not scoped to a parameter or a resource of the stack (line %d)", a, res.Line)
+					}
+				}
+			}
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(get(root, "Resources"))
+	if checked < 6 {
+		t.Fatalf("only %d write actions found: the walk is broken", checked)
+	}
+}
+
+// eval computes the intrinsic functions the template uses for IPSYNC_CONFIG,
+// with sample parameter values, so the test can parse the result.
+func eval(t *testing.T, n *yaml.Node, params map[string][]string, conds map[string]bool) []string {
+	t.Helper()
+	one := func(v string) []string { return []string{v} }
+	switch n.Tag {
+	case "!Ref":
+		if v, ok := params[n.Value]; ok {
+			return v
+		}
+		t.Fatalf("no sample value for %s", n.Value)
+	case "!Join":
+		return one(strings.Join(eval(t, n.Content[1], params, conds), n.Content[0].Value))
+	case "!If":
+		if conds[n.Content[0].Value] {
+			return eval(t, n.Content[1], params, conds)
+		}
+		return eval(t, n.Content[2], params, conds)
+	}
+	if n.Kind == yaml.SequenceNode {
+		var out []string
+		for _, c := range n.Content {
+			out = append(out, eval(t, c, params, conds)...)
+		}
+		return out
+	}
+	return one(n.Value)
+}
+
+func renderConfig(t *testing.T, params map[string][]string, conds map[string]bool) string {
+	root := loadTemplate(t)
+	sub := get(root, "Globals", "Function", "Environment", "Variables", "IPSYNC_CONFIG")
+	if sub == nil || sub.Tag != "!Sub" {
+		t.Fatal("IPSYNC_CONFIG is not a !Sub")
+	}
+	text := sub.Content[0].Value
+	vars := sub.Content[1]
+	for i := 0; i+1 < len(vars.Content); i += 2 {
+		text = strings.ReplaceAll(text, "${"+vars.Content[i].Value+"}", eval(t, vars.Content[i+1], params, conds)[0])
+	}
+	for k, v := range params {
+		text = strings.ReplaceAll(text, "${"+k+"}", strings.Join(v, ","))
+	}
+	if strings.Contains(text, "${") {
+		t.Fatalf("unsubstituted variable in %s", text)
+	}
+	return text
+}
+
+func TestTemplateConfigParses(t *testing.T) {
+	params := map[string][]string{
+		"AtlasBaseUrl": {"https://cloud.mongodb.com"}, "AtlasSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas-AbCdEf"},
+		"AtlasProjectIds": {"5aec7afbf7d068e35a39809b", "6aec7afbf7d068e35a39809c"},
+		"SnapshotBucket":  {"stack-snapshotbucket-1x2y3z"}, "AlertTopic": {"arn:aws:sns:us-east-1:111122223333:stack-AlertTopic-ABC"},
+		"TriggerQueue":     {"https://sqs.us-east-1.amazonaws.com/111122223333/stack-TriggerQueue-ABC.fifo"},
+		"WebhookSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/webhook-AbCdEf"}, "WebhookCheckSource": {"false"},
+		"StatementSid": {"AtlasIPAllowList"}, "KeySources": {`"control-plane-outbound"`}, "EndpointSources": {`"nodes"`},
+		"KeyArns":     {"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/2234abcd-12ab-34cd-56ef-1234567890ab"},
+		"EndpointIds": {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
+	}
+	for _, withEndpoints := range []bool{true, false} {
+		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints})
+		c, err := config.Parse([]byte(text))
+		if err != nil {
+			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
+		}
+		wantTargets := 2
+		if withEndpoints {
+			wantTargets = 4
+		}
+		if len(c.Targets) != wantTargets || len(c.Atlas.Projects) != 2 || c.Webhook.SecretID == "" || c.Trigger.QueueURL == "" || c.Notify.TopicArn == "" {
+			t.Fatalf("config %+v", c)
+		}
+		for _, tg := range c.Targets {
+			if tg.Sid != "AtlasIPAllowList" || len(tg.Sources) == 0 {
+				t.Fatalf("target %+v did not inherit the defaults", tg)
+			}
+		}
+	}
+}
+
+// TestEnvironmentTheCodeReads: every variable the functions read is set.
+func TestEnvironmentTheCodeReads(t *testing.T) {
+	read := regexp.MustCompile(`[gG]etenv\("([A-Z_]+)"\)`)
+	var names []string
+	for _, dir := range []string{"../../functions/reconcile", "../../functions/webhook", "../lambdafn"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, _ := os.ReadFile(f)
+			for _, m := range read.FindAllStringSubmatch(string(b), -1) {
+				names = append(names, m[1])
+			}
+		}
+	}
+	if !slices.Contains(names, "IPSYNC_CONFIG") {
+		t.Fatalf("found %v: the scan is broken", names)
+	}
+	vars := get(loadTemplate(t), "Globals", "Function", "Environment", "Variables")
+	for _, n := range names {
+		if get(vars, n) == nil {
+			t.Errorf("the code reads %s but the template does not set it", n)
+		}
+	}
+}
