@@ -54,9 +54,13 @@ QARN=$(aws sqs get-queue-attributes --queue-url "$QUEUE" --attribute-names Queue
 aws sns subscribe --topic-arn "$TOPIC" --protocol sqs --notification-endpoint "$QARN" >/dev/null
 aws secretsmanager create-secret --name ipsync/atlas-api-key \
   --secret-string '{"publicKey":"demo-public","privateKey":"demo-private-key"}' >/dev/null
+WEBHOOK_SECRET=demo-webhook-secret
+aws secretsmanager create-secret --name ipsync/webhook --secret-string "$WEBHOOK_SECRET" >/dev/null
+TRIGGERS=$(aws sqs create-queue --queue-name ipsync-triggers.fifo --attributes FifoQueue=true --query QueueUrl --output text)
 echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placeholder in AtlasIPAllowList)"
 echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.json, placeholder in AtlasNodes)"
 echo "alerts       $TOPIC -> SQS oncall"
+echo "triggers     $TRIGGERS (FIFO; the webhook enqueues, the reconcile consumes)"
 
 CFG="$WORK/ipsync.yaml"
 cat >"$CFG" <<YAML
@@ -69,6 +73,10 @@ snapshot:
   url: s3://ipsync-demo/ipsync/snapshot.json
 notify:
   topicArn: $TOPIC
+trigger:
+  queueUrl: $TRIGGERS
+webhook:
+  secretId: ipsync/webhook
 targets:
   - name: atlas-ear-key
     type: kms-key-policy
@@ -113,6 +121,32 @@ import json
 doc = json.load(open("infra/policies/vpc-endpoint-policy.json"))
 doc["Statement"][1]["Condition"]["IpAddress"]["aws:VpcSourceIp"] = ["203.0.113.66/32"]
 print(json.dumps(doc))')" >/dev/null
+run "$IPSYNC" apply --config "$CFG"
+
+say "Atlas raises an alert: a signed webhook reaches ipsync webhook serve (the webhook function's handler)"
+"$IPSYNC" webhook serve --config "$CFG" --addr 127.0.0.1:0 >"$WORK/webhook.url" 2>"$WORK/webhook.log" &
+STACK_PIDS+=($!)
+for _ in $(seq 1 50); do [ -s "$WORK/webhook.url" ] && break; sleep 0.1; done
+HOOK=$(cat "$WORK/webhook.url")
+echo "webhook at $HOOK"
+# Atlas adds a cluster node, then tells us through an alert.
+python3 - "$SIM_URL" <<'PY'
+import json, sys, urllib.request
+clusters = json.load(open("infra/demo/project.json"))
+clusters[0]["outbound"] = ["198.51.100.20", "198.51.100.21", "198.51.100.23"]
+clusters[0]["futureOutbound"] = ["198.51.100.24"]
+req = urllib.request.Request(sys.argv[1] + "/_sim/groups/5aec7afbf7d068e35a39809b", data=json.dumps(clusters).encode(), method="PUT")
+urllib.request.urlopen(req)
+PY
+ALERT=infra/demo/webhook-alert.json
+SIG=$(python3 -c 'import base64,hashlib,hmac,sys; print(base64.b64encode(hmac.new(sys.argv[1].encode(), open(sys.argv[2],"rb").read(), hashlib.sha1).digest()).decode())' "$WEBHOOK_SECRET" "$ALERT")
+printf 'signed alert          -> HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-MMS-Signature: $SIG" --data-binary @"$ALERT" "$HOOK")"
+printf 'same alert, replayed  -> HTTP %s (the FIFO queue drops the duplicate)\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-MMS-Signature: $SIG" --data-binary @"$ALERT" "$HOOK")"
+printf 'forged signature      -> HTTP %s, nothing enqueued\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-MMS-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=" --data-binary @"$ALERT" "$HOOK")"
+printf 'GET                   -> HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' "$HOOK")"
+echo "the trigger queue holds:"
+aws sqs receive-message --queue-url "$TRIGGERS" --max-number-of-messages 10 --query 'Messages[].Body' --output text | sed 's/^/  /'
+echo "The reconcile function consumes that message and runs the loop; here the same loop runs from the CLI:"
 run "$IPSYNC" apply --config "$CFG"
 
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
