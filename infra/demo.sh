@@ -23,20 +23,22 @@ run() {
   return 0
 }
 
-say "Building ipsync and the Atlas simulator"
+
+say "Building ipsync, the Atlas simulator and the reconcile function (in the background)"
 mkdir -p "$BIN"
-go build -o "$BIN/ipsync" ./cmd/ipsync
-go build -o "$BIN/atlas-sim" ./cmd/atlas-sim
+# One build, one set of flags: every package compiles once (the reconcile
+# function is built as for Lambda, but for this machine's CPU). It runs while
+# the AWS side is set up, which needs none of it.
+( CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o "$BIN/" \
+    ./cmd/ipsync ./cmd/atlas-sim ./cmd/lambda-local ./functions/reconcile &&
+  mv "$BIN/reconcile" "$BIN/reconcile-bootstrap" ) >"$WORK/build.log" 2>&1 &
+BUILD_PID=$!
 IPSYNC="$BIN/ipsync"
 
-say "Starting the local stack"
+say "Starting moto_server"
 start_moto
 echo "moto_server (KMS, EC2, S3, SNS, SQS, Secrets Manager): $MOTO_URL"
 PROJECT=5aec7afbf7d068e35a39809b
-start_sim -api-key "demo-public:demo-private-key" \
-  -control-plane infra/demo/control-plane.json \
-  -project "$PROJECT=infra/demo/project.json"
-echo "Atlas simulator (digest auth, answers checked against the official spec): $SIM_URL"
 
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 unset AWS_PROFILE ATLAS_PUBLIC_KEY ATLAS_PRIVATE_KEY ATLAS_CLIENT_ID ATLAS_CLIENT_SECRET
@@ -61,6 +63,13 @@ echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placehold
 echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.json, placeholder in AtlasNodes)"
 echo "alerts       $TOPIC -> SQS oncall"
 echo "triggers     $TRIGGERS (FIFO; the webhook enqueues, the reconcile consumes)"
+
+say "Starting the Atlas simulator"
+wait "$BUILD_PID" || { cat "$WORK/build.log" >&2; exit 1; }
+start_sim -api-key "demo-public:demo-private-key" \
+  -control-plane infra/demo/control-plane.json \
+  -project "$PROJECT=infra/demo/project.json"
+echo "Atlas simulator (digest auth, answers checked against the official spec): $SIM_URL"
 
 CFG="$WORK/ipsync.yaml"
 cat >"$CFG" <<YAML
@@ -144,10 +153,36 @@ printf 'signed alert          -> HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_c
 printf 'same alert, replayed  -> HTTP %s (the FIFO queue drops the duplicate)\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-MMS-Signature: $SIG" --data-binary @"$ALERT" "$HOOK")"
 printf 'forged signature      -> HTTP %s, nothing enqueued\n' "$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "X-MMS-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA=" --data-binary @"$ALERT" "$HOOK")"
 printf 'GET                   -> HTTP %s\n' "$(curl -s -o /dev/null -w '%{http_code}' "$HOOK")"
-echo "the trigger queue holds:"
-aws sqs receive-message --queue-url "$TRIGGERS" --max-number-of-messages 10 --query 'Messages[].Body' --output text | sed 's/^/  /'
-echo "The reconcile function consumes that message and runs the loop; here the same loop runs from the CLI:"
-run "$IPSYNC" apply --config "$CFG"
+aws sqs receive-message --queue-url "$TRIGGERS" --max-number-of-messages 10 --output json >"$WORK/received.json"
+python3 - "$WORK/received.json" "$WORK/sqs-event.json" <<'PY'
+import json, sys
+msgs = json.load(open(sys.argv[1]))["Messages"]
+print(f"the trigger queue held {len(msgs)} message(s):")
+for m in msgs: print("  " + m["Body"])
+records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"], "attributes": {},
+            "messageAttributes": {}, "md5OfBody": m["MD5OfBody"], "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ipsync-triggers.fifo", "awsRegion": "us-east-1"} for m in msgs]
+json.dump({"Records": records}, open(sys.argv[2], "w"))
+PY
+echo "The reconcile function (its bootstrap, through a local Lambda Runtime API) consumes the batch:"
+IPSYNC_CONFIG="$(cat "$CFG")" "$BIN/lambda-local" -bootstrap "$BIN/reconcile-bootstrap" -event "$WORK/sqs-event.json" 2>"$WORK/reconcile-fn.log" \
+  | sed "s/^/  /" && echo "  the function returned without error (Lambda would now delete the messages)"
+python3 - "$WORK/reconcile-fn.log" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    try: d = json.loads(line)
+    except ValueError: continue
+    if d.get("msg") in ("reconcile triggered", "target applied", "reconcile done"):
+        keep = {k: v for k, v in d.items() if k in ("msg", "trigger", "messages", "target", "add", "remove", "status")}
+        print("  log: " + json.dumps(keep))
+    elif "_aws" in d and "Outcome" in d:
+        print(f"  metric: Runs=1 Outcome={d['Outcome']} AtlasFetchLatency={d['AtlasFetchLatency']}ms MaxPolicySizePercent={d['MaxPolicySizePercent']:.1f}")
+PY
+for h in $(python3 -c 'import json,sys; [print(m["ReceiptHandle"]) for m in json.load(open(sys.argv[1]))["Messages"]]' "$WORK/received.json"); do
+  aws sqs delete-message --queue-url "$TRIGGERS" --receipt-handle "$h"
+done
+echo "ipsync plan afterwards:"
+run "$IPSYNC" plan --config "$CFG"
 
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
 curl -fsS -X PUT --data '{"inbound":{},"outbound":{}}' "$SIM_URL/_sim/controlPlane"
