@@ -11,22 +11,11 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/lambdafn"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
 
 func main() {
-	log := lambdafn.Logger(os.Stderr)
-	cfg, err := lambdafn.LoadConfig(os.Getenv)
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
-	awsCfg, err := wire.AWSConfig(context.Background(), log)
-	if err != nil {
-		log.Error("cannot start", "error", err.Error())
-		os.Exit(1)
-	}
+	cfg, awsCfg, log := lambdafn.Boot()
 	h := &lambdafn.Reconcile{
 		Config:  cfg,
 		Log:     log,
