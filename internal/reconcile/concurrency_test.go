@@ -1,0 +1,84 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// TestFiftyConcurrentRuns: 50 reconciles race on one snapshot while Atlas's
+// answer changes three times. The policy ends equal to the truth, it is
+// written at most once per state Atlas passed through, and the snapshot's
+// record agrees with the policy (no lost update).
+func TestFiftyConcurrentRuns(t *testing.T) {
+	forEachKind(t, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		answers := [][]string{
+			{"3.92.113.229", "3.212.79.116", "34.193.91.42"},
+			{"3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"},
+			{"3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7", "44.210.7.8"},
+			{"3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7", "44.210.7.8", "44.210.7.9"},
+		}
+		const runs = 50
+		var wg sync.WaitGroup
+		reports := make([]reconcile.Report, runs)
+		changer := make(chan struct{})
+		go func() {
+			defer close(changer)
+			for _, a := range answers[1:] {
+				time.Sleep(150 * time.Millisecond)
+				s.sim.SetControlPlane(controlPlane(a...))
+			}
+		}()
+		for i := range runs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				time.Sleep(time.Duration(i%10) * 40 * time.Millisecond)
+				reports[i] = reconcile.Run(context.Background(), s.cfg, s.deps(t), reconcile.Options{VerifyWait: 10 * time.Millisecond})
+			}()
+		}
+		wg.Wait()
+		<-changer
+		// One more run after the dust settles: it must find nothing to do.
+		final := s.run(t, reconcile.Options{})
+		if final.Err != nil || final.Status != plan.InSync {
+			t.Fatalf("after the race: %s %v %+v", final.Status, final.Err, final.Targets)
+		}
+		failed := 0
+		for _, r := range reports {
+			if r.Err != nil {
+				failed++
+				t.Logf("a racing run failed (it would be retried): %v", r.Err)
+			}
+		}
+		truth := strings.Trim(ipset.MustParse(append(answers[len(answers)-1], "198.51.100.10")...).String(), "[]")
+		live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+		if live != truth {
+			t.Fatalf("final policy %s, want %s", live, truth)
+		}
+		writes := s.calls.Get(k.writeOp)
+		if writes < 1 || writes > len(answers) {
+			t.Fatalf("%d policy writes for %d states of Atlas's answer", writes, len(answers))
+		}
+		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		snap, _, err := store.Load(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec := snap.Targets["target"]; strings.Trim(rec.Written.String(), "[]") != truth || snap.Lease != nil {
+			t.Fatalf("snapshot record %v (lease %+v), want %s: an update was lost", rec.Written, snap.Lease, truth)
+		}
+		t.Logf("%d runs, %d policy writes, %d runs failed under contention", runs, writes, failed)
+		if failed > 0 {
+			t.Errorf("%d of %d racing runs failed; every run must converge", failed, runs)
+		}
+	})
+}
