@@ -1,0 +1,97 @@
+// Package coldstart measures how long each function takes from exec to its
+// first Runtime API request, beside a hello world and an SDK floor.
+package coldstart
+
+import (
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"testing"
+	"time"
+)
+
+func build(b *testing.B, pkg string) string {
+	out := filepath.Join(b.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
+	if o, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("build %s: %v\n%s", pkg, err, o)
+	}
+	return out
+}
+
+// startToNext is one cold start: exec, then the first GET .../invocation/next.
+func startToNext(b *testing.B, bin string, env []string) time.Duration {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	got := make(chan time.Time, 1)
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case got <- time.Now():
+		default:
+		}
+		<-r.Context().Done() // hold the poll; the process is killed next
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	cmd := exec.Command(bin)
+	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+ln.Addr().String())
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	select {
+	case t := <-got:
+		return t.Sub(start)
+	case <-time.After(10 * time.Second):
+		b.Fatalf("%s never polled the Runtime API", bin)
+	}
+	return 0
+}
+
+const config = `{"atlas":{"baseURL":"https://cloud.mongodb.com","credentials":{"secretId":"ipsync/atlas"},"projects":["5aec7afbf7d068e35a39809b"]},
+"snapshot":{"url":"s3://bucket/ipsync/snapshot.json"},"trigger":{"queueUrl":"https://sqs.us-east-1.amazonaws.com/111122223333/t.fifo"},
+"webhook":{"secretId":"ipsync/webhook"},"notify":{"topicArn":"arn:aws:sns:us-east-1:111122223333:alerts"},
+"targets":[{"name":"k","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"S"}]}`
+
+// BenchmarkColdStart reports, for each function, the median of 20 starts and
+// its ratio to its SDK floor and to the hello world (measured side by side,
+// interleaved, in one run).
+func BenchmarkColdStart(b *testing.B) {
+	bins := map[string]string{
+		"hello":           build(b, "./hello"),
+		"floor-reconcile": build(b, "./floor-reconcile"),
+		"floor-webhook":   build(b, "./floor-webhook"),
+		"reconcile":       build(b, "../../functions/reconcile"),
+		"webhook":         build(b, "../../functions/webhook"),
+	}
+	env := []string{"IPSYNC_CONFIG=" + config, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_EC2_METADATA_DISABLED=true"}
+	order := []string{"hello", "floor-reconcile", "reconcile", "floor-webhook", "webhook"}
+	const starts = 20
+	samples := map[string][]time.Duration{}
+	for b.Loop() {
+		clear(samples)
+		for range starts {
+			for _, name := range order { // interleaved: drift hits every binary alike
+				samples[name] = append(samples[name], startToNext(b, bins[name], env))
+			}
+		}
+	}
+	median := map[string]float64{}
+	for name, s := range samples {
+		slices.Sort(s)
+		median[name] = float64(s[len(s)/2].Microseconds()) / 1000
+		b.ReportMetric(median[name], name+"-ms")
+	}
+	b.ReportMetric(median["reconcile"]/median["floor-reconcile"], "reconcile/floor")
+	b.ReportMetric(median["webhook"]/median["floor-webhook"], "webhook/floor")
+	b.ReportMetric(median["floor-reconcile"]/median["hello"], "floor-reconcile/hello")
+	b.ReportMetric(median["floor-webhook"]/median["hello"], "floor-webhook/hello")
+}

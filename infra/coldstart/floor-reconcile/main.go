@@ -1,0 +1,16 @@
+// Command floor-reconcile imports exactly the AWS SDK packages the reconcile
+// function uses and does nothing else: the cold-start floor our code is
+// compared with. Measured by make bench; never deployed.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/service/ec2"
+	_ "github.com/aws/aws-sdk-go-v2/service/kms"
+	_ "github.com/aws/aws-sdk-go-v2/service/s3"
+	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	_ "github.com/aws/aws-sdk-go-v2/service/sns"
+)
+
+func main() { lambda.Start(func() (string, error) { return "floor", nil }) }

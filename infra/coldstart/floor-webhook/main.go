@@ -1,0 +1,14 @@
+// Command floor-webhook imports exactly the AWS SDK packages the webhook
+// function uses and does nothing else (S3 serves the optional source check).
+// Measured by make bench; never deployed.
+package main
+
+import (
+	"github.com/aws/aws-lambda-go/lambda"
+	_ "github.com/aws/aws-sdk-go-v2/config"
+	_ "github.com/aws/aws-sdk-go-v2/service/s3"
+	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	_ "github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+func main() { lambda.Start(func() (string, error) { return "floor", nil }) }
