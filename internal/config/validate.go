@@ -19,7 +19,7 @@ const (
 )
 
 var (
-	projectID   = regexp.MustCompile(`^[0-9a-f]{24}$`)
+	projectID = regexp.MustCompile(`^[0-9a-f]{24}$`)
 	// No counted repetitions ({1,512}): RE2 compiles them by unrolling, which
 	// cost 6.9 ms of every cold start (GODEBUG=inittrace=1). Lengths are
 	// checked apart.
