@@ -10,7 +10,7 @@ LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME  ?= 60s
 
-.PHONY: all build cli test unit lint bench demo fuzz clean build-ReconcileFunction build-WebhookFunction
+.PHONY: all build cli test unit lint bench demo fuzz clean build-ReconcileFunction build-WebhookFunction reliability
 
 all: build
 
@@ -52,6 +52,10 @@ bench:
 
 demo:
 	bash infra/demo.sh
+
+# The fault matrix, written from the tests into docs/RELIABILITY.md.
+reliability:
+	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|ZWrite' ./internal/reconcile/
 
 # Each fuzz target for $(FUZZTIME); not part of `make test`.
 fuzz:

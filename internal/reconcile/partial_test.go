@@ -2,6 +2,9 @@ package reconcile_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -172,4 +175,14 @@ func TestSourcesAreNarrowed(t *testing.T) {
 			t.Errorf("%s = %s, want %s", src, got, want)
 		}
 	}
+}
+
+type staticSecrets [][]byte
+
+func (s staticSecrets) Secrets(context.Context, bool) ([][]byte, error) { return s, nil }
+
+func signBody(secret string, body []byte) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

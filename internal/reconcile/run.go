@@ -55,6 +55,10 @@ type Options struct {
 	// run's claim to end before giving up (default 1m).
 	LeaseTTL time.Duration
 	BusyWait time.Duration
+	// CallTimeout bounds each policy read or write (default 30s): a hung
+	// service fails its target instead of holding the run until Lambda's
+	// own timeout.
+	CallTimeout time.Duration
 }
 
 // Report is what a run found and did.
@@ -91,6 +95,9 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 	}
 	if o.VerifyWait <= 0 {
 		o.VerifyWait = 200 * time.Millisecond
+	}
+	if o.CallTimeout <= 0 {
+		o.CallTimeout = 30 * time.Second
 	}
 	if o.LeaseTTL <= 0 {
 		o.LeaseTTL = 2 * time.Minute
@@ -179,7 +186,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	}
 	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched, FetchDuration: fetchDuration}
 
-	docs, readErrs := d.readAll(ctx, cfg.Targets)
+	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
 	inputs := make([]plan.Input, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		inputs[i] = plan.Input{
@@ -234,7 +241,14 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		claimed.Lease = &snapshot.Lease{Holder: holder, Until: now.Add(o.LeaseTTL)}
 		v, err := d.Store.Save(ctx, &claimed, version)
 		if err != nil {
+			// Nothing was written. A lost race restarts the run; any other
+			// failure fails it (the function's error alarm pages: with the
+			// snapshot unwritable there is nowhere to remember an alert).
 			r.Err = fmt.Errorf("claim snapshot: %w", err)
+			var conflict *snapshot.ConflictError
+			if !errors.As(err, &conflict) {
+				r.Status = plan.Error
+			}
 			return r
 		}
 		prev, version = &claimed, v
@@ -255,7 +269,7 @@ func (d Deps) fail(ctx context.Context, o Options, prev *snapshot.Snapshot, vers
 }
 
 // readAll reads every target's policy in parallel.
-func (d Deps) readAll(ctx context.Context, targets []config.Target) ([][]byte, []error) {
+func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time.Duration) ([][]byte, []error) {
 	docs := make([][]byte, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
@@ -268,7 +282,9 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target) ([][]byte, [
 				errs[i] = fmt.Errorf("no adapter for target type %s", t.Type)
 				return
 			}
-			docs[i], errs[i] = a.Read(ctx, t.Resource)
+			cctx, cancel := context.WithTimeout(ctx, timeout)
+			defer cancel()
+			docs[i], errs[i] = a.Read(cctx, t.Resource)
 		}()
 	}
 	wg.Wait()
@@ -301,12 +317,17 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 
 func (d Deps) writeAndVerify(ctx context.Context, tp *plan.TargetPlan, o Options) error {
 	a := d.Policies[tp.Type]
-	if err := a.Write(ctx, tp.Resource, tp.Document); err != nil {
+	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+	err := a.Write(wctx, tp.Resource, tp.Document)
+	cancel()
+	if err != nil {
 		return err
 	}
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
-		doc, err := a.Read(ctx, tp.Resource)
+		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		doc, err := a.Read(rctx, tp.Resource)
+		cancel()
 		if err == nil {
 			c, err := policy.Read(doc, tp.Sid)
 			if err == nil {

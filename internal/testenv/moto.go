@@ -105,12 +105,17 @@ func SharedMoto(tb testing.TB) *Moto {
 func StopSharedMoto() { motoProc.Stop() }
 
 // AWSConfig is an SDK config that talks to this moto with dummy credentials.
-func (m *Moto) AWSConfig(tb testing.TB) aws.Config {
+func (m *Moto) AWSConfig(tb testing.TB) aws.Config { return AWSConfigAt(tb, m.Endpoint) }
+
+// AWSConfigAt is an SDK config for an endpoint of the local stack (moto, or
+// a fault proxy in front of it). The endpoint must be given at load time:
+// the SDK resolves it from the load options, not from cfg.BaseEndpoint alone.
+func AWSConfigAt(tb testing.TB, endpoint string) aws.Config {
 	tb.Helper()
 	cfg, err := config.LoadDefaultConfig(context.Background(),
 		config.WithRegion("us-east-1"),
 		config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("testing", "testing", "")),
-		config.WithBaseEndpoint(m.Endpoint),
+		config.WithBaseEndpoint(endpoint),
 		// The SDK's default logger prints to stderr in its own format.
 		config.WithLogger(logging.Nop{}),
 	)

@@ -1,0 +1,175 @@
+package testenv
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// FaultProxy sits between the AWS SDK and moto_server and answers chosen
+// operations with the service's own error shape, on the wire: the SDK's
+// retries, error decoding and errors.As matching all run for real.
+type FaultProxy struct {
+	URL string
+
+	srv   *http.Server
+	mu    sync.Mutex
+	rules []*proxyRule
+	seen  map[string]int // "service:Operation" → requests
+}
+
+// AWSFault is one injected failure.
+type AWSFault struct {
+	Service string        // signing name: kms, ec2, s3, sns, sqs, secretsmanager
+	Op      string        // operation name, e.g. PutKeyPolicy
+	Status  int           // HTTP status to answer
+	Code    string        // the service's error code, e.g. ThrottlingException
+	Delay   time.Duration // wait before answering (then forward, unless Status is set)
+	Times   int           // how many requests it applies to
+}
+
+type proxyRule struct {
+	f    AWSFault
+	left int
+}
+
+// StartFaultProxy forwards to target (moto's endpoint).
+func StartFaultProxy(target string) (*FaultProxy, error) {
+	u, err := url.Parse(target)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	p := &FaultProxy{URL: "http://" + ln.Addr().String(), seen: map[string]int{}}
+	rp := httputil.NewSingleHostReverseProxy(u)
+	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		service, op := identify(r, body)
+		p.mu.Lock()
+		p.seen[service+":"+op]++
+		var fault *AWSFault
+		for _, rule := range p.rules {
+			if rule.left > 0 && rule.f.Service == service && rule.f.Op == op {
+				rule.left--
+				f := rule.f
+				fault = &f
+				break
+			}
+		}
+		p.mu.Unlock()
+		if fault != nil {
+			if fault.Delay > 0 {
+				select {
+				case <-time.After(fault.Delay):
+				case <-r.Context().Done():
+					return
+				}
+			}
+			if fault.Status != 0 {
+				writeAWSError(w, service, fault.Status, fault.Code)
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	})}
+	go func() { _ = p.srv.Serve(ln) }()
+	return p, nil
+}
+
+// Inject adds a fault; faults apply in the order injected.
+func (p *FaultProxy) Inject(f AWSFault) {
+	p.mu.Lock()
+	p.rules = append(p.rules, &proxyRule{f: f, left: f.Times})
+	p.mu.Unlock()
+}
+
+// Clear removes every fault.
+func (p *FaultProxy) Clear() { p.mu.Lock(); p.rules = nil; p.mu.Unlock() }
+
+// Requests counts requests for service:Op that reached the proxy.
+func (p *FaultProxy) Requests(service, op string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.seen[service+":"+op]
+}
+
+// Seen lists every service:operation the proxy saw (for debugging tests).
+func (p *FaultProxy) Seen() map[string]int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range p.seen {
+		out[k] = v
+	}
+	return out
+}
+
+// Close stops the proxy.
+func (p *FaultProxy) Close() { _ = p.srv.Close() }
+
+var credScope = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
+
+// identify names the service (from the signature's scope) and the operation
+// (JSON target header, query Action, or S3 method and path).
+func identify(r *http.Request, body []byte) (service, op string) {
+	if m := credScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		service = m[1]
+	}
+	if t := r.Header.Get("X-Amz-Target"); t != "" {
+		return service, t[strings.LastIndex(t, ".")+1:]
+	}
+	if vals, err := url.ParseQuery(string(body)); err == nil && vals.Get("Action") != "" {
+		return service, vals.Get("Action")
+	}
+	if service == "s3" {
+		parts := strings.SplitN(strings.TrimPrefix(r.URL.Path, "/"), "/", 2)
+		switch {
+		case r.Method == http.MethodGet && len(parts) == 2 && parts[1] != "":
+			return service, "GetObject"
+		case r.Method == http.MethodPut && len(parts) == 2 && parts[1] != "":
+			return service, "PutObject"
+		}
+		return service, r.Method + " " + r.URL.Path
+	}
+	return service, ""
+}
+
+// writeAWSError answers in the shape each protocol uses.
+func writeAWSError(w http.ResponseWriter, service string, status int, code string) {
+	msg := "injected by the test's fault proxy"
+	switch service {
+	case "ec2":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>fault-1</RequestID></Response>`, code, msg)
+	case "sns":
+		w.Header().Set("Content-Type", "text/xml")
+		w.WriteHeader(status)
+		kind := "Sender"
+		if status >= 500 {
+			kind = "Receiver"
+		}
+		fmt.Fprintf(w, `<ErrorResponse><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error><RequestId>fault-1</RequestId></ErrorResponse>`, kind, code, msg)
+	case "s3":
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>%s</Code><Message>%s</Message><RequestId>fault-1</RequestId></Error>`, code, msg)
+	default: // JSON protocols: kms, secretsmanager, sqs
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		w.Header().Set("X-Amzn-ErrorType", code)
+		w.WriteHeader(status)
+		fmt.Fprintf(w, `{"__type":%q,"message":%q}`, code, msg)
+	}
+}
