@@ -48,14 +48,17 @@ type Alert struct {
 
 // Outcome is how one target ended a run.
 type Outcome struct {
-	Target   plan.Target
-	Status   plan.Status // applied, in-sync, changes (dry run), refused, error
-	Add      ipset.Set
-	Remove   ipset.Set
-	Kept     ipset.Set
-	Reason   string
-	Drift    bool
-	Resource string
+	Target plan.Target
+	Status plan.Status // applied, in-sync, changes (dry run), refused, error
+	Add    ipset.Set
+	Remove ipset.Set
+	Kept   ipset.Set
+	Reason string
+	Drift  bool
+	// Unrecorded: in sync because an earlier run wrote the change and
+	// stopped before announcing it; it is announced now, as applied.
+	Unrecorded bool
+	Resource   string
 }
 
 // Decide returns the alerts to send and the state to remember. runErr is a
@@ -104,7 +107,7 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 					Subject: subject(fmt.Sprintf("ipsync recovered %s", name)), Body: body(o, "This target is in sync again.")})
 			}
 			delete(next, name)
-			if o.Status == plan.Applied {
+			if o.Status == plan.Applied || o.Unrecorded {
 				ev, what := Applied, "Atlas's addresses changed; the policy was updated and verified."
 				if o.Drift {
 					ev, what = Drift, "The owned statement had been changed outside ipsync; it was restored and verified."

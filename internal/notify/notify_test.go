@@ -37,6 +37,7 @@ func TestDecide(t *testing.T) {
 		{"quiet in-sync run", nil, []Outcome{outcome("a", plan.InSync)}, nil, "", map[string]string{}},
 		{"applied every time", nil, []Outcome{applied}, nil, "applied:a", map[string]string{}},
 		{"drift", nil, []Outcome{drift}, nil, "drift:a", map[string]string{}},
+		{"a change an earlier run left unannounced", nil, []Outcome{{Target: plan.Target{Name: "a"}, Status: plan.InSync, Unrecorded: true, Add: ipset.MustParse("4.4.4.4")}}, nil, "applied:a", map[string]string{}},
 		{"first refusal pages", nil, []Outcome{outcome("a", plan.Refused)}, nil, "refused:a", map[string]string{"a": "refused"}},
 		{"repeated refusal is quiet", map[string]string{"a": "refused"}, []Outcome{outcome("a", plan.Refused)}, nil, "", map[string]string{"a": "refused"}},
 		{"failure pages once", nil, []Outcome{outcome("a", plan.Error)}, nil, "failed:a", map[string]string{"a": "failed"}},

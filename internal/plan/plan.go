@@ -80,9 +80,13 @@ type TargetPlan struct {
 	Kept     ipset.Set `json:"kept"`
 	FirstRun bool      `json:"firstRun,omitempty"`
 	Drift    bool      `json:"drift,omitempty"`
-	Size     int       `json:"size,omitempty"`
-	Limit    int       `json:"limit,omitempty"`
-	Form     string    `json:"form,omitempty"`
+	// Unrecorded: in sync, but not with what the last record says the
+	// policy held: an earlier run wrote it and stopped before recording.
+	// Add and Remove then say what that write changed.
+	Unrecorded bool   `json:"unrecorded,omitempty"`
+	Size       int    `json:"size,omitempty"`
+	Limit      int    `json:"limit,omitempty"`
+	Form       string `json:"form,omitempty"`
 	// Document is the policy to write when Status is Changes.
 	Document  []byte `json:"-"`
 	NewRecord Record `json:"-"`
@@ -162,6 +166,11 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	}
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
 		tp.Status = InSync
+		if in.Record != nil && !actual.Equal(in.Record.Written) {
+			tp.Unrecorded = true
+			tp.Add, tp.Remove = ipset.Diff(in.Record.Written, actual)
+			tp.Reason = "already applied by an earlier run that stopped before recording it"
+		}
 		tp.Size = in.Limit.Size(in.Live) // as stored: the size the service counts
 		return tp
 	}

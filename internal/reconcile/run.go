@@ -37,6 +37,16 @@ type Deps struct {
 	Notify   Publisher           // nil: alerts are only logged
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Checkpoint, when set, is called at each step boundary ("fetched",
+	// "wrote:<target>", "before-record", "recorded", "before-notify"), so
+	// tests can stop a run there as a crash would.
+	Checkpoint func(step string)
+}
+
+func (d Deps) checkpoint(step string) {
+	if d.Checkpoint != nil {
+		d.Checkpoint(step)
+	}
 }
 
 // Options shape one run.
@@ -185,6 +195,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		return r
 	}
 	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched, FetchDuration: fetchDuration}
+	d.checkpoint("fetched")
 
 	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
 	inputs := make([]plan.Input, len(cfg.Targets))
@@ -323,6 +334,7 @@ func (d Deps) writeAndVerify(ctx context.Context, tp *plan.TargetPlan, o Options
 	if err != nil {
 		return err
 	}
+	d.checkpoint("wrote:" + tp.Name)
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
@@ -363,7 +375,7 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 	}
 	var outcomes []notify.Outcome
 	for _, t := range r.Targets {
-		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift})
+		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, Unrecorded: t.Unrecorded})
 	}
 	var runErr error
 	if r.Status == plan.Error && r.Targets == nil {
@@ -372,18 +384,30 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 	alerts, state := notify.Decide(prevAlerts, outcomes, runErr)
 	r.Alerts = alerts
 
+	// Alerts wait in the snapshot's outbox until published: recorded with
+	// the run, sent, then cleared. A run that stops in between leaves them
+	// for the next one, so a change is announced once and never lost.
+	var outbox []snapshot.PendingAlert
+	if prev != nil {
+		outbox = append(outbox, prev.Outbox...)
+	}
+	for _, a := range alerts {
+		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
+	}
 	toStore := next
-	if !applied && prev != nil && !sameState(prev.Alerts, state) {
+	if !applied && prev != nil && (!sameState(prev.Alerts, state) || len(outbox) != len(prev.Outbox)) {
 		// Refused or failed: keep Atlas's record as it was; remember only
-		// that on-call was told, so the next run does not page again.
+		// what on-call was told, so the next run does not page again.
 		kept := *prev
-		kept.Alerts = state
 		toStore = &kept
 	}
+	stored := false
 	if toStore != nil {
-		toStore.Alerts = state
+		toStore.Alerts, toStore.Outbox = state, outbox
 		if prev == nil || changed(prev, toStore) {
-			if _, err := d.Store.Save(ctx, toStore, version); err != nil {
+			d.checkpoint("before-record")
+			v, err := d.Store.Save(ctx, toStore, version)
+			if err != nil {
 				if r.Err == nil {
 					r.Err = fmt.Errorf("record snapshot: %w", err)
 				}
@@ -393,20 +417,35 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 				}
 				r.Status = plan.Error
 			} else {
+				stored, version = true, v
+				d.checkpoint("recorded")
 				d.Log.Info("snapshot recorded", "url", d.Store.URL(), "hash", toStore.Hash)
 			}
+		} else {
+			stored = true // nothing new; what is stored already says it
 		}
 	}
-	for _, a := range alerts {
-		d.Log.Info("alert", "event", string(a.Event), "key", a.Key, "subject", a.Subject)
+	d.checkpoint("before-notify")
+	var unsent []snapshot.PendingAlert
+	for _, a := range outbox {
+		d.Log.Info("alert", "event", a.Event, "key", a.Key, "subject", a.Subject)
 		if d.Notify == nil {
 			continue
 		}
-		if err := d.Notify.Publish(ctx, a); err != nil {
-			d.Log.Error("alert not sent", "event", string(a.Event), "key", a.Key, "error", err.Error())
+		if err := d.Notify.Publish(ctx, notify.Alert{Event: notify.Event(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body}); err != nil {
+			d.Log.Error("alert not sent; it stays in the outbox for the next run", "event", a.Event, "key", a.Key, "error", err.Error())
+			unsent = append(unsent, a)
 			if r.Err == nil {
 				r.Err = err
 			}
+		}
+	}
+	if stored && len(outbox) > 0 && len(unsent) < len(outbox) {
+		cleared := *toStore
+		cleared.Outbox = unsent
+		if _, err := d.Store.Save(ctx, &cleared, version); err != nil {
+			// Left in the outbox, they are sent again next run: at least once.
+			d.Log.Warn("could not clear the alert outbox", "error", err.Error())
 		}
 	}
 	if r.Status != plan.Refused && r.Status != plan.Error {

@@ -32,6 +32,17 @@ type Snapshot struct {
 	// Lease is held by a run while it writes policies, so that two runs
 	// racing on one snapshot cannot both apply.
 	Lease *Lease `json:"lease,omitempty"`
+	// Outbox holds alerts recorded but not yet published: a run that stops
+	// between recording and notifying leaves them for the next run to send.
+	Outbox []PendingAlert `json:"outbox,omitempty"`
+}
+
+// PendingAlert is an alert waiting in the outbox.
+type PendingAlert struct {
+	Event   string `json:"event"`
+	Key     string `json:"key"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
 }
 
 // Lease names the run applying changes, and until when its claim holds (a

@@ -1,0 +1,78 @@
+package reconcile_test
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// TestCrashAtEveryStep stops a run at each step boundary, the way a crash
+// would (its context is cancelled there, so nothing after it can reach AWS),
+// then starts a new run. It must converge to the truth, remove nothing before
+// the grace ends, and announce the change exactly once.
+func TestCrashAtEveryStep(t *testing.T) {
+	steps := []string{"fetched", "wrote:target", "before-record", "recorded", "before-notify"}
+	for _, k := range kinds {
+		for _, step := range steps {
+			t.Run(k.name+"/"+step, func(t *testing.T) {
+				s := newStack(t, k, "")
+				if r := s.run(t, reconcile.Options{}); r.Err != nil {
+					t.Fatal(r.Err)
+				}
+				s.alerts(t)
+				// Atlas adds 44.210.7.7 and drops 34.193.91.42.
+				s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "44.210.7.7"))
+				s.advance(time.Minute)
+
+				ctx, crash := context.WithCancel(context.Background())
+				d := s.deps(t)
+				var once sync.Once
+				crashed := false
+				d.Checkpoint = func(at string) {
+					if at == step {
+						once.Do(func() { crashed = true; crash() })
+					}
+				}
+				reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+				if !crashed {
+					t.Fatalf("the run never reached %q", step)
+				}
+				// The next scheduled run, after the dead run's lease has expired.
+				s.advance(3 * time.Minute)
+				r := s.run(t, reconcile.Options{})
+				if r.Err != nil || (r.Status != plan.InSync && r.Status != plan.Changes) {
+					t.Fatalf("run after the crash: %s %v %+v", r.Status, r.Err, r.Targets)
+				}
+				live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+				if !strings.Contains(live, "44.210.7.7/32") {
+					t.Fatalf("the addition is missing: %s", live)
+				}
+				if !strings.Contains(live, "34.193.91.42/32") {
+					t.Fatalf("an address was removed before its grace ended: %s", live)
+				}
+				if dry := s.run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
+					t.Fatalf("not converged: %s", dry.Status)
+				}
+				msgs := s.alerts(t)
+				if events(msgs) != "applied" || !strings.Contains(msgs[0].Message, "+ 44.210.7.7/32") {
+					t.Fatalf("alerts %q, want the change announced exactly once: %+v", events(msgs), msgs)
+				}
+				snap, _, err := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json").Load(context.Background())
+				if err != nil || len(snap.Outbox) != 0 || snap.Lease != nil || !strings.Contains(snap.Targets["target"].Written.String(), "44.210.7.7") {
+					t.Fatalf("snapshot after recovery: outbox %d, lease %+v, record %v (%v)", len(snap.Outbox), snap.Lease, snap.Targets["target"].Written, err)
+				}
+				// And a later run stays quiet.
+				s.run(t, reconcile.Options{})
+				if again := s.alerts(t); len(again) != 0 {
+					t.Fatalf("announced again: %q", events(again))
+				}
+			})
+		}
+	}
+}
