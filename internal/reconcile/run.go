@@ -65,9 +65,10 @@ type Options struct {
 	// run's claim to end before giving up (default 1m).
 	LeaseTTL time.Duration
 	BusyWait time.Duration
-	// CallTimeout bounds each policy read or write (default 30s): a hung
-	// service fails its target instead of holding the run until Lambda's
-	// own timeout.
+	// CallTimeout bounds each AWS call the loop makes — policy reads and
+	// writes, snapshot reads and writes, alerts (default 30s): a hung
+	// service fails its step instead of holding the run until Lambda's own
+	// timeout.
 	CallTimeout time.Duration
 }
 
@@ -182,7 +183,9 @@ func leased(s *snapshot.Snapshot, holder string, now time.Time) *BusyError {
 
 func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder string) Report {
 	now := d.Now().UTC().Truncate(time.Second)
-	prev, version, err := d.Store.Load(ctx)
+	lctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+	prev, version, err := d.Store.Load(lctx)
+	cancel()
 	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
 		return d.fail(ctx, o, nil, "", fmt.Errorf("load snapshot: %w", err))
 	}
@@ -230,7 +233,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	if p.Status == plan.Refused {
 		// The source is suspect: no target and no address record is written.
 		d.Log.Warn("refused by a guard: nothing written")
-		return d.finish(ctx, r, prev, version, nil, false)
+		return d.finish(ctx, o, r, prev, version, nil, false)
 	}
 	if busy := leased(prev, holder, now); busy != nil {
 		if p.Status == plan.Changes {
@@ -250,7 +253,9 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		}
 		claimed := *claim
 		claimed.Lease = &snapshot.Lease{Holder: holder, Until: now.Add(o.LeaseTTL)}
-		v, err := d.Store.Save(ctx, &claimed, version)
+		cctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		v, err := d.Store.Save(cctx, &claimed, version)
+		cancel()
 		if err != nil {
 			// Nothing was written. A lost race restarts the run; any other
 			// failure fails it (the function's error alarm pages: with the
@@ -266,7 +271,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	}
 	d.applyAll(ctx, r.Targets, o)
 	next := recordAll(prev, fetched, cfg, r.Targets, now)
-	return d.finish(ctx, r, prev, version, next, true)
+	return d.finish(ctx, o, r, prev, version, next, true)
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.
@@ -276,7 +281,7 @@ func (d Deps) fail(ctx context.Context, o Options, prev *snapshot.Snapshot, vers
 		return r
 	}
 	d.Log.Error("run failed before planning", "error", err.Error())
-	return d.finish(ctx, r, prev, version, nil, false)
+	return d.finish(ctx, o, r, prev, version, nil, false)
 }
 
 // readAll reads every target's policy in parallel.
@@ -368,7 +373,7 @@ func (d Deps) writeAndVerify(ctx context.Context, tp *plan.TargetPlan, o Options
 // finish records what must be recorded, then alerts. next is the snapshot to
 // store when the run got as far as applying; otherwise only the alert memory
 // of the stored snapshot may change.
-func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, version snapshot.Version, next *snapshot.Snapshot, applied bool) Report {
+func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Snapshot, version snapshot.Version, next *snapshot.Snapshot, applied bool) Report {
 	var prevAlerts map[string]string
 	if prev != nil {
 		prevAlerts = prev.Alerts
@@ -406,7 +411,9 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 		toStore.Alerts, toStore.Outbox = state, outbox
 		if prev == nil || changed(prev, toStore) {
 			d.checkpoint("before-record")
-			v, err := d.Store.Save(ctx, toStore, version)
+			sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+			v, err := d.Store.Save(sctx, toStore, version)
+			cancel()
 			if err != nil {
 				if r.Err == nil {
 					r.Err = fmt.Errorf("record snapshot: %w", err)
@@ -432,7 +439,10 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 		if d.Notify == nil {
 			continue
 		}
-		if err := d.Notify.Publish(ctx, notify.Alert{Event: notify.Event(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body}); err != nil {
+		pctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		err := d.Notify.Publish(pctx, notify.Alert{Event: notify.Event(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
+		cancel()
+		if err != nil {
 			d.Log.Error("alert not sent; it stays in the outbox for the next run", "event", a.Event, "key", a.Key, "error", err.Error())
 			unsent = append(unsent, a)
 			if r.Err == nil {
@@ -443,7 +453,10 @@ func (d Deps) finish(ctx context.Context, r Report, prev *snapshot.Snapshot, ver
 	if stored && len(outbox) > 0 && len(unsent) < len(outbox) {
 		cleared := *toStore
 		cleared.Outbox = unsent
-		if _, err := d.Store.Save(ctx, &cleared, version); err != nil {
+		sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		_, err := d.Store.Save(sctx, &cleared, version)
+		cancel()
+		if err != nil {
 			// Left in the outbox, they are sent again next run: at least once.
 			d.Log.Warn("could not clear the alert outbox", "error", err.Error())
 		}
