@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
@@ -216,7 +217,79 @@ func TestSQSFaultGives503(t *testing.T) {
 		t.Fatalf("queue throttled once: %d, want 202", r.Status)
 	}
 	record(matrixRow{Target: "webhook", Fault: "sqs SendMessage 500 InternalError", Outcome: "503 to Atlas (it retries); nothing enqueued", Runs: 1})
+	proxy.Clear()
+	proxy.Inject(testenv.AWSFault{Service: "sqs", Op: "SendMessage", Delay: 8 * time.Second, Times: 100})
+	start := time.Now()
+	if r := h.Handle(context.Background(), req); r.Status != 503 || time.Since(start) > 7*time.Second {
+		t.Fatalf("queue hanging: %d after %v, want 503 within the enqueue timeout", r.Status, time.Since(start))
+	}
+	record(matrixRow{Target: "webhook", Fault: "sqs SendMessage timeout", Outcome: "503 to Atlas within 5 s (it retries); nothing enqueued", Runs: 1})
 	record(matrixRow{Target: "webhook", Fault: "sqs SendMessage 400 ThrottlingException", Outcome: retried + " (202)", Runs: 1})
+}
+
+// TestAtlasFaultsAtRunLevel: what Atlas's faults do to a whole run (the
+// client's own behaviour is tested fault by fault in internal/atlas).
+func TestAtlasFaultsAtRunLevel(t *testing.T) {
+	rows := []struct {
+		name    string
+		ep      atlastest.Endpoint
+		fault   atlastest.Fault
+		times   int
+		outcome string
+	}{
+		{"atlas groupIPs 429 Retry-After: 1", atlastest.GroupIPs, atlastest.Fault{Status: 429, RetryAfter: "1"}, 1, retried},
+		{"atlas controlPlane 503", atlastest.ControlPlane, atlastest.Fault{Status: 503}, 1, retried},
+		{"atlas controlPlane connection reset", atlastest.ControlPlane, atlastest.Fault{Reset: true}, 1, retried},
+		{"atlas groupIPs truncated body", atlastest.GroupIPs, atlastest.Fault{Truncate: true}, 1, retried},
+		{"atlas groupIPs 500 until the retry budget ends", atlastest.GroupIPs, atlastest.Fault{Status: 500}, 100, failedRun},
+		{"atlas controlPlane invalid CIDR", atlastest.ControlPlane, atlastest.Fault{InvalidCIDR: true}, 1, failedRun},
+		{"atlas groupIPs 404 (project gone)", atlastest.GroupIPs, atlastest.Fault{Status: 404}, 100, failedRun},
+		{"atlas controlPlane empty lists", atlastest.ControlPlane, atlastest.Fault{Body: `{"inbound":{},"outbound":{}}`}, 100, "refused by minAddresses: nothing written, exit 3, one refused alert"},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			k := kinds[0]
+			s := newStack(t, k, "")
+			if r := s.run(t, reconcile.Options{}); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			s.alerts(t)
+			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+			store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			before, _, _ := store.Load(context.Background())
+			liveBefore := k.getLive(t, s)
+			s.sim.InjectFault(row.ep, row.fault, row.times)
+			r := s.run(t, reconcile.Options{})
+			after, _, _ := store.Load(context.Background())
+			unexpected := 0
+			switch row.outcome {
+			case retried:
+				if r.Err != nil || !strings.Contains(k.getLive(t, s), "44.210.7.7") {
+					t.Fatalf("status %s err %v", r.Status, r.Err)
+				}
+			default:
+				if r.Status != plan.Error && r.Status != plan.Refused {
+					t.Fatalf("status %s, want error or refused", r.Status)
+				}
+				if k.getLive(t, s) != liveBefore {
+					unexpected++
+					t.Error("the policy changed")
+				}
+				if after.Hash != before.Hash || !after.Targets["target"].Written.Equal(before.Targets["target"].Written) {
+					unexpected++
+					t.Error("Atlas's record advanced")
+				}
+			}
+			s.sim.ClearFaults()
+			if next := s.run(t, reconcile.Options{}); next.Err != nil {
+				t.Fatalf("next run: %v", next.Err)
+			}
+			if dry := s.run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
+				t.Fatalf("not converged: %s", dry.Status)
+			}
+			record(matrixRow{Target: "atlas (simulator)", Fault: row.name, Outcome: row.outcome, Runs: 4, UnexpectedWrites: unexpected})
+		})
+	}
 }
 
 func TestSecretsManagerFaults(t *testing.T) {
@@ -247,6 +320,13 @@ func TestSecretsManagerFaults(t *testing.T) {
 	}
 	// The run cannot build its Atlas client, so it makes no other call at all.
 	record(matrixRow{Target: "atlas credentials", Fault: "secretsmanager GetSecretValue 500 InternalServiceError", Outcome: "failed before any call: the error names the secret; nothing read or written", Runs: 1})
+	proxy.Clear()
+	proxy.Inject(testenv.AWSFault{Service: "secretsmanager", Op: "GetSecretValue", Delay: 40 * time.Second, Times: 100})
+	start := time.Now()
+	if _, err := wire.AtlasCredentials(context.Background(), c, awsCfg, getenv); err == nil || time.Since(start) > 35*time.Second {
+		t.Fatalf("hanging: %v after %v", err, time.Since(start))
+	}
+	record(matrixRow{Target: "atlas credentials", Fault: "secretsmanager GetSecretValue timeout", Outcome: "failed before any call after 30 s: nothing read or written", Runs: 1})
 }
 
 // TestZWriteReliabilityDoc runs last (by name) and writes the matrix.
@@ -256,7 +336,7 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 	}
 	matrix.Lock()
 	defer matrix.Unlock()
-	if len(matrix.rows) < 25 {
+	if len(matrix.rows) < 35 {
 		t.Fatalf("only %d matrix rows ran; run the whole package", len(matrix.rows))
 	}
 	sort.SliceStable(matrix.rows, func(i, j int) bool { return matrix.rows[i].Target < matrix.rows[j].Target })
@@ -266,15 +346,15 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 		runs += r.Runs
 		unexpected += r.UnexpectedWrites
 	}
-	fmt.Fprintf(&b, "# Reliability\n\nGenerated by `make reliability` (`IPSYNC_WRITE_RELIABILITY=1 go test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|ZWrite' ./internal/reconcile/`) on %s.\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "# Reliability\n\nGenerated by `make reliability` (`IPSYNC_WRITE_RELIABILITY=1 go test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|ZWrite' ./internal/reconcile/`) on %s.\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Each row is one test: the fault is injected on the wire by an HTTP proxy in front of moto_server that answers in the service's own error shape (`internal/testenv/faultproxy.go`); the SDK's retries and error decoding run for real. After each fault the test runs again without it and checks the run converges.\n\n")
 	fmt.Fprintf(&b, "| target | fault | outcome | runs | writes that should not have happened |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range matrix.rows {
 		fmt.Fprintf(&b, "| %s | %s | %s | %d | %d |\n", r.Target, r.Fault, r.Outcome, r.Runs, r.UnexpectedWrites)
 	}
 	fmt.Fprintf(&b, "\nTotals: %d faults injected, %d runs, %d writes that should not have happened.\n\n", len(matrix.rows), runs, unexpected)
-	b.WriteString("Atlas faults (429 with and without Retry-After, 5xx, timeouts, resets, truncated bodies, invalid CIDRs, empty lists, a project 404, the token endpoint down) are one test each in `internal/atlas/client_test.go` (`TestFaults`, `TestAuthErrors`, `TestServiceAccount`), against the simulator.\n\n")
-	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for both target kinds; the next run converges, removes nothing early and announces the change exactly once.\n\nNot covered yet (issue 5): timeouts of Secrets Manager and SQS, separate `ipsync apply` processes racing (50 goroutines race in `TestFiftyConcurrentRuns`), and govulncheck (its vulnerability database cannot be reached from these machines).\n")
+	b.WriteString("The Atlas rows run a whole reconcile against the simulator. The client's own behaviour under each Atlas fault (429 with and without Retry-After, 5xx, timeouts, resets, truncated bodies, invalid CIDRs, empty lists, a project 404, the token endpoint down) is one test each in `internal/atlas/client_test.go` (`TestFaults`, `TestAuthErrors`, `TestServiceAccount`).\n\n")
+	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for both target kinds; the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nNot covered (issue 5): govulncheck (its vulnerability database cannot be reached from these machines).\n")
 	if err := os.WriteFile(filepath.Join("..", "..", "docs", "RELIABILITY.md"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}

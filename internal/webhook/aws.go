@@ -33,9 +33,15 @@ func NewSQSQueue(api sendMessageAPI, url string) *SQSQueue { return &SQSQueue{ap
 // MessageGroup is the one FIFO message group of every trigger.
 const MessageGroup = "ipsync"
 
+// enqueueTimeout keeps the webhook's answer well under Atlas's patience: a
+// hung queue gives 503 (Atlas retries), not a dropped connection.
+const enqueueTimeout = 5 * time.Second
+
 // Enqueue sends one trigger.
 func (q *SQSQueue) Enqueue(ctx context.Context, t Trigger) error {
 	body, _ := json.Marshal(t)
+	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	defer cancel()
 	_, err := q.api.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               &q.url,
 		MessageBody:            aws.String(string(body)),

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/url"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
@@ -42,6 +43,9 @@ func AtlasCredentials(ctx context.Context, c *config.Config, awsCfg aws.Config, 
 	if id == "" {
 		return atlas.CredentialsFromEnv(getenv)
 	}
+	// Bounded: a hung Secrets Manager must fail the run, not hold it.
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	raw, err := secret.Read(ctx, secretsmanager.NewFromConfig(awsCfg), id)
 	if err != nil {
 		return atlas.Credentials{}, fmt.Errorf("atlas credentials: %w", err)
