@@ -40,6 +40,8 @@ type Atlas struct {
 	BaseURL     string      `yaml:"baseURL"`
 	Credentials Credentials `yaml:"credentials"`
 	Projects    []string    `yaml:"projects"`
+	// Concurrency is how many projects are fetched at once (default 8).
+	Concurrency int `yaml:"concurrency"`
 }
 
 // Credentials points at a Secrets Manager secret; without one, the
@@ -95,6 +97,7 @@ type Target struct {
 // Defaults for values the config leaves out.
 const (
 	DefaultBaseURL          = "https://cloud.mongodb.com"
+	DefaultAtlasConcurrency = 8
 	DefaultSnapshotURL      = "file://.ipsync/snapshot.json"
 	DefaultMinAddresses     = 1
 	DefaultMaxRemovePercent = 30
@@ -150,6 +153,9 @@ func Parse(data []byte) (*Config, error) {
 	}
 	if _, ok := raw.Guards["removalGrace"]; !ok {
 		c.Guards.RemovalGrace = Duration(DefaultRemovalGrace)
+	}
+	if c.Atlas.Concurrency == 0 {
+		c.Atlas.Concurrency = DefaultAtlasConcurrency
 	}
 	if c.Atlas.BaseURL == "" {
 		c.Atlas.BaseURL = DefaultBaseURL

@@ -69,6 +69,9 @@ targets:
 	if c.Atlas.BaseURL != "https://cloud.mongodb.com" || c.Snapshot.URL != "file://.ipsync/snapshot.json" {
 		t.Errorf("defaults: %+v %+v", c.Atlas, c.Snapshot)
 	}
+	if c.Atlas.Concurrency != 8 {
+		t.Errorf("default concurrency %d", c.Atlas.Concurrency)
+	}
 	if c.Guards.MinAddresses != 1 || c.Guards.MaxRemovePercent != 30 || time.Duration(c.Guards.RemovalGrace) != 24*time.Hour {
 		t.Errorf("guard defaults: %+v", c.Guards)
 	}
@@ -131,6 +134,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"unknown top-level key", "atlass: {}\n", []string{"field atlass not found"}},
 		{"unknown nested key", "guards:\n  minAdresses: 2\n", []string{"field minAdresses not found"}},
 		{"bad project id", "atlas:\n  projects: [\"abc\"]\n", []string{`"abc" is not a project id`}},
+		{"concurrency out of range", "atlas:\n  concurrency: 100\n", []string{"atlas.concurrency 100"}},
 		{"duplicate project", "atlas:\n  projects: [\"5aec7afbf7d068e35a39809b\", \"5aec7afbf7d068e35a39809b\"]\n", []string{"listed twice"}},
 		{"http base URL off loopback", "atlas:\n  baseURL: http://cloud.mongodb.com\n", []string{"only allowed to a loopback"}},
 		{"base URL with path", "atlas:\n  baseURL: https://cloud.mongodb.com/api\n", []string{"want https://host"}},

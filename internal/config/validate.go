@@ -42,6 +42,9 @@ func (c *Config) validate() error {
 	if id := c.Atlas.Credentials.SecretID; id != "" && !validSecretRef(id) {
 		add("atlas.credentials.secretId %q: want a Secrets Manager secret name or ARN", id)
 	}
+	if n := c.Atlas.Concurrency; n < 1 || n > 64 {
+		add("atlas.concurrency %d: want 1 to 64 projects fetched at once", n)
+	}
 	seenProject := map[string]bool{}
 	for _, p := range c.Atlas.Projects {
 		if !projectID.MatchString(p) {

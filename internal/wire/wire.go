@@ -67,7 +67,7 @@ func AtlasClient(ctx context.Context, c *config.Config, awsCfg aws.Config, geten
 			return nil, err
 		}
 	}
-	return atlas.New(atlas.Options{BaseURL: c.Atlas.BaseURL, Credentials: creds, Logger: log})
+	return atlas.New(atlas.Options{BaseURL: c.Atlas.BaseURL, Credentials: creds, Logger: log, Concurrency: c.Atlas.Concurrency})
 }
 
 // SnapshotStore opens the configured snapshot location.

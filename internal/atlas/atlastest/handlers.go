@@ -133,6 +133,16 @@ func remoteAddr(r *http.Request) netip.Addr {
 // spoil, when a fault asks for an invalid CIDR, spoils the value before it is sent.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, ep Endpoint, media string, v any, spoil func()) {
 	s.countCall(ep)
+	s.mu.Lock()
+	latency := s.latency
+	s.mu.Unlock()
+	if latency > 0 {
+		select {
+		case <-time.After(latency):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	f, faulty := s.nextFault(ep)
 	if faulty && applyFault(w, r, f) {
 		return

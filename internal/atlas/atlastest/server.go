@@ -94,6 +94,7 @@ type Server struct {
 	maxInFlight     map[Endpoint]int
 	tokensIssued    int
 	admin           bool
+	latency         time.Duration
 
 	srv *http.Server
 	ln  net.Listener
@@ -194,6 +195,9 @@ func (s *Server) SetDigestAlgorithm(alg string) {
 	s.digestAlgorithm = alg
 	s.mu.Unlock()
 }
+
+// SetLatency adds d to every answered call, like a distant Atlas.
+func (s *Server) SetLatency(d time.Duration) { s.mu.Lock(); s.latency = d; s.mu.Unlock() }
 
 // SetTokenTTL sets the lifetime of new service-account tokens.
 func (s *Server) SetTokenTTL(d time.Duration) { s.mu.Lock(); s.tokenTTL = d; s.mu.Unlock() }
