@@ -160,13 +160,3 @@ func checkBaseURL(raw string) error {
 	}
 	return fmt.Errorf("atlas.baseURL %q: want https://host", raw)
 }
-
-// Target returns the target called name.
-func (c *Config) Target(name string) (Target, bool) {
-	for _, t := range c.Targets {
-		if t.Name == name {
-			return t, true
-		}
-	}
-	return Target{}, false
-}

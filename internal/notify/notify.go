@@ -58,7 +58,6 @@ type Outcome struct {
 	// Unrecorded: in sync because an earlier run wrote the change and
 	// stopped before announcing it; it is announced now, as applied.
 	Unrecorded bool
-	Resource   string
 }
 
 // Decide returns the alerts to send and the state to remember. runErr is a

@@ -218,12 +218,3 @@ func Rewrite(doc []byte, sid string, values []string) ([]byte, error) {
 	}
 	return w.Rewrite(values), nil
 }
-
-// Compact returns a document in its compact form, for size and comparison.
-func Compact(doc []byte) ([]byte, error) {
-	var b bytes.Buffer
-	if err := json.Compact(&b, doc); err != nil {
-		return nil, err
-	}
-	return b.Bytes(), nil
-}

@@ -110,7 +110,11 @@ func TestMalformedDocuments(t *testing.T) {
 }
 
 func TestRender(t *testing.T) {
-	compact, _ := policy.Compact([]byte(keyPolicy))
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, []byte(keyPolicy)); err != nil {
+		t.Fatal(err)
+	}
+	compact := buf.Bytes()
 	r, err := policy.Render(compact, policy.KMSKeyPolicy)
 	if err != nil || r.Form != "indented" || !bytes.Contains(r.Text, []byte("\n  \"Statement\"")) {
 		t.Fatalf("render %s %v", r.Form, err)

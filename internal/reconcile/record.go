@@ -30,7 +30,7 @@ func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 // recordAll builds the snapshot to store: Atlas's new answer, and for each
 // target the new record if it is in sync now (written and verified, or
 // already so), else the old one, so that a failed target is retried.
-func recordAll(prev, fetched *snapshot.Snapshot, cfg *config.Config, targets []plan.TargetPlan, now time.Time) *snapshot.Snapshot {
+func recordAll(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, now time.Time) *snapshot.Snapshot {
 	next := *fetched
 	next.Lease = nil // recording ends this run's claim
 	next.Targets = map[string]snapshot.TargetRecord{}

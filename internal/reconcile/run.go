@@ -74,14 +74,12 @@ type Options struct {
 
 // Report is what a run found and did.
 type Report struct {
-	Status   plan.Status // in-sync, changes, refused or error
-	Hash     string      // of Atlas's answer, when fetched
-	Changed  bool        // Atlas's answer differs from the stored snapshot
-	Targets  []plan.TargetPlan
-	Alerts   []notify.Alert
-	Err      error // a failure of the run as a whole
-	Retried  bool  // a lost snapshot race made the run start once more
-	Snapshot *snapshot.Snapshot
+	Status  plan.Status // in-sync, changes, refused or error
+	Hash    string      // of Atlas's answer, when fetched
+	Changed bool        // Atlas's answer differs from the stored snapshot
+	Targets []plan.TargetPlan
+	Alerts  []notify.Alert
+	Err     error // a failure of the run as a whole
 	// FetchDuration is how long asking Atlas took.
 	FetchDuration time.Duration
 }
@@ -117,10 +115,8 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 		o.BusyWait = time.Minute
 	}
 	holder := newHolder()
-	retried := false
 	for conflicts := 0; ; {
 		r := runOnce(ctx, cfg, d, o, holder)
-		r.Retried = retried
 		var conflict *snapshot.ConflictError
 		var busy *BusyError
 		switch {
@@ -136,7 +132,6 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 		default:
 			return r
 		}
-		retried = true
 	}
 }
 
@@ -197,7 +192,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		r.FetchDuration = fetchDuration
 		return r
 	}
-	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, Snapshot: fetched, FetchDuration: fetchDuration}
+	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, FetchDuration: fetchDuration}
 	d.checkpoint("fetched")
 
 	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
@@ -270,7 +265,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		prev, version = &claimed, v
 	}
 	d.applyAll(ctx, r.Targets, o)
-	next := recordAll(prev, fetched, cfg, r.Targets, now)
+	next := recordAll(prev, fetched, r.Targets, now)
 	return d.finish(ctx, o, r, prev, version, next, true)
 }
 

@@ -105,17 +105,6 @@ func (p *FaultProxy) Requests(service, op string) int {
 	return p.seen[service+":"+op]
 }
 
-// Seen lists every service:operation the proxy saw (for debugging tests).
-func (p *FaultProxy) Seen() map[string]int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range p.seen {
-		out[k] = v
-	}
-	return out
-}
-
 // Close stops the proxy.
 func (p *FaultProxy) Close() { _ = p.srv.Close() }
 
