@@ -50,15 +50,23 @@ const (
 	partial      = "partial: the failing step reported, the rest done; the next run converges"
 )
 
-func faultStack(t *testing.T, k kind) (*stack, *testenv.FaultProxy) {
+// startProxy puts a fault proxy in front of the shared moto_server and
+// returns it with an AWS config that talks through it.
+func startProxy(t *testing.T) (*testenv.FaultProxy, aws.Config) {
 	t.Helper()
-	s := newStack(t, k, "")
 	proxy, err := testenv.StartFaultProxy(testenv.SharedMoto(t).Endpoint)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	s.awsCfg = testenv.AWSConfigAt(t, proxy.URL)
+	return proxy, testenv.AWSConfigAt(t, proxy.URL)
+}
+
+func faultStack(t *testing.T, k kind) (*stack, *testenv.FaultProxy) {
+	t.Helper()
+	s := newStack(t, k, "")
+	proxy, awsCfg := startProxy(t)
+	s.awsCfg = awsCfg
 	s.calls = testenv.CountCalls(&s.awsCfg)
 	return s, proxy
 }
@@ -193,13 +201,8 @@ func reasons(r reconcile.Report) []string {
 }
 
 func TestSQSFaultGives503(t *testing.T) {
-	moto := testenv.SharedMoto(t)
-	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	q := sqs.NewFromConfig(testenv.AWSConfigAt(t, proxy.URL))
+	proxy, awsCfg := startProxy(t)
+	q := sqs.NewFromConfig(awsCfg)
 	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(uniq("t") + ".fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
 	if err != nil {
 		t.Fatal(err)
@@ -293,13 +296,7 @@ func TestAtlasFaultsAtRunLevel(t *testing.T) {
 }
 
 func TestSecretsManagerFaults(t *testing.T) {
-	moto := testenv.SharedMoto(t)
-	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	awsCfg := testenv.AWSConfigAt(t, proxy.URL)
+	proxy, awsCfg := startProxy(t)
 	name := uniq("atlas")
 	if _, err := secretsmanager.NewFromConfig(awsCfg).CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: aws.String(`{"publicKey":"p","privateKey":"k"}`)}); err != nil {
 		t.Fatal(err)
