@@ -164,8 +164,10 @@ records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "b
             "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:ipsync-triggers.fifo", "awsRegion": "us-east-1"} for m in msgs]
 json.dump({"Records": records}, open(sys.argv[2], "w"))
 PY
-echo "The reconcile function (its bootstrap, through a local Lambda Runtime API) consumes the batch:"
-IPSYNC_CONFIG="$(cat "$CFG")" "$BIN/lambda-local" -bootstrap "$BIN/reconcile-bootstrap" -event "$WORK/sqs-event.json" 2>"$WORK/reconcile-fn.log" \
+echo "The reconcile function (its bootstrap, through a local Lambda Runtime API) consumes the batch;"
+echo "its IPSYNC_CONFIG is the YAML config as JSON, from 'ipsync config':"
+"$IPSYNC" config --config "$CFG" | sed "s/^/  /"
+IPSYNC_CONFIG="$("$IPSYNC" config --config "$CFG")" "$BIN/lambda-local" -bootstrap "$BIN/reconcile-bootstrap" -event "$WORK/sqs-event.json" 2>"$WORK/reconcile-fn.log" \
   | sed "s/^/  /" && echo "  the function returned without error (Lambda would now delete the messages)"
 python3 - "$WORK/reconcile-fn.log" <<'PY'
 import json, sys

@@ -6,12 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
@@ -59,13 +59,9 @@ type setup struct {
 
 func load(ctx context.Context, e env, path string) (*setup, error) {
 	log := logger(e)
-	data, err := os.ReadFile(path)
+	cfg, err := configfile.Load(path)
 	if err != nil {
-		return nil, fmt.Errorf("read config: %w", err)
-	}
-	cfg, err := config.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	awsCfg, err := wire.AWSConfig(ctx, log)
 	if err != nil {

@@ -22,7 +22,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/hook"
@@ -100,7 +100,7 @@ targets:
 	record(ipsync(t, env, "apply", "--config", good))
 
 	// The webhook, through the same handler the function and `webhook serve` use.
-	c, err := config.Parse([]byte(readFile(t, good)))
+	c, err := configfile.Parse([]byte(readFile(t, good)))
 	if err != nil {
 		t.Fatal(err)
 	}

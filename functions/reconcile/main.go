@@ -1,6 +1,6 @@
 // Command reconcile is the reconcile Lambda function: EventBridge Scheduler,
 // EventBridge rules and the webhook's SQS queue invoke it. Wiring only; what
-// it does lives in internal/lambdafn and internal/reconcile.
+// it does lives in internal/reconcilefn and internal/reconcile.
 package main
 
 import (
@@ -11,12 +11,13 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/lambdafn"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcilefn"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
 
 func main() {
 	cfg, awsCfg, log := lambdafn.Boot()
-	h := &lambdafn.Reconcile{
+	h := &reconcilefn.Reconcile{
 		Config:  cfg,
 		Log:     log,
 		Metrics: os.Stdout,

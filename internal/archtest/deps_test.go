@@ -55,16 +55,17 @@ func internalImports(p pkg) []string {
 // error; wire is the CLI's and functions' shared wiring and may import anything
 // under internal/ (but never a test helper).
 var allowed = map[string][]string{
-	"internal/ipset":     {},
-	"internal/policy":    {},
-	"internal/plan":      {"internal/ipset", "internal/policy"},
-	"internal/snapshot":  {"internal/ipset"},
-	"internal/atlas":     {"internal/ipset"},
-	"internal/secret":    {},
-	"internal/config":    {"internal/ipset", "internal/snapshot"},
-	"internal/notify":    {"internal/plan", "internal/ipset"},
-	"internal/webhook":   {"internal/secret"},
-	"internal/reconcile": {"internal/atlas", "internal/snapshot", "internal/ipset", "internal/plan", "internal/policy", "internal/config", "internal/notify"},
+	"internal/ipset":      {},
+	"internal/policy":     {},
+	"internal/plan":       {"internal/ipset", "internal/policy"},
+	"internal/snapshot":   {"internal/ipset"},
+	"internal/atlas":      {"internal/ipset"},
+	"internal/secret":     {},
+	"internal/config":     {"internal/ipset", "internal/snapshot"},
+	"internal/configfile": {"internal/config"},
+	"internal/notify":     {"internal/plan", "internal/ipset"},
+	"internal/webhook":    {"internal/secret"},
+	"internal/reconcile":  {"internal/atlas", "internal/snapshot", "internal/ipset", "internal/plan", "internal/policy", "internal/config", "internal/notify"},
 }
 
 // testOnly never reaches a binary that is shipped.
@@ -143,4 +144,48 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestFunctionsLinkOnlyTheServicesTheyCall: each function links exactly the
+// AWS SDK services of its SDK floor (infra/coldstart), which lists the ones
+// it calls; the webhook never links KMS, EC2 or SNS.
+func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
+	pkgs := listPackages(t)
+	services := func(name string) []string {
+		p, ok := pkgs[name]
+		if !ok {
+			t.Fatalf("no package %s", name)
+		}
+		var out []string
+		for _, d := range p.Deps {
+			if rest, ok := strings.CutPrefix(d, "github.com/aws/aws-sdk-go-v2/service/"); ok && !strings.Contains(rest, "/") {
+				out = append(out, rest)
+			}
+		}
+		return out
+	}
+	for _, fn := range []string{"reconcile", "webhook"} {
+		got, floor := services("functions/"+fn), services("infra/coldstart/floor-"+fn)
+		if len(got) == 0 || strings.Join(got, ",") != strings.Join(floor, ",") {
+			t.Errorf("functions/%s links AWS services %v; its SDK floor lists %v", fn, got, floor)
+		}
+	}
+	for _, banned := range []string{"kms", "ec2", "sns"} {
+		if contains(services("functions/webhook"), banned) {
+			t.Errorf("the webhook links service/%s, which it never calls", banned)
+		}
+	}
+	for _, banned := range []string{module + "/internal/reconcile", module + "/internal/notify", module + "/internal/plan"} {
+		if contains(pkgs["functions/webhook"].Deps, banned) {
+			t.Errorf("the webhook links %s", banned)
+		}
+	}
+	// IPSYNC_CONFIG is JSON: a YAML parser would cost every cold start.
+	for _, fn := range []string{"functions/reconcile", "functions/webhook"} {
+		for _, banned := range []string{"gopkg.in/yaml.v3", module + "/internal/configfile"} {
+			if contains(pkgs[fn].Deps, banned) {
+				t.Errorf("%s links %s", fn, banned)
+			}
+		}
+	}
 }

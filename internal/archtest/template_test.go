@@ -249,7 +249,7 @@ func TestTemplateConfigParses(t *testing.T) {
 func TestEnvironmentTheCodeReads(t *testing.T) {
 	read := regexp.MustCompile(`[gG]etenv\("([A-Z_]+)"\)`)
 	var names []string
-	for _, dir := range []string{"../../functions/reconcile", "../../functions/webhook", "../lambdafn"} {
+	for _, dir := range []string{"../../functions/reconcile", "../../functions/webhook", "../lambdafn", "../reconcilefn"} {
 		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
 		for _, f := range files {
 			if strings.HasSuffix(f, "_test.go") {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -35,7 +36,9 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-var addrInDetail = regexp.MustCompile("IP address `?([0-9a-fA-F:.]+)`?")
+// Compiled on first use: only an access-list refusal needs it, and a
+// package-level regexp would cost every cold start.
+var addrInDetail = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile("IP address `?([0-9a-fA-F:.]+)`?") })
 
 // Hint says what a user should check for errors that have a usual cause.
 func (e *APIError) Hint() string {
@@ -48,7 +51,7 @@ func (e *APIError) Hint() string {
 	case http.StatusForbidden:
 		if e.ErrorCode == "IP_ADDRESS_NOT_ON_ACCESS_LIST" || strings.Contains(e.Detail, "not allowed to access") {
 			who := "this caller's address"
-			if m := addrInDetail.FindStringSubmatch(e.Detail); m != nil {
+			if m := addrInDetail().FindStringSubmatch(e.Detail); m != nil {
 				who = "the address " + m[1]
 			}
 			return who + " is not on the API access list of these credentials: add it in Atlas (Organization Access Manager → API Keys or Service Accounts → Access List)"

@@ -1,10 +1,9 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
-
-	"gopkg.in/yaml.v3"
 )
 
 // Source kinds (DESIGN.md "Sources").
@@ -74,19 +73,19 @@ func validName(s string) bool {
 	return true
 }
 
-// UnmarshalYAML reads a source name.
-func (s *Source) UnmarshalYAML(n *yaml.Node) error {
+// UnmarshalJSON reads a source name.
+func (s *Source) UnmarshalJSON(b []byte) error {
 	var v string
-	if err := n.Decode(&v); err != nil {
-		return fmt.Errorf("line %d: a source is a string such as control-plane-outbound", n.Line)
+	if err := json.Unmarshal(b, &v); err != nil {
+		return fmt.Errorf("a source is a string such as control-plane-outbound, got %s", b)
 	}
 	parsed, err := ParseSource(v)
 	if err != nil {
-		return fmt.Errorf("line %d: %w", n.Line, err)
+		return err
 	}
 	*s = parsed
 	return nil
 }
 
-// MarshalYAML writes the source name.
-func (s Source) MarshalYAML() (any, error) { return s.String(), nil }
+// MarshalJSON writes the source name.
+func (s Source) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

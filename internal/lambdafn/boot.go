@@ -1,9 +1,16 @@
+// Package lambdafn is what every function does before its first
+// invocation: a JSON logger, the config from IPSYNC_CONFIG and the AWS SDK
+// config. Each function's handler lives in its own package, so a function
+// links only the code (and AWS services) it calls.
 package lambdafn
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 
@@ -32,4 +39,22 @@ func Boot() (*config.Config, aws.Config, *slog.Logger) {
 func Exit(log *slog.Logger, err error) {
 	log.Error("cannot start", "error", err.Error())
 	os.Exit(1)
+}
+
+// LoadConfig reads the config the functions get in IPSYNC_CONFIG.
+func LoadConfig(getenv func(string) string) (*config.Config, error) {
+	raw := getenv("IPSYNC_CONFIG")
+	if strings.TrimSpace(raw) == "" {
+		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config (JSON or YAML)")
+	}
+	if t := strings.TrimSpace(raw); t[0] != '{' {
+		// No YAML parser is linked into the functions (cold start): the
+		// template writes JSON, and `ipsync config` turns YAML into it.
+		return nil, errors.New("IPSYNC_CONFIG must be JSON; run `ipsync config --config FILE` to turn a YAML config into it")
+	}
+	c, err := config.Parse([]byte(raw))
+	if err != nil {
+		return nil, fmt.Errorf("IPSYNC_CONFIG: %w", err)
+	}
+	return c, nil
 }

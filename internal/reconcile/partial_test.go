@@ -14,6 +14,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
@@ -79,7 +80,7 @@ const (
 
 func twoTargets(t *testing.T) (*config.Config, *memPolicies, *recorder, reconcile.Deps) {
 	t.Helper()
-	cfg, err := config.Parse([]byte(`
+	cfg, err := configfile.Parse([]byte(`
 snapshot:
   url: file://` + filepath.Join(t.TempDir(), "s.json") + `
 targets:

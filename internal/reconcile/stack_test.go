@@ -22,6 +22,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
@@ -181,7 +182,7 @@ targets:
     sid: %s
     sources: [control-plane-outbound, nodes-outbound]
 %s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, extra)
-	c, err := config.Parse([]byte(doc))
+	c, err := configfile.Parse([]byte(doc))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, doc)
 	}

@@ -216,3 +216,19 @@ func FuzzHandle(f *testing.F) {
 		}
 	})
 }
+
+func TestDedupSafe(t *testing.T) {
+	for s, want := range map[string]bool{
+		"": false, "6561f0a2c3d4e5f6a7b8c9d0-OPEN": true, "a_b.c:d-E9": true,
+		"a b": false, "a/b": false, "é": false, "a\x00": false, "a+b": false,
+	} {
+		if got := dedupSafe(s); got != want {
+			t.Errorf("dedupSafe(%q) = %v, want %v", s, got, want)
+		}
+	}
+	// An alert id SQS cannot take falls back to a hash of the body.
+	tr, err := parse([]byte(`{"id":"a b","status":"OPEN"}`))
+	if err != nil || tr.DedupID == "" || strings.Contains(tr.DedupID, " ") {
+		t.Fatalf("dedup id %q, %v", tr.DedupID, err)
+	}
+}

@@ -1,4 +1,4 @@
-package lambdafn
+package reconcilefn
 
 import (
 	"encoding/json"

@@ -1,12 +1,15 @@
-package config_test
+package configfile_test
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 )
 
 // designExample is the config of DESIGN.md, as a user would copy it.
@@ -43,7 +46,7 @@ targets:
 `
 
 func TestDesignExampleParses(t *testing.T) {
-	c, err := config.Parse([]byte(designExample))
+	c, err := configfile.Parse([]byte(designExample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +59,7 @@ func TestDesignExampleParses(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	c, err := config.Parse([]byte(`
+	c, err := configfile.Parse([]byte(`
 targets:
   - name: k
     type: kms-key-policy
@@ -81,7 +84,7 @@ targets:
 }
 
 func TestTargetNameDefaultsToTheResourceID(t *testing.T) {
-	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[
+	c, err := configfile.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[
 	  {"type":"kms-key-policy","resource":"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab","sid":"S"},
 	  {"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d4e5f67890","sid":"S","sources":["nodes"]}]}`))
 	if err != nil {
@@ -93,7 +96,7 @@ func TestTargetNameDefaultsToTheResourceID(t *testing.T) {
 }
 
 func TestTargetDefaults(t *testing.T) {
-	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},
+	c, err := configfile.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},
 	  "targetDefaults":{"kms-key-policy":{"sid":"K","sources":["control-plane-outbound","nodes-outbound"]},"vpc-endpoint-policy":{"sid":"E","sources":["nodes"]}},
 	  "targets":[{"type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab"},
 	             {"type":"kms-key-policy","resource":"2234abcd-12ab-34cd-56ef-1234567890ab","sid":"Own","sources":["control-plane-inbound"]},
@@ -105,13 +108,13 @@ func TestTargetDefaults(t *testing.T) {
 	if got != "K [control-plane-outbound nodes-outbound] | Own [control-plane-inbound] | E [nodes]" {
 		t.Fatalf("got %s", got)
 	}
-	if _, err := config.Parse([]byte(`{"targetDefaults":{"iam-role":{"sid":"x"}}}`)); err == nil || !strings.Contains(err.Error(), "not a target type") {
+	if _, err := configfile.Parse([]byte(`{"targetDefaults":{"iam-role":{"sid":"x"}}}`)); err == nil || !strings.Contains(err.Error(), "not a target type") {
 		t.Fatalf("unknown type: %v", err)
 	}
 }
 
 func TestJSONConfig(t *testing.T) {
-	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},
+	c, err := configfile.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},
 	  "targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d4e5f67890","sid":"S","sources":["nodes-outbound","control-plane-outbound:aws/us-east-1"]}]}`))
 	if err != nil {
 		t.Fatal(err)
@@ -131,8 +134,8 @@ func TestInvalidConfigs(t *testing.T) {
 		want      []string
 	}{
 		{"empty", ``, []string{"empty document"}},
-		{"unknown top-level key", "atlass: {}\n", []string{"field atlass not found"}},
-		{"unknown nested key", "guards:\n  minAdresses: 2\n", []string{"field minAdresses not found"}},
+		{"unknown top-level key", "atlass: {}\n", []string{`unknown key "atlass" (line 1)`}},
+		{"unknown nested key", "guards:\n  minAdresses: 2\n", []string{`unknown key "minAdresses" (line 2)`}},
 		{"bad project id", "atlas:\n  projects: [\"abc\"]\n", []string{`"abc" is not a project id`}},
 		{"concurrency out of range", "atlas:\n  concurrency: 100\n", []string{"atlas.concurrency 100"}},
 		{"duplicate project", "atlas:\n  projects: [\"5aec7afbf7d068e35a39809b\", \"5aec7afbf7d068e35a39809b\"]\n", []string{"listed twice"}},
@@ -159,7 +162,7 @@ func TestInvalidConfigs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := config.Parse([]byte(tt.doc))
+			_, err := configfile.Parse([]byte(tt.doc))
 			if err == nil {
 				t.Fatal("accepted")
 			}
@@ -192,12 +195,12 @@ func TestParseSource(t *testing.T) {
 	}
 }
 
-func FuzzParse(f *testing.F) {
+func FuzzParseYAML(f *testing.F) {
 	f.Add([]byte(designExample))
 	f.Add([]byte(`{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"]}]}`))
 	f.Add([]byte("guards:\n  removalGrace: 1h\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		c, err := config.Parse(b)
+		c, err := configfile.Parse(b)
 		if err != nil {
 			return
 		}
@@ -211,4 +214,67 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A YAML config and its JSON twin give the same config: one set of rules.
+func TestYAMLAndJSONAgree(t *testing.T) {
+	fromYAML, err := configfile.Parse([]byte(designExample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := configfile.ToJSON([]byte(designExample))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromJSON, err := config.Parse(doc.JSON)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, doc.JSON)
+	}
+	a, _ := config.Marshal(fromYAML)
+	b, _ := config.Marshal(fromJSON)
+	if string(a) != string(b) || !strings.Contains(string(a), `"sources":["control-plane-outbound","nodes"]`) {
+		t.Fatalf("YAML gave\n%s\nJSON gave\n%s", a, b)
+	}
+}
+
+func TestYAMLScalars(t *testing.T) {
+	for _, tt := range []struct{ name, doc, want string }{
+		{"number for a string", "targets:\n  - name: k\n    sid: 123\n", "targets.sid: want a string, got a JSON number (line 3)"},
+		{"string for a number", "guards:\n  minAddresses: many\n", "guards.minAddresses: want a number, got a JSON string (line 2)"},
+		{"infinite number", "guards:\n  maxRemovePercent: .inf\n", `line 2: ".inf" is not a finite number`},
+		{"merge key", "base: &b {sid: S}\ntargets:\n  - <<: *b\n", "merge keys"},
+		{"non-string key", "? [a]\n: 1\n", "a key must be a plain string"},
+		{"null document", "~\n", "empty document"},
+		{"YAML syntax", "atlas: [\n", "config: yaml:"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := configfile.Parse([]byte(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+	// An unknown key is refused even when it only holds an anchor.
+	if _, err := configfile.Parse([]byte("x-key: &key 1234abcd-12ab-34cd-56ef-1234567890ab\n")); err == nil || !strings.Contains(err.Error(), `unknown key "x-key" (line 1)`) {
+		t.Fatalf("unknown anchor key: %v", err)
+	}
+	// An unquoted date-like value where text belongs stays the text
+	// written, and aliases resolve.
+	c, err := configfile.Parse([]byte("targetDefaults: {kms-key-policy: {sid: &sid Owned}}\ntargets:\n  - {name: 2026-01-01, type: kms-key-policy, resource: 1234abcd-12ab-34cd-56ef-1234567890ab, sid: *sid}\n"))
+	if err != nil || c.Targets[0].Name != "2026-01-01" || c.Targets[0].Sid != "Owned" {
+		t.Fatalf("date-like name, alias: %+v %v", c, err)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	if _, err := configfile.Load(filepath.Join(t.TempDir(), "missing.yaml")); err == nil || !strings.Contains(err.Error(), "read config") {
+		t.Fatalf("missing file: %v", err)
+	}
+	p := filepath.Join(t.TempDir(), "ipsync.yaml")
+	if err := os.WriteFile(p, []byte("guards:\n  minAddresses: 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := configfile.Load(p); err == nil || !strings.Contains(err.Error(), p+": ") || !strings.Contains(err.Error(), "at least 1") {
+		t.Fatalf("bad file: %v", err)
+	}
 }

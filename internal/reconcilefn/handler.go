@@ -1,8 +1,8 @@
-// Package lambdafn holds what the Lambda functions do with an invocation:
-// tell the triggers apart, run the loop once, emit metrics, and fail the
-// invocation when the run failed so that Lambda retries and the failure
-// destination catches it. functions/*/main.go only wire it up.
-package lambdafn
+// Package reconcilefn is what the reconcile function does with an
+// invocation: tell the triggers apart, run the loop once, emit metrics, and
+// fail the invocation when the run failed so that Lambda retries and the
+// failure destination catches it. functions/reconcile only wires it up.
+package reconcilefn
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,19 +19,6 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 )
-
-// LoadConfig reads the config the functions get in IPSYNC_CONFIG.
-func LoadConfig(getenv func(string) string) (*config.Config, error) {
-	raw := getenv("IPSYNC_CONFIG")
-	if strings.TrimSpace(raw) == "" {
-		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config (JSON or YAML)")
-	}
-	c, err := config.Parse([]byte(raw))
-	if err != nil {
-		return nil, fmt.Errorf("IPSYNC_CONFIG: %w", err)
-	}
-	return c, nil
-}
 
 // Trigger says what invoked the function.
 type Trigger struct {

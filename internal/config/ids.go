@@ -1,0 +1,100 @@
+package config
+
+import "strings"
+
+// Matchers for resource ids and ARNs. They are plain functions, not
+// regexps: RE2 compiles counted repetitions ({24}, {8,17}) by unrolling
+// them when the package initialises, which cost 0.7 ms of every Lambda cold
+// start (GODEBUG=inittrace=1). ids_test.go checks each against the regexp
+// it replaces.
+
+func isLowerHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func allBytes(s string, ok func(c byte) bool) bool {
+	for i := 0; i < len(s); i++ {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// isProjectID: 24 lowercase hex digits.
+func isProjectID(s string) bool { return isLowerHex(s, 24) }
+
+// isTargetName: a letter or digit, then letters, digits, '.', '_' or '-'.
+func isTargetName(s string) bool {
+	return s != "" && isAlnum(s[0]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '.' || c == '_' || c == '-' })
+}
+
+// isKMSKeyID: a key id (UUID) or a multi-Region key id (mrk-…).
+func isKMSKeyID(s string) bool {
+	if rest, ok := strings.CutPrefix(s, "mrk-"); ok {
+		return isLowerHex(rest, 32)
+	}
+	p := strings.Split(s, "-")
+	return len(p) == 5 && isLowerHex(p[0], 8) && isLowerHex(p[1], 4) && isLowerHex(p[2], 4) && isLowerHex(p[3], 4) && isLowerHex(p[4], 12)
+}
+
+// isVPCEndpointID: vpce- and 8 to 17 hex digits.
+func isVPCEndpointID(s string) bool {
+	rest, ok := strings.CutPrefix(s, "vpce-")
+	return ok && len(rest) >= 8 && len(rest) <= 17 && isLowerHex(rest, len(rest))
+}
+
+// arn splits arn:partition:service:region:account:resource and checks the
+// parts every ARN here shares.
+func arn(s, service string) (resource string, ok bool) {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[2] != service {
+		return "", false
+	}
+	switch p[1] {
+	case "aws", "aws-cn", "aws-us-gov":
+	default:
+		return "", false
+	}
+	region := p[3] != "" && allBytes(p[3], func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' })
+	account := len(p[4]) == 12 && allBytes(p[4], func(c byte) bool { return c >= '0' && c <= '9' })
+	return p[5], region && account
+}
+
+func isKMSKeyARN(s string) bool {
+	r, ok := arn(s, "kms")
+	id, isKey := strings.CutPrefix(r, "key/")
+	return ok && isKey && isKMSKeyID(id)
+}
+
+func isSNSTopicARN(s string) bool {
+	r, ok := arn(s, "sns")
+	name := strings.TrimSuffix(r, ".fifo")
+	return ok && name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+}
+
+// isSecretRef: a Secrets Manager secret name, or its ARN.
+func isSecretRef(s string) bool {
+	name := s
+	if strings.HasPrefix(s, "arn:") {
+		r, ok := arn(s, "secretsmanager")
+		n, isSecret := strings.CutPrefix(r, "secret:")
+		if !ok || !isSecret {
+			return false
+		}
+		name = n
+	}
+	return name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/_+=.@-", c) >= 0 })
+}

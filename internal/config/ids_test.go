@@ -1,0 +1,84 @@
+package config
+
+import (
+	"regexp"
+	"testing"
+
+	"pgregory.net/rapid"
+)
+
+// The regexps the matchers replaced: the oracle they must agree with.
+var oracles = []struct {
+	name string
+	re   *regexp.Regexp
+	fn   func(string) bool
+}{
+	{"project id", regexp.MustCompile(`^[0-9a-f]{24}$`), isProjectID},
+	{"target name", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`), isTargetName},
+	{"kms key arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), isKMSKeyARN},
+	{"kms key id", regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), isKMSKeyID},
+	{"vpce id", regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`), isVPCEndpointID},
+	{"sns topic arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$`), isSNSTopicARN},
+	{"secret ref", regexp.MustCompile(`^(arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`), isSecretRef},
+}
+
+func TestMatchersAgreeWithRegexps(t *testing.T) {
+	cases := []string{
+		"", "5aec7afbf7d068e35a39809b", "5aec7afbf7d068e35a39809B", "5aec7afbf7d068e35a39809",
+		"k", "key-1.a_b", "-k", ".k", "k/1",
+		"1234abcd-12ab-34cd-56ef-1234567890ab", "1234abcd-12ab-34cd-56ef-1234567890a", "1234abcd-12ab-34cd-56ef-1234567890ab-",
+		"mrk-1234abcd12ab34cd56ef1234567890ab", "mrk-1234abcd12ab34cd56ef1234567890a",
+		"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws-cn:kms:cn-north-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab",
+		"arn:aws-us-gov:kms:us-gov-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws-iso:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms:us-east-1:11112222333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms::111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+		"arn:aws:kms:us-east-1:111122223333:alias/x",
+		"vpce-0123abcd", "vpce-0123abc", "vpce-0123456789abcdef0", "vpce-0123456789abcdef01", "vpce-0123ABCD",
+		"arn:aws:sns:us-east-1:111122223333:alerts", "arn:aws:sns:us-east-1:111122223333:alerts.fifo",
+		"arn:aws:sns:us-east-1:111122223333:.fifo", "arn:aws:sns:us-east-1:111122223333:a:b", "arn:aws:sns:us-east-1:111122223333:",
+		"ipsync/atlas", "ipsync:atlas", "arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas-AbCdEf",
+		"arn:aws:secretsmanager:us-east-1:111122223333:secret:", "arn:aws:secretsmanager:us-east-1:111122223333:secret:a:b",
+		"arn:aws:secretsmanager:us-east-1:111122223333:other:x", "arn", "arn:x",
+	}
+	for _, o := range oracles {
+		for _, s := range cases {
+			if got, want := o.fn(s), o.re.MatchString(s); got != want {
+				t.Errorf("%s(%q) = %v, the regexp says %v", o.name, s, got, want)
+			}
+		}
+	}
+}
+
+// Strings the regexp matches, and the same strings with one byte changed,
+// inserted or deleted, so both answers occur often.
+func TestMatchersAgreeWithRegexpsProperty(t *testing.T) {
+	for _, o := range oracles {
+		t.Run(o.name, func(t *testing.T) {
+			rapid.Check(t, func(t *rapid.T) {
+				s := rapid.StringMatching(o.re.String()).Draw(t, "match")
+				if !o.fn(s) {
+					t.Fatalf("%s(%q) = false, the regexp matches it", o.name, s)
+				}
+				i := rapid.IntRange(0, len(s)).Draw(t, "at")
+				c := rapid.SampledFrom([]byte("aZ09:/-._@ \x00")).Draw(t, "byte")
+				switch rapid.IntRange(0, 2).Draw(t, "edit") {
+				case 0:
+					s = s[:i] + string(c) + s[i:]
+				case 1:
+					if i < len(s) {
+						s = s[:i] + s[i+1:]
+					}
+				case 2:
+					if i < len(s) {
+						s = s[:i] + string(c) + s[i+1:]
+					}
+				}
+				if got, want := o.fn(s), o.re.MatchString(s); got != want {
+					t.Fatalf("%s(%q) = %v, the regexp says %v", o.name, s, got, want)
+				}
+			})
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package config_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+)
+
+const minimal = `{"targets":[{"name":"k","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"S"}]`
+
+func TestParseJSONDefaults(t *testing.T) {
+	for _, doc := range []string{minimal + `}`, minimal + `,"guards":null}`, minimal + `,"guards":{}}`} {
+		c, err := config.Parse([]byte(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if c.Guards.MinAddresses != 1 || c.Guards.MaxRemovePercent != 30 || time.Duration(c.Guards.RemovalGrace) != 24*time.Hour {
+			t.Errorf("%s: guards %+v", doc, c.Guards)
+		}
+		if c.Atlas.Concurrency != 8 || c.Atlas.BaseURL != config.DefaultBaseURL || c.Targets[0].Sources[0].Kind != config.SourceControlPlaneOutbound {
+			t.Errorf("%s: defaults %+v %+v", doc, c.Atlas, c.Targets[0])
+		}
+	}
+	c, err := config.Parse([]byte(minimal + `,"guards":{"maxRemovePercent":50}}`))
+	if err != nil || c.Guards.MaxRemovePercent != 50 || c.Guards.MinAddresses != 1 {
+		t.Fatalf("one guard set: %+v %v", c, err)
+	}
+}
+
+func TestParseJSONRefuses(t *testing.T) {
+	for _, tt := range []struct{ name, doc, want string }{
+		{"empty", "  ", "empty document"},
+		{"YAML", "atlas: {}", "want a JSON object"},
+		{"unknown key", `{"atlass":{}}`, `unknown key "atlass"`},
+		{"unknown nested key", `{"guards":{"minAdresses":2}}`, `unknown key "minAdresses"`},
+		{"duplicate guard", `{"guards":{"maxRemovePercent":30,"maxRemovePercent":100}}`, `guards.maxRemovePercent: key "maxRemovePercent" appears twice`},
+		{"duplicate in a list item", `{"targets":[{"sid":"a","sid":"b"}]}`, `targets[].sid: key "sid" appears twice`},
+		{"duplicate top-level", `{"guards":{},"guards":{}}`, `guards: key "guards" appears twice`},
+		{"two documents", `{} {}`, "more than one document"},
+		{"trailing garbage", `{} x`, "more than one document"},
+		{"truncated", `{"guards":{`, "ends early"},
+		{"not JSON", `{"guards" 1}`, "not valid JSON"},
+		{"string for a number", `{"guards":{"minAddresses":"2"}}`, "guards.minAddresses: want a number, got a JSON string"},
+		{"number for a string", minimal + `,"snapshot":{"url":1}}`, "snapshot.url: want a string, got a JSON number"},
+		{"object for a list", `{"targets":{}}`, "targets: want a list, got a JSON object"},
+		{"bad duration", `{"guards":{"removalGrace":"a day"}}`, `"a day" is not a duration`},
+		{"duration as a number", `{"guards":{"removalGrace":3600}}`, "want a duration such as 24h"},
+		{"bad source", `{"targets":[{"sources":["control-plane"]}]}`, `source "control-plane"`},
+		{"source as a number", `{"targets":[{"sources":[1]}]}`, "a source is a string"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := config.Parse([]byte(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestSourcesAndDurationsRoundTrip(t *testing.T) {
+	c, err := config.Parse([]byte(`{"atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"guards":{"removalGrace":"90m"},
+	  "targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d4e5f67890","sid":"S","sources":["nodes-outbound","control-plane-outbound:aws/us-east-1"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := config.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := config.Parse(b)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, b)
+	}
+	if got, want := string(mustMarshal(t, again)), string(b); got != want {
+		t.Fatalf("round trip changed the config:\n%s\n%s", got, want)
+	}
+	if !strings.Contains(string(b), `"removalGrace":"1h30m0s"`) || !strings.Contains(string(b), `"control-plane-outbound:aws/us-east-1"`) {
+		t.Fatalf("written as %s", b)
+	}
+}
+
+func mustMarshal(t *testing.T, c *config.Config) []byte {
+	t.Helper()
+	b, err := config.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func FuzzParse(f *testing.F) {
+	f.Add([]byte(minimal + `}`))
+	f.Add([]byte(`{"guards":{"maxRemovePercent":30,"maxRemovePercent":100}}`))
+	f.Add([]byte(`{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"]}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		c, err := config.Parse(b)
+		if err != nil {
+			return
+		}
+		if c.Guards.MinAddresses < 1 || c.Guards.MaxRemovePercent <= 0 || c.Atlas.BaseURL == "" || c.Snapshot.URL == "" {
+			t.Fatalf("accepted an unsafe config: %+v", c)
+		}
+		for _, tg := range c.Targets {
+			if tg.Sid == "" || (len(tg.Sources) == 0 && len(tg.Static) == 0) {
+				t.Fatalf("accepted a target with nothing to own: %+v", tg)
+			}
+		}
+		// What is accepted, written out, reads back the same.
+		out, err := config.Marshal(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := config.Parse(out)
+		if err != nil {
+			t.Fatalf("written config does not parse: %v\n%s", err, out)
+		}
+		if back, _ := config.Marshal(again); string(back) != string(out) {
+			t.Fatalf("round trip changed it:\n%s\n%s", out, back)
+		}
+	})
+}
