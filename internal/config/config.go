@@ -25,21 +25,21 @@ type Config struct {
 	// TargetDefaults gives, per target type, the sid and sources of targets
 	// that leave them out (many keys with one statement layout, or the SAM
 	// template, which can only list resource ids).
-	TargetDefaults map[string]TargetDefault `json:"targetDefaults"`
+	TargetDefaults map[string]TargetDefault `json:"targetDefaults,omitempty"`
 	Targets        []Target                 `json:"targets"`
 }
 
 // TargetDefault is the sid and sources a target of one type inherits.
 type TargetDefault struct {
-	Sid     string   `json:"sid"`
-	Sources []Source `json:"sources"`
+	Sid     string   `json:"sid,omitempty"`
+	Sources []Source `json:"sources,omitempty"`
 }
 
 // Atlas says where Atlas is, how to authenticate and which projects to read.
 type Atlas struct {
 	BaseURL     string      `json:"baseURL"`
 	Credentials Credentials `json:"credentials"`
-	Projects    []string    `json:"projects"`
+	Projects    []string    `json:"projects,omitempty"`
 	// Concurrency is how many projects are fetched at once (default 8).
 	Concurrency int `json:"concurrency"`
 }
@@ -47,7 +47,7 @@ type Atlas struct {
 // Credentials points at a Secrets Manager secret; without one, the
 // credentials come from the environment (see atlas.CredentialsFromEnv).
 type Credentials struct {
-	SecretID string `json:"secretId"`
+	SecretID string `json:"secretId,omitempty"`
 }
 
 // Snapshot says where the snapshot is kept.
@@ -57,24 +57,24 @@ type Snapshot struct {
 
 // Notify says where alerts go.
 type Notify struct {
-	TopicArn string `json:"topicArn"`
+	TopicArn string `json:"topicArn,omitempty"`
 }
 
 // Trigger is the queue webhooks enqueue runs on.
 type Trigger struct {
-	QueueURL string `json:"queueUrl"`
+	QueueURL string `json:"queueUrl,omitempty"`
 }
 
 // Webhook configures the webhook function.
 type Webhook struct {
-	SecretID string `json:"secretId"` // the Atlas webhook secret
+	SecretID string `json:"secretId,omitempty"` // the Atlas webhook secret
 	// EventTypes, when set, lists the alert types that trigger a run; other
 	// signed alerts are acknowledged and dropped. Default: every alert.
-	EventTypes []string `json:"eventTypes"`
+	EventTypes []string `json:"eventTypes,omitempty"`
 	// CheckSource refuses (403) requests whose source address is not among
 	// Atlas's control-plane outbound addresses in the latest snapshot, before
 	// the signature is computed. With no snapshot yet, every request is refused.
-	CheckSource bool `json:"checkSource"`
+	CheckSource bool `json:"checkSource,omitempty"`
 }
 
 // Guards are the safety limits (DESIGN.md "Safety guards").
@@ -89,9 +89,9 @@ type Target struct {
 	Name     string   `json:"name"` // default: the key id or endpoint id
 	Type     string   `json:"type"`
 	Resource string   `json:"resource"`
-	Sid      string   `json:"sid"`
-	Sources  []Source `json:"sources"`
-	Static   []string `json:"static"`
+	Sid      string   `json:"sid,omitempty"`
+	Sources  []Source `json:"sources,omitempty"`
+	Static   []string `json:"static,omitempty"`
 }
 
 // Defaults for values the config leaves out.
