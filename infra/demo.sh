@@ -92,11 +92,14 @@ targets:
     resource: $KEY
     sid: AtlasIPAllowList
     sources: [control-plane-outbound, nodes-outbound]
+    encryptionAtRestProjects: ["$PROJECT"]   # after a change, ask Atlas it can still use the key
   - name: kms-endpoint
     type: vpc-endpoint-policy
     resource: $VPCE
     sid: AtlasNodes
     sources: [nodes]
+verify:
+  window: 0s   # ask Atlas once, right after a change (default 2m: the demo stays quick)
 YAML
 echo; echo "config:"; sed 's/^/  /' "$CFG"
 
@@ -186,6 +189,23 @@ done
 echo "ipsync plan afterwards:"
 run "$IPSYNC" plan --config "$CFG"
 
+say "Atlas loses the key right after a change: ipsync rolls the change back and blocks the key"
+python3 - "$SIM_URL" <<'PY'
+import json, sys, urllib.request
+cp = json.load(open("infra/demo/control-plane-changed.json"))
+cp["outbound"]["aws"]["us-east-1"].append("44.210.8.8/32")
+urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_sim/controlPlane", data=json.dumps(cp).encode(), method="PUT"))
+PY
+echo "Atlas adds 44.210.8.8, and the simulator will answer awsKms.valid=false from the second question on"
+echo "(valid before the change, invalid after it: exit 1, the key policy is as it was):"
+curl -fsS -X PUT --data '{"valid":false,"after":1}' "$SIM_URL/_sim/groups/$PROJECT/encryptionAtRest"
+run "$IPSYNC" apply --config "$CFG"
+curl -fsS -X PUT --data '{"valid":true}' "$SIM_URL/_sim/groups/$PROJECT/encryptionAtRest"
+echo "Atlas is fine again, but the key stays blocked until a human says so (exit 1, nothing written):"
+run "$IPSYNC" plan --config "$CFG"
+run "$IPSYNC" unblock atlas-ear-key --config "$CFG"
+run "$IPSYNC" apply --config "$CFG"
+
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
 curl -fsS -X PUT --data '{"inbound":{},"outbound":{}}' "$SIM_URL/_sim/controlPlane"
 curl -fsS -X PUT --data '[]' "$SIM_URL/_sim/groups/$PROJECT"
@@ -195,7 +215,7 @@ echo "...and the next scheduled run refuses again without paging again:"
 run "$IPSYNC" apply --config "$CFG"
 
 say "What on-call received (SNS -> SQS), in order"
-for _ in 1 2 3; do
+for _ in 1 2 3 4 5; do
   aws sqs receive-message --queue-url "$QUEUE" --max-number-of-messages 10 --output json
 done | python3 -c '
 import json, sys

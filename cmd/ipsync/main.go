@@ -29,6 +29,9 @@ commands:
   apply     plan, then write the changed policies, verify them and record the snapshot
             exit 0 done, 3 refused (nothing written), 1 error
   snapshot  print the stored snapshot
+  unblock TARGET
+            let ipsync change a target again after it rolled a change back
+            (Atlas lost encryption at rest after it); exit 0 done, 1 error
   config    check the config file (no call made) and print it as the JSON
             the functions read from IPSYNC_CONFIG
   webhook serve [--addr 127.0.0.1:8080]
@@ -69,6 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdSnapshot(ctx, e, args[1:])
 	case "config":
 		return cmdConfig(e, args[1:])
+	case "unblock":
+		return cmdUnblock(ctx, e, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

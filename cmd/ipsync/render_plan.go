@@ -52,12 +52,26 @@ func writePlan(w io.Writer, r reconcile.Report, applied bool) {
 	case r.Status == plan.Refused:
 		fmt.Fprintln(w, "Refused: nothing was written. The guard's reason is above; fix the cause or the guard, then run again.")
 	case applied:
-		fmt.Fprintf(w, "Applied: %d changed, %d already in sync, %d failed.\n", counts[plan.Applied], counts[plan.InSync], counts[plan.Error])
+		fmt.Fprintf(w, "Applied: %d changed, %d already in sync, %d failed%s.\n", counts[plan.Applied], counts[plan.InSync], counts[plan.Error], heldBack(counts))
 	case r.Status == plan.Changes:
 		fmt.Fprintf(w, "Plan: %d to change, %d in sync, %d failed. Nothing was written; run ipsync apply to apply.\n", counts[plan.Changes], counts[plan.InSync], counts[plan.Error])
+	case counts[plan.Blocked] > 0 && counts[plan.Error] == 0:
+		fmt.Fprintf(w, "Plan: %d to change, %d in sync%s. Blocked targets take no change until ipsync unblock.\n", counts[plan.Changes], counts[plan.InSync], heldBack(counts))
 	case r.Status == plan.InSync:
 		fmt.Fprintln(w, "Everything is in sync. Nothing to do.")
 	case len(r.Targets) > 0:
 		fmt.Fprintf(w, "Errors: %d target(s) could not be planned; see above.\n", counts[plan.Error])
 	}
+}
+
+// heldBack counts the targets a rollback holds back, when there are any.
+func heldBack(counts map[plan.Status]int) string {
+	var out string
+	if n := counts[plan.RolledBack]; n > 0 {
+		out += fmt.Sprintf(", %d rolled back", n)
+	}
+	if n := counts[plan.Blocked]; n > 0 {
+		out += fmt.Sprintf(", %d blocked", n)
+	}
+	return out
 }

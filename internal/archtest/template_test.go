@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"gopkg.in/yaml.v3"
 
@@ -221,11 +222,12 @@ func TestTemplateConfigParses(t *testing.T) {
 		"TriggerQueue":     {"https://sqs.us-east-1.amazonaws.com/111122223333/stack-TriggerQueue-ABC.fifo"},
 		"WebhookSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/webhook-AbCdEf"}, "WebhookCheckSource": {"false"},
 		"StatementSid": {"AtlasIPAllowList"}, "KeySources": {`"control-plane-outbound"`}, "EndpointSources": {`"nodes"`},
-		"KeyArns":     {"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/2234abcd-12ab-34cd-56ef-1234567890ab"},
-		"EndpointIds": {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
+		"KeyArns":                    {"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/2234abcd-12ab-34cd-56ef-1234567890ab"},
+		"EndpointIds":                {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
+		"EncryptionAtRestProjectIds": {"5aec7afbf7d068e35a39809b"}, "VerifyWindow": {"90s"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
-		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints})
+		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
@@ -241,6 +243,13 @@ func TestTemplateConfigParses(t *testing.T) {
 			if tg.Sid != "AtlasIPAllowList" || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit the defaults", tg)
 			}
+			verifies := withEndpoints && tg.Type == config.TypeKMSKeyPolicy
+			if verifies != (len(tg.EncryptionAtRestProjects) == 1) {
+				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
+			}
+		}
+		if time.Duration(c.Verify.Window) != 90*time.Second {
+			t.Fatalf("verify window %v", c.Verify.Window)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"bytes"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -67,4 +68,20 @@ func checkCanonical(t *testing.T, ps []netip.Prefix) {
 			t.Fatalf("accepted a non-canonical prefix %v", p)
 		}
 	}
+}
+
+func FuzzParseEncryptionAtRest(f *testing.F) {
+	f.Add([]byte(`{"awsKms":{"enabled":true,"valid":false,"region":"US_EAST_1"}}`))
+	f.Add([]byte(`{"awsKms":{"enabled":true}}`))
+	f.Add([]byte(`{}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := parseEncryptionAtRest(b)
+		if err != nil {
+			return
+		}
+		// "invalid" only when the answer says so in so many words.
+		if !e.Valid && !bytes.Contains(b, []byte("false")) {
+			t.Fatalf("read %q as invalid", b)
+		}
+	})
 }

@@ -22,6 +22,7 @@ type Config struct {
 	Trigger  Trigger  `json:"trigger"`
 	Webhook  Webhook  `json:"webhook"`
 	Guards   Guards   `json:"guards"`
+	Verify   Verify   `json:"verify"`
 	// TargetDefaults gives, per target type, the sid and sources of targets
 	// that leave them out (many keys with one statement layout, or the SAM
 	// template, which can only list resource ids).
@@ -29,10 +30,12 @@ type Config struct {
 	Targets        []Target                 `json:"targets"`
 }
 
-// TargetDefault is the sid and sources a target of one type inherits.
+// TargetDefault is the sid, sources and encryption-at-rest projects a
+// target of one type inherits when it sets none.
 type TargetDefault struct {
-	Sid     string   `json:"sid,omitempty"`
-	Sources []Source `json:"sources,omitempty"`
+	Sid                      string   `json:"sid,omitempty"`
+	Sources                  []Source `json:"sources,omitempty"`
+	EncryptionAtRestProjects []string `json:"encryptionAtRestProjects,omitempty"`
 }
 
 // Atlas says where Atlas is, how to authenticate and which projects to read.
@@ -92,6 +95,18 @@ type Target struct {
 	Sid      string   `json:"sid,omitempty"`
 	Sources  []Source `json:"sources,omitempty"`
 	Static   []string `json:"static,omitempty"`
+	// EncryptionAtRestProjects are the Atlas projects whose encryption at
+	// rest uses this KMS key. After ipsync changes the key policy it asks
+	// Atlas whether each can still use the key, and rolls the change back
+	// if one cannot (see Verify).
+	EncryptionAtRestProjects []string `json:"encryptionAtRestProjects,omitempty"`
+}
+
+// Verify says how long, after a change to a key that guards encryption at
+// rest, ipsync watches Atlas's awsKms.valid before it trusts the change.
+type Verify struct {
+	Window   Duration `json:"window"`   // 0: ask once, right after the change
+	Interval Duration `json:"interval"` // between two questions
 }
 
 // Defaults for values the config leaves out.
@@ -102,6 +117,11 @@ const (
 	DefaultMinAddresses     = 1
 	DefaultMaxRemovePercent = 30
 	DefaultRemovalGrace     = 24 * time.Hour
+	DefaultVerifyWindow     = 2 * time.Minute
+	DefaultVerifyInterval   = 10 * time.Second
+	// MaxVerifyWindow keeps a run with a change inside the reconcile
+	// function's 5-minute timeout (template.yaml), with room to roll back.
+	MaxVerifyWindow = 4 * time.Minute
 )
 
 // Duration is a time.Duration written as "24h", "90m".
@@ -149,7 +169,7 @@ func Parse(data []byte) (*Config, error) {
 		MinAddresses:     DefaultMinAddresses,
 		MaxRemovePercent: DefaultMaxRemovePercent,
 		RemovalGrace:     Duration(DefaultRemovalGrace),
-	}}
+	}, Verify: Verify{Window: Duration(DefaultVerifyWindow), Interval: Duration(DefaultVerifyInterval)}}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
@@ -183,6 +203,9 @@ func (c *Config) fillDefaults() {
 			}
 			if len(t.Sources) == 0 && len(t.Static) == 0 {
 				t.Sources = d.Sources
+			}
+			if len(t.EncryptionAtRestProjects) == 0 {
+				t.EncryptionAtRestProjects = d.EncryptionAtRestProjects
 			}
 		}
 		if t.Name == "" {

@@ -23,6 +23,10 @@ func TestParseJSONDefaults(t *testing.T) {
 			t.Errorf("%s: defaults %+v %+v", doc, c.Atlas, c.Targets[0])
 		}
 	}
+	c0, _ := config.Parse([]byte(minimal + `}`))
+	if time.Duration(c0.Verify.Window) != 2*time.Minute || time.Duration(c0.Verify.Interval) != 10*time.Second {
+		t.Errorf("verify defaults %+v", c0.Verify)
+	}
 	c, err := config.Parse([]byte(minimal + `,"guards":{"maxRemovePercent":50}}`))
 	if err != nil || c.Guards.MaxRemovePercent != 50 || c.Guards.MinAddresses != 1 {
 		t.Fatalf("one guard set: %+v %v", c, err)
@@ -49,6 +53,10 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"duration as a number", `{"guards":{"removalGrace":3600}}`, "want a duration such as 24h"},
 		{"bad source", `{"targets":[{"sources":["control-plane"]}]}`, `source "control-plane"`},
 		{"source as a number", `{"targets":[{"sources":[1]}]}`, "a source is a string"},
+		{"verify window too long", `{"verify":{"window":"10m"}}`, "verify.window 10m0s: want 0 to 4m0s"},
+		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
+		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only a kms-key-policy target guards encryption at rest"},
+		{"bad encryption project", minimal[:len(minimal)-2] + `,"encryptionAtRestProjects":["x"]}]}`, `encryptionAtRestProjects: "x" is not a project id`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tt.doc))
@@ -120,4 +128,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed it:\n%s\n%s", out, back)
 		}
 	})
+}
+
+func TestEncryptionProjectsFromTargetDefaults(t *testing.T) {
+	c, err := config.Parse([]byte(`{"targetDefaults":{"kms-key-policy":{"sid":"S","encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}},
+	  "targets":[{"type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab"},
+	             {"type":"kms-key-policy","resource":"2234abcd-12ab-34cd-56ef-1234567890ab","encryptionAtRestProjects":["6aec7afbf7d068e35a39809c"]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Targets[0].EncryptionAtRestProjects; len(got) != 1 || got[0] != "5aec7afbf7d068e35a39809b" {
+		t.Errorf("inherited %v", got)
+	}
+	if got := c.Targets[1].EncryptionAtRestProjects; len(got) != 1 || got[0] != "6aec7afbf7d068e35a39809c" {
+		t.Errorf("own projects replaced: %v", got)
+	}
+	_, err = config.Parse([]byte(`{"targetDefaults":{"vpc-endpoint-policy":{"sid":"S","sources":["nodes"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}},
+	  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[{"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d"}]}`))
+	if err == nil || !strings.Contains(err.Error(), "only a kms-key-policy target") {
+		t.Fatalf("endpoint defaults with projects: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
@@ -64,6 +65,12 @@ func (c *Config) validate() error {
 	if c.Guards.RemovalGrace < 0 {
 		add("guards.removalGrace: must not be negative")
 	}
+	if w := time.Duration(c.Verify.Window); w < 0 || w > MaxVerifyWindow {
+		add("verify.window %s: want 0 to %s (the reconcile function times out at 5m)", w, MaxVerifyWindow)
+	}
+	if i := time.Duration(c.Verify.Interval); i < time.Second {
+		add("verify.interval %s: want at least 1s", i)
+	}
 
 	for typ := range c.TargetDefaults {
 		if typ != TypeKMSKeyPolicy && typ != TypeVPCEndpointPolicy {
@@ -116,6 +123,14 @@ func (c *Config) validate() error {
 			if s.UsesNodes() && len(c.Atlas.Projects) == 0 {
 				add("%s: source %s needs atlas.projects", where, s)
 			}
+		}
+		for _, p := range t.EncryptionAtRestProjects {
+			if !isProjectID(p) {
+				add("%s: encryptionAtRestProjects: %q is not a project id (24 lowercase hex digits)", where, p)
+			}
+		}
+		if len(t.EncryptionAtRestProjects) > 0 && t.Type != TypeKMSKeyPolicy {
+			add("%s: encryptionAtRestProjects: only a kms-key-policy target guards encryption at rest", where)
 		}
 		if _, err := ipset.Parse(t.Static); err != nil {
 			add("%s: static: %v", where, err)

@@ -25,6 +25,14 @@ const (
 	Refused   Event = "refused"
 	Failed    Event = "failed"
 	Recovered Event = "recovered"
+	// RolledBack: Atlas lost encryption at rest after a change, and the
+	// previous policy was restored; the target is blocked.
+	RolledBack Event = "rolled-back"
+	// Blocked: a target has changes it may not take until `ipsync unblock`.
+	Blocked Event = "blocked"
+	// EncryptionInvalid: before a change, Atlas already reported that it
+	// cannot use the key.
+	EncryptionInvalid Event = "encryption-invalid"
 )
 
 // States remembered between runs.
@@ -32,6 +40,7 @@ const (
 	stateOK      = "ok"
 	stateRefused = "refused"
 	stateFailed  = "failed"
+	stateBlocked = "blocked"
 )
 
 // RunKey is the state key for failures of the run as a whole (Atlas down,
@@ -58,6 +67,10 @@ type Outcome struct {
 	// Unrecorded: in sync because an earlier run wrote the change and
 	// stopped before announcing it; it is announced now, as applied.
 	Unrecorded bool
+	// InvalidBefore and InvalidAfter are the projects that reported
+	// encryption at rest invalid before and after the change.
+	InvalidBefore []string
+	InvalidAfter  []string
 }
 
 // Decide returns the alerts to send and the state to remember. runErr is a
@@ -84,6 +97,22 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 	for _, o := range outcomes {
 		name := o.Target.Name
 		was := prev[name]
+		if len(o.InvalidBefore) > 0 {
+			alerts = append(alerts, invalidBefore(o))
+		}
+		switch o.Status {
+		case plan.RolledBack:
+			alerts = append(alerts, rolledBack(o))
+			next[name] = stateBlocked
+			continue
+		case plan.Blocked:
+			if was != stateBlocked {
+				alerts = append(alerts, Alert{Event: Blocked, Key: name,
+					Subject: subject(fmt.Sprintf("ipsync BLOCKED %s: changes wait for ipsync unblock", name)), Body: body(o, "This target has changes but is blocked after a rollback; nothing is written to it.")})
+			}
+			next[name] = stateBlocked
+			continue
+		}
 		switch o.Status {
 		case plan.Refused:
 			if was != stateRefused {
@@ -101,7 +130,7 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 			// Planned but not applied (a dry run, or another target's refusal
 			// stopped the run): nothing happened to this target.
 		default:
-			if was == stateRefused || was == stateFailed {
+			if was == stateRefused || was == stateFailed || was == stateBlocked {
 				alerts = append(alerts, Alert{Event: Recovered, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync recovered %s", name)), Body: body(o, "This target is in sync again.")})
 			}
@@ -146,4 +175,46 @@ func body(o Outcome, headline string) string {
 		fmt.Fprintf(&b, "\nkept during the removal grace: %s\n", strings.Join(o.Kept.Strings(), " "))
 	}
 	return b.String()
+}
+
+func rolledBack(o Outcome) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Atlas reported that encryption at rest can no longer use this key (awsKms.valid false for project(s) %s) after ipsync changed the key policy. The previous policy was restored at once and verified.\n\n", strings.Join(o.InvalidAfter, ", "))
+	fmt.Fprintf(&b, "target:   %s (%s %s)\nstatus:   %s\n", o.Target.Name, o.Target.Type, o.Target.Resource, o.Status)
+	b.WriteString("\nThe change that was made:\n")
+	writeDiff(&b, o.Add, o.Remove)
+	b.WriteString("\nThe rollback (undoes it):\n")
+	writeDiff(&b, o.Remove, o.Add)
+	fmt.Fprintf(&b, "\nThe target is blocked: no change is made to it until a human runs `ipsync unblock %s`. Check the key (enabled, not pending deletion), the role Atlas assumes, and which of the addresses above Atlas needs; then unblock.\n", o.Target.Name)
+	return Alert{Event: RolledBack, Key: o.Target.Name,
+		Subject: subject(fmt.Sprintf("ipsync ROLLED BACK %s: Atlas lost encryption at rest", o.Target.Name)), Body: b.String()}
+}
+
+func invalidBefore(o Outcome) Alert {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Before changing this key's policy, Atlas already reported that encryption at rest cannot use the key (awsKms.valid false for project(s) %s).\n\n", strings.Join(o.InvalidBefore, ", "))
+	fmt.Fprintf(&b, "target:   %s (%s %s)\n", o.Target.Name, o.Target.Type, o.Target.Resource)
+	if o.Add.IsEmpty() {
+		b.WriteString("\nThe live policy already allows every address Atlas lists: the cause is elsewhere (the key disabled or pending deletion, the role Atlas assumes, another statement denying it).\n")
+	} else {
+		b.WriteString("\nLikely cause: the live policy lacks these addresses Atlas lists:\n")
+		for _, p := range o.Add.Strings() {
+			fmt.Fprintf(&b, "+ %s\n", p)
+		}
+		fmt.Fprintf(&b, "\nipsync is adding them now (status: %s).\n", o.Status)
+	}
+	return Alert{Event: EncryptionInvalid, Key: o.Target.Name,
+		Subject: subject(fmt.Sprintf("ipsync: encryption at rest INVALID for %s before the change", o.Target.Name)), Body: b.String()}
+}
+
+func writeDiff(b *strings.Builder, add, remove ipset.Set) {
+	if add.IsEmpty() && remove.IsEmpty() {
+		b.WriteString("  (no address)\n")
+	}
+	for _, p := range add.Strings() {
+		fmt.Fprintf(b, "+ %s\n", p)
+	}
+	for _, p := range remove.Strings() {
+		fmt.Fprintf(b, "- %s\n", p)
+	}
 }

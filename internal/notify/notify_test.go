@@ -48,6 +48,12 @@ func TestDecide(t *testing.T) {
 		{"run failure pages once", nil, nil, errors.New("atlas down"), "failed:run", map[string]string{"run": "failed"}},
 		{"run failure again is quiet", map[string]string{"run": "failed"}, nil, errors.New("atlas down"), "", map[string]string{"run": "failed"}},
 		{"run recovers", map[string]string{"run": "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:run", map[string]string{}},
+		{"a rollback pages and blocks", nil, []Outcome{outcome("a", plan.RolledBack)}, nil, "rolled-back:a", map[string]string{"a": "blocked"}},
+		{"a rollback pages even when blocked before", map[string]string{"a": "blocked"}, []Outcome{outcome("a", plan.RolledBack)}, nil, "rolled-back:a", map[string]string{"a": "blocked"}},
+		{"blocked stays quiet", map[string]string{"a": "blocked"}, []Outcome{outcome("a", plan.Blocked)}, nil, "", map[string]string{"a": "blocked"}},
+		{"blocked without a rollback seen pages once", nil, []Outcome{outcome("a", plan.Blocked)}, nil, "blocked:a", map[string]string{"a": "blocked"}},
+		{"unblocked and applied", map[string]string{"a": "blocked"}, []Outcome{applied}, nil, "recovered:a,applied:a", map[string]string{}},
+		{"invalid before the change", nil, []Outcome{{Target: plan.Target{Name: "a"}, Status: plan.Applied, Add: ipset.MustParse("4.4.4.4"), InvalidBefore: []string{"p"}}}, nil, "encryption-invalid:a,applied:a", map[string]string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -84,5 +90,19 @@ func TestBodyAndSubject(t *testing.T) {
 		if !strings.Contains(a.Body, want) {
 			t.Errorf("body lacks %q:\n%s", want, a.Body)
 		}
+	}
+}
+
+func TestRollbackAndInvalidBodies(t *testing.T) {
+	o := Outcome{Target: plan.Target{Name: "key", Type: "kms-key-policy", Resource: "k-1"}, Status: plan.RolledBack,
+		Add: ipset.MustParse("4.4.4.4"), Remove: ipset.MustParse("5.5.5.5"), InvalidAfter: []string{"p1"}}
+	a := rolledBack(o)
+	change, undo, ok := strings.Cut(a.Body, "The rollback (undoes it):")
+	if !ok || !strings.Contains(change, "+ 4.4.4.4/32\n- 5.5.5.5/32") || !strings.Contains(undo, "+ 5.5.5.5/32\n- 4.4.4.4/32") || !strings.Contains(a.Body, "ipsync unblock key") || !strings.Contains(a.Body, "p1") {
+		t.Fatalf("rolled-back body:\n%s", a.Body)
+	}
+	o.Add = ipset.Set{}
+	if b := invalidBefore(o).Body; !strings.Contains(b, "the cause is elsewhere") {
+		t.Fatalf("invalid body with nothing missing:\n%s", b)
 	}
 }

@@ -23,6 +23,12 @@ const (
 	Refused Status = "refused"
 	Error   Status = "error"
 	Applied Status = "applied" // set by the orchestrator after a verified write
+	// RolledBack is set by the orchestrator when Atlas lost encryption at
+	// rest after a write and the previous policy was restored.
+	RolledBack Status = "rolled-back"
+	// Blocked: the target has changes, but a rollback blocked it until a
+	// human clears it (ipsync unblock).
+	Blocked Status = "blocked"
 )
 
 // Target identifies one policy document and the statement owned in it.
@@ -63,6 +69,8 @@ type Input struct {
 	// AtlasChanged says the snapshot's hash differs from the stored one; a
 	// difference between policy and desired set without it is drift.
 	AtlasChanged bool
+	// Blocked, when set, says why the target takes no change (a rollback).
+	Blocked string
 }
 
 // TargetPlan is the plan for one target.
@@ -87,6 +95,12 @@ type TargetPlan struct {
 	Size       int    `json:"size,omitempty"`
 	Limit      int    `json:"limit,omitempty"`
 	Form       string `json:"form,omitempty"`
+	// InvalidBefore are the projects that reported encryption at rest
+	// invalid (awsKms.valid false) before the change; InvalidAfter, those
+	// that turned invalid after it, which rolled it back. Set by the
+	// orchestrator.
+	InvalidBefore []string `json:"encryptionInvalidBefore,omitempty"`
+	InvalidAfter  []string `json:"encryptionInvalidAfter,omitempty"`
 	// Document is the policy to write when Status is Changes.
 	Document  []byte `json:"-"`
 	NewRecord Record `json:"-"`
@@ -126,7 +140,7 @@ func overall(ts []TargetPlan) Status {
 		switch {
 		case t.Status == Refused:
 			return Refused
-		case t.Status == Error:
+		case t.Status == Error, t.Status == Blocked, t.Status == RolledBack:
 			status = Error
 		case t.Status == Changes && status == InSync:
 			status = Changes
@@ -177,6 +191,11 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	rendered, err := policy.Render(owned.Rewrite(tp.Desired.Strings()), in.Limit)
 	if err != nil {
 		tp.Status, tp.Reason, tp.Kept = Refused, err.Error(), ipset.Set{}
+		return tp
+	}
+	if in.Blocked != "" {
+		tp.Status, tp.Kept = Blocked, ipset.Set{}
+		tp.Reason = in.Blocked + "; no change is made to it until `ipsync unblock " + in.Target.Name + "`"
 		return tp
 	}
 	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form

@@ -53,6 +53,12 @@ func TestPlanTarget(t *testing.T) {
 		{name: "in sync",
 			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2/32", "3.3.3.3"), Record: record(a3, a3)},
 			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "blocked after a rollback: the change waits",
+			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Blocked: "blocked since then: Atlas lost the key"},
+			status: Blocked, add: "[4.4.4.4/32]", rm: "[]", kept: "[]", reasonHas: "until `ipsync unblock key`"},
+		{name: "blocked but in sync: nothing to hold back",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Blocked: "blocked since then: Atlas lost the key"},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
 		{name: "Atlas adds an address: applied at once",
 			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3)},
 			status: Changes, add: "[4.4.4.4/32]", rm: "[]", kept: "[]", reasonHas: "Atlas's addresses changed"},
@@ -111,8 +117,15 @@ func TestPlanTarget(t *testing.T) {
 			if tp.Status != tt.status {
 				t.Fatalf("status %s (%s), want %s", tp.Status, tp.Reason, tt.status)
 			}
-			if p.Status != tt.status {
-				t.Errorf("plan status %s, want %s", p.Status, tt.status)
+			wantPlan := tt.status
+			if wantPlan == Blocked {
+				wantPlan = Error // a blocked change needs a human
+			}
+			if p.Status != wantPlan {
+				t.Errorf("plan status %s, want %s", p.Status, wantPlan)
+			}
+			if tt.status == Blocked && tp.Document != nil {
+				t.Error("a blocked target has a document to write")
 			}
 			if tt.add != "" && tp.Add.String() != tt.add {
 				t.Errorf("add %v, want %v", tp.Add, tt.add)
@@ -175,6 +188,8 @@ func TestOverallStatus(t *testing.T) {
 		{[]Status{InSync, Changes}, Changes},
 		{[]Status{Changes, Error}, Error},
 		{[]Status{Error, Refused, Changes}, Refused},
+		{[]Status{Changes, Blocked}, Error},
+		{[]Status{Blocked, Refused}, Refused},
 	} {
 		ts := make([]TargetPlan, len(tt.in))
 		for i, s := range tt.in {

@@ -35,8 +35,11 @@ type Deps struct {
 	Store    snapshot.Store
 	Policies map[string]Policies // by target type
 	Notify   Publisher           // nil: alerts are only logged
-	Now      func() time.Time
-	Log      *slog.Logger
+	// Encryption verifies changes to keys that guard encryption at rest
+	// (targets with encryptionAtRestProjects).
+	Encryption EncryptionStatus
+	Now        func() time.Time
+	Log        *slog.Logger
 	// Checkpoint, when set, is called at each step boundary ("fetched",
 	// "wrote:<target>", "before-record", "recorded", "before-notify"), so
 	// tests can stop a run there as a crash would.
@@ -113,6 +116,9 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 	}
 	if o.BusyWait <= 0 {
 		o.BusyWait = time.Minute
+	}
+	if w := time.Duration(cfg.Verify.Window); w > 0 && verifiesAny(cfg) {
+		o.LeaseTTL += w // the claim must outlive the watch after a change
 	}
 	holder := newHolder()
 	for conflicts := 0; ; {
@@ -207,6 +213,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 			Live:       docs[i],
 			ReadErr:    readErrs[i],
 			Limit:      limits[t.Type],
+			Blocked:    blockedReason(prev, t.Name),
 		}
 	}
 	p := plan.Build(inputs, plan.Guards{
@@ -231,14 +238,14 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		return d.finish(ctx, o, r, prev, version, nil, false)
 	}
 	if busy := leased(prev, holder, now); busy != nil {
-		if p.Status == plan.Changes {
+		if anyChanges(r.Targets) {
 			r.Err = busy // wait for it, then start again
 			return r
 		}
 		// Nothing to write here; the lease holder records the snapshot.
 		return r
 	}
-	if p.Status == plan.Changes {
+	if anyChanges(r.Targets) {
 		// Claim the snapshot before touching any policy: of two racing runs
 		// only one can win this conditional write.
 		claim := fetched
@@ -264,8 +271,15 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		}
 		prev, version = &claimed, v
 	}
+	if d.Encryption == nil && guardsEncryption(cfg, r.Targets) {
+		r.Status, r.Err = plan.Error, errors.New("a changed target has encryptionAtRestProjects, but no Atlas client was given to verify the change with")
+		return r
+	}
+	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
+	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now)
 	next := recordAll(prev, fetched, r.Targets, now)
+	next.Blocked = mergeBlocks(prev, blocks)
 	return d.finish(ctx, o, r, prev, version, next, true)
 }
 
@@ -314,7 +328,7 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.writeAndVerify(ctx, tp, o); err != nil {
+			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Type, tp.Resource, tp.Sid, tp.Document, tp.Desired, o); err != nil {
 				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
 				tp.Status, tp.Reason = plan.Error, err.Error()
 				return
@@ -326,25 +340,28 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 	wg.Wait()
 }
 
-func (d Deps) writeAndVerify(ctx context.Context, tp *plan.TargetPlan, o Options) error {
-	a := d.Policies[tp.Type]
+// writeAndVerify writes doc, then reads it back until the owned statement
+// holds want.
+// step names the checkpoint after the write.
+func (d Deps) writeAndVerify(ctx context.Context, step, typ, resource, sid string, doc []byte, want ipset.Set, o Options) error {
+	a := d.Policies[typ]
 	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-	err := a.Write(wctx, tp.Resource, tp.Document)
+	err := a.Write(wctx, resource, doc)
 	cancel()
 	if err != nil {
 		return err
 	}
-	d.checkpoint("wrote:" + tp.Name)
+	d.checkpoint(step)
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		doc, err := a.Read(rctx, tp.Resource)
+		doc, err := a.Read(rctx, resource)
 		cancel()
 		if err == nil {
-			c, err := policy.Read(doc, tp.Sid)
+			c, err := policy.Read(doc, sid)
 			if err == nil {
 				got, err := ipset.Parse(c.Values)
-				if err == nil && got.Equal(tp.Desired) {
+				if err == nil && got.Equal(want) {
 					return nil
 				}
 				last = fmt.Sprintf("it holds %v", got)
@@ -375,7 +392,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 	}
 	var outcomes []notify.Outcome
 	for _, t := range r.Targets {
-		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, Unrecorded: t.Unrecorded})
+		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
 	}
 	var runErr error
 	if r.Status == plan.Error && r.Targets == nil {
@@ -458,7 +475,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 	}
 	if r.Status != plan.Refused && r.Status != plan.Error {
 		for _, t := range r.Targets {
-			if t.Status == plan.Error {
+			if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
 				r.Status = plan.Error
 			}
 		}
@@ -476,4 +493,60 @@ func sameState(a, b map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func anyChanges(ts []plan.TargetPlan) bool {
+	for _, t := range ts {
+		if t.Status == plan.Changes {
+			return true
+		}
+	}
+	return false
+}
+
+// guardsEncryption: a target about to change guards encryption at rest.
+func guardsEncryption(cfg *config.Config, ts []plan.TargetPlan) bool {
+	for i, t := range ts {
+		if t.Status == plan.Changes && len(cfg.Targets[i].EncryptionAtRestProjects) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+func blockedReason(prev *snapshot.Snapshot, name string) string {
+	if prev == nil {
+		return ""
+	}
+	b, ok := prev.Blocked[name]
+	if !ok {
+		return ""
+	}
+	return fmt.Sprintf("blocked since %s: %s", b.Since.Format(time.RFC3339), b.Reason)
+}
+
+// mergeBlocks keeps the blocks a human has not cleared and adds new ones.
+func mergeBlocks(prev *snapshot.Snapshot, added map[string]snapshot.Block) map[string]snapshot.Block {
+	out := map[string]snapshot.Block{}
+	if prev != nil {
+		for k, v := range prev.Blocked {
+			out[k] = v
+		}
+	}
+	for k, v := range added {
+		out[k] = v
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func verifiesAny(cfg *config.Config) bool {
+	for _, t := range cfg.Targets {
+		if len(t.EncryptionAtRestProjects) > 0 {
+			return true
+		}
+	}
+	return false
 }

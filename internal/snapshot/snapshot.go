@@ -35,6 +35,20 @@ type Snapshot struct {
 	// Outbox holds alerts recorded but not yet published: a run that stops
 	// between recording and notifying leaves them for the next run to send.
 	Outbox []PendingAlert `json:"outbox,omitempty"`
+	// Blocked holds targets whose change ipsync rolled back because Atlas
+	// lost encryption at rest after it; they get no change until a human
+	// runs `ipsync unblock`.
+	Blocked map[string]Block `json:"blocked,omitempty"` // by target name
+}
+
+// Block says why a target takes no change.
+type Block struct {
+	Since    time.Time `json:"since"`
+	Reason   string    `json:"reason"`
+	Projects []string  `json:"projects,omitempty"` // that reported awsKms.valid false
+	// Add and Remove are the change that was rolled back.
+	Add    ipset.Set `json:"add"`
+	Remove ipset.Set `json:"remove"`
 }
 
 // PendingAlert is an alert waiting in the outbox.

@@ -14,7 +14,7 @@ import (
 //	PUT    /_sim/controlPlane                    body: ControlPlaneIPs
 //	PUT    /_sim/groups/{id}                     body: [Cluster]
 //	DELETE /_sim/groups/{id}
-//	PUT    /_sim/groups/{id}/encryptionAtRest    body: {"valid": bool}
+//	PUT    /_sim/groups/{id}/encryptionAtRest    body: {"valid": bool, "after": answers}
 //	POST   /_sim/faults                          body: {"endpoint","times","status","retryAfter","body","delay":"500ms","truncate","invalidCidr","reset"}
 //	DELETE /_sim/faults
 //	GET    /_sim/counts                          → {"requests": {endpoint: n}, "calls": {endpoint: n}}
@@ -46,9 +46,12 @@ func (s *Server) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("PUT /_sim/groups/{id}/encryptionAtRest", func(w http.ResponseWriter, r *http.Request) {
-		var v struct{ Valid bool }
+		var v struct {
+			Valid bool
+			After int // answers to give before valid takes this value
+		}
 		if decodeAdmin(w, r, &v) {
-			s.SetEncryptionAtRestValid(r.PathValue("id"), v.Valid)
+			s.SetEncryptionAtRestValidAfter(r.PathValue("id"), v.Valid, v.After)
 			w.WriteHeader(http.StatusNoContent)
 		}
 	})

@@ -292,6 +292,14 @@ func (s *Server) serveEncryptionAtRest(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("groupId")
 	s.mu.Lock()
 	valid, ok := s.earValid[id]
+	if c, later := s.earLater[id]; ok && later {
+		if c.after--; c.after <= 0 {
+			s.earValid[id] = c.valid
+			delete(s.earLater, id)
+		} else {
+			s.earLater[id] = c
+		}
+	}
 	s.mu.Unlock()
 	if !ok {
 		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", id), id)

@@ -81,6 +81,7 @@ type Server struct {
 	controlPlane    ControlPlaneIPs
 	projects        map[string][]Cluster
 	earValid        map[string]bool
+	earLater        map[string]earChange // a change of valid after some answers
 	apiKeys         map[string]*apiKey
 	serviceAccounts map[string]string
 	tokens          map[string]time.Time
@@ -106,6 +107,7 @@ func New() *Server {
 	return &Server{
 		projects:        map[string][]Cluster{},
 		earValid:        map[string]bool{},
+		earLater:        map[string]earChange{},
 		apiKeys:         map[string]*apiKey{},
 		serviceAccounts: map[string]string{},
 		tokens:          map[string]time.Time{},
@@ -247,7 +249,28 @@ func (s *Server) RemoveProject(groupID string) {
 func (s *Server) SetEncryptionAtRestValid(groupID string, valid bool) {
 	s.mu.Lock()
 	s.earValid[groupID] = valid
+	delete(s.earLater, groupID)
 	s.mu.Unlock()
+}
+
+type earChange struct {
+	valid bool
+	after int // answers still given with the current value
+}
+
+// SetEncryptionAtRestValidAfter sets awsKms.valid for a project once `after`
+// more answers have been given with the current value: a key that Atlas
+// loses access to right after a policy change (after 1: the check before
+// the change sees it valid, the check after sees it invalid).
+func (s *Server) SetEncryptionAtRestValidAfter(groupID string, valid bool, after int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if after <= 0 {
+		s.earValid[groupID] = valid
+		delete(s.earLater, groupID)
+		return
+	}
+	s.earLater[groupID] = earChange{valid: valid, after: after}
 }
 
 // InjectFault makes the next `times` answers of ep carry the fault.

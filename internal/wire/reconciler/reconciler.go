@@ -33,11 +33,12 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		return reconcile.Deps{}, err
 	}
 	d := reconcile.Deps{
-		Atlas:    client,
-		Store:    store,
-		Policies: map[string]reconcile.Policies{},
-		Now:      time.Now,
-		Log:      log,
+		Atlas:      client,
+		Encryption: client,
+		Store:      store,
+		Policies:   map[string]reconcile.Policies{},
+		Now:        time.Now,
+		Log:        log,
 	}
 	for _, t := range c.Targets {
 		switch t.Type {

@@ -1,0 +1,136 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// EncryptionStatus asks Atlas whether a project's encryption at rest can
+// still use its AWS KMS key.
+type EncryptionStatus interface {
+	EncryptionAtRest(ctx context.Context, groupID string) (atlas.EncryptionAtRest, error)
+}
+
+// invalidProjects asks Atlas about each project once and returns those that
+// answered awsKms.valid false. A project Atlas could not answer for is not
+// counted invalid: only Atlas saying so may roll a change back.
+func (d Deps) invalidProjects(ctx context.Context, projects []string, timeout time.Duration) (invalid []string, errs []error) {
+	for _, p := range projects {
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		e, err := d.Encryption.EncryptionAtRest(cctx, p)
+		cancel()
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("ask Atlas about encryption at rest of project %s: %w", p, err))
+		case !e.Valid:
+			invalid = append(invalid, p)
+		}
+	}
+	return invalid, errs
+}
+
+// checkBefore asks, for every target about to change that guards encryption
+// at rest, whether Atlas can use the key now. An invalid answer is reported
+// (and alerted) with its likely cause: the addresses the live policy lacks.
+func (d Deps) checkBefore(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, o Options) {
+	for i := range targets {
+		tp, projects := &targets[i], cfg.Targets[i].EncryptionAtRestProjects
+		if tp.Status != plan.Changes || len(projects) == 0 {
+			continue
+		}
+		invalid, errs := d.invalidProjects(ctx, projects, o.CallTimeout)
+		for _, err := range errs {
+			d.Log.Warn("could not check encryption at rest before the change", "target", tp.Name, "error", err.Error())
+		}
+		if len(invalid) > 0 {
+			tp.InvalidBefore = invalid
+			d.Log.Warn("Atlas reports encryption at rest invalid before any change", "target", tp.Name, "projects", invalid, "missing", tp.Add.Strings())
+		}
+	}
+}
+
+// watchAfter polls Atlas for every applied target that guards encryption at
+// rest, for cfg.Verify.Window. When a project that was valid before the
+// change turns invalid, the previous policy is restored at once and the
+// target is blocked until a human clears it. It returns the new blocks.
+func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, live [][]byte, o Options, now time.Time) map[string]snapshot.Block {
+	var mu sync.Mutex
+	blocks := map[string]snapshot.Block{}
+	var wg sync.WaitGroup
+	for i := range targets {
+		tp := &targets[i]
+		projects := without(cfg.Targets[i].EncryptionAtRestProjects, tp.InvalidBefore)
+		if tp.Status != plan.Applied || len(projects) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			invalid := d.pollValid(ctx, tp.Name, projects, cfg.Verify, o)
+			if len(invalid) == 0 {
+				return
+			}
+			d.rollBack(ctx, tp, live[i], invalid, o)
+			mu.Lock()
+			blocks[tp.Name] = snapshot.Block{Since: now, Reason: tp.Reason, Projects: invalid, Add: tp.Add, Remove: tp.Remove}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return blocks
+}
+
+// pollValid asks right away, then every interval until the window has
+// passed; it returns the projects that turned invalid, at the first sign.
+func (d Deps) pollValid(ctx context.Context, target string, projects []string, v config.Verify, o Options) []string {
+	deadline := time.Now().Add(time.Duration(v.Window))
+	for {
+		d.checkpoint("verify:" + target)
+		invalid, errs := d.invalidProjects(ctx, projects, o.CallTimeout)
+		for _, err := range errs {
+			d.Log.Warn("could not verify with Atlas after the change", "target", target, "error", err.Error())
+		}
+		if len(invalid) > 0 || time.Now().Add(time.Duration(v.Interval)).After(deadline) {
+			return invalid
+		}
+		select {
+		case <-time.After(time.Duration(v.Interval)):
+		case <-ctx.Done():
+			return nil
+		}
+	}
+}
+
+// rollBack restores the policy read before the change and verifies it.
+func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte, invalid []string, o Options) {
+	tp.InvalidAfter = invalid
+	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
+	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Type, tp.Resource, tp.Sid, previous, tp.Actual, o); err != nil {
+		tp.Status = plan.Error
+		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy holds the change; restore it by hand", invalid, err)
+		return
+	}
+	tp.Status = plan.RolledBack
+	tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change; the previous policy was restored", invalid)
+}
+
+func without(all, drop []string) []string {
+	var out []string
+	for _, a := range all {
+		keep := true
+		for _, d := range drop {
+			keep = keep && a != d
+		}
+		if keep {
+			out = append(out, a)
+		}
+	}
+	return out
+}

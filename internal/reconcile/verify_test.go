@@ -1,0 +1,161 @@
+package reconcile_test
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+const verifyConfig = `    encryptionAtRestProjects: ["` + project + `"]
+verify:
+  window: 0s
+  interval: 1s
+`
+
+// Atlas loses encryption at rest right after the write: the previous policy
+// is restored, on-call hears both diffs, and the target takes no change until
+// it is unblocked.
+func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	before := s.k.getLive(t, s)
+	d := s.deps(t)
+	d.Checkpoint = func(step string) {
+		if step == "wrote:target" {
+			s.sim.SetEncryptionAtRestValid(project, false)
+		}
+	}
+	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	tp := r.Targets[0]
+	if r.Status != plan.Error || tp.Status != plan.RolledBack || !strings.Contains(tp.Reason, "previous policy was restored") || strings.Join(tp.InvalidAfter, ",") != project {
+		t.Fatalf("report %s, target %+v", r.Status, tp)
+	}
+	if got, want := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "), strings.Join(ownedValues(t, before, s.k.sid), " "); got != want {
+		t.Fatalf("policy after the rollback holds %s, want %s", got, want)
+	}
+	if n := s.calls.Get(s.k.writeOp); n != 2 {
+		t.Fatalf("%d policy writes, want 2 (the change and its rollback)", n)
+	}
+	got := s.alerts(t)
+	if events(got) != "rolled-back" {
+		t.Fatalf("alerts %s", events(got))
+	}
+	body := got[0].Message
+	change, rollback, _ := strings.Cut(body, "The rollback (undoes it):")
+	if !strings.Contains(change, "+ 198.51.100.10/32") || !strings.Contains(change, "- 192.0.2.0/32") || !strings.Contains(rollback, "+ 192.0.2.0/32") || !strings.Contains(rollback, "- 198.51.100.10/32") {
+		t.Errorf("the alert lacks a diff:\n%s", body)
+	}
+	for _, w := range []string{"The change that was made:", "ipsync unblock target", project} {
+		if !strings.Contains(body, w) {
+			t.Errorf("alert lacks %q:\n%s", w, body)
+		}
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil || snap.Blocked["target"].Reason == "" {
+		t.Fatalf("no block recorded: %+v %v", snap, err)
+	}
+
+	// Atlas is fine again, but the target stays blocked: nothing is written
+	// and on-call is not paged again.
+	s.sim.SetEncryptionAtRestValid(project, true)
+	s.calls.Reset()
+	r = s.run(t, reconcile.Options{})
+	if r.Status != plan.Error || r.Targets[0].Status != plan.Blocked || !strings.Contains(r.Targets[0].Reason, "ipsync unblock target") {
+		t.Fatalf("blocked run: %s %+v", r.Status, r.Targets[0])
+	}
+	if n := s.calls.Get(s.k.writeOp); n != 0 {
+		t.Fatalf("a blocked target was written %d times", n)
+	}
+	if a := s.alerts(t); len(a) != 0 {
+		t.Fatalf("paged again: %s", events(a))
+	}
+
+	// A human clears it; the next run applies and says it recovered.
+	b, err := reconcile.Unblock(context.Background(), storeOf(s), "target")
+	if err != nil || len(b.Projects) != 1 {
+		t.Fatalf("unblock: %+v %v", b, err)
+	}
+	var nb *reconcile.NotBlockedError
+	if _, err := reconcile.Unblock(context.Background(), storeOf(s), "target"); !errors.As(err, &nb) {
+		t.Fatalf("second unblock: %v", err)
+	}
+	r = s.run(t, reconcile.Options{})
+	if r.Status != plan.Changes || r.Targets[0].Status != plan.Applied {
+		t.Fatalf("after unblock: %s %+v", r.Status, r.Targets[0])
+	}
+	if e := events(s.alerts(t)); e != "applied,recovered" && e != "recovered,applied" {
+		t.Fatalf("alerts after unblock: %s", e)
+	}
+}
+
+// Atlas already cannot use the key: on-call hears the likely cause (what the
+// live policy lacks), the change goes ahead, and it is not rolled back,
+// since it did not cause the loss.
+func TestInvalidBeforeTheChangeIsReportedNotRolledBack(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	s.sim.SetEncryptionAtRestValid(project, false)
+	r := s.run(t, reconcile.Options{})
+	tp := r.Targets[0]
+	if tp.Status != plan.Applied || strings.Join(tp.InvalidBefore, ",") != project || len(tp.InvalidAfter) != 0 {
+		t.Fatalf("target %+v", tp)
+	}
+	if n := s.sim.Calls(atlastest.EncryptionAtRest); n != 1 {
+		t.Fatalf("%d encryption-at-rest calls, want 1 (before the change only)", n)
+	}
+	got := s.alerts(t)
+	var invalid string
+	for _, a := range got {
+		if a.event() == "encryption-invalid" {
+			invalid = a.Message
+		}
+	}
+	if !strings.Contains(invalid, "the live policy lacks these addresses Atlas lists:\n") || !strings.Contains(invalid, "+ 198.51.100.10/32") || strings.Contains(invalid, "192.0.2.0") {
+		t.Fatalf("alerts %s; encryption-invalid body:\n%s", events(got), invalid)
+	}
+}
+
+// A valid key: one question before and after the change; none on a run with
+// nothing to change (the no-op minimum holds).
+func TestVerifiedChangeAndNoOpAskNothingMore(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	r := s.run(t, reconcile.Options{})
+	if r.Targets[0].Status != plan.Applied {
+		t.Fatalf("target %+v", r.Targets[0])
+	}
+	if n := s.sim.Calls(atlastest.EncryptionAtRest); n != 2 {
+		t.Fatalf("%d encryption-at-rest calls, want 2 (before and after)", n)
+	}
+	r = s.run(t, reconcile.Options{})
+	if r.Status != plan.InSync || s.sim.Calls(atlastest.EncryptionAtRest) != 2 {
+		t.Fatalf("no-op run: %s, %d calls", r.Status, s.sim.Calls(atlastest.EncryptionAtRest))
+	}
+}
+
+// The window: Atlas turns invalid on the third question, two intervals after
+// the change, and the change is still rolled back.
+func TestRollbackWithinTheWindow(t *testing.T) {
+	s := newStack(t, kinds[0], strings.Replace(verifyConfig, "window: 0s", "window: 3s", 1))
+	d := s.deps(t)
+	polls := 0
+	d.Checkpoint = func(step string) {
+		if step == "verify:target" {
+			polls++
+			if polls == 3 {
+				s.sim.SetEncryptionAtRestValid(project, false)
+			}
+		}
+	}
+	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	if r.Targets[0].Status != plan.RolledBack || polls != 3 {
+		t.Fatalf("target %+v after %d polls", r.Targets[0], polls)
+	}
+}
+
+func storeOf(s *stack) snapshot.Store {
+	return snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+}
