@@ -225,9 +225,10 @@ func TestTemplateConfigParses(t *testing.T) {
 		"KeyArns":                    {"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/2234abcd-12ab-34cd-56ef-1234567890ab"},
 		"EndpointIds":                {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
 		"EncryptionAtRestProjectIds": {"5aec7afbf7d068e35a39809b"}, "VerifyWindow": {"90s"},
+		"TargetRoleArn": {"arn:aws:iam::222222222222:role/atlas-ip-sync"}, "TargetExternalId": {"ext-1"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
-		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints})
+		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
@@ -246,6 +247,9 @@ func TestTemplateConfigParses(t *testing.T) {
 			verifies := withEndpoints && tg.Type == config.TypeKMSKeyPolicy
 			if verifies != (len(tg.EncryptionAtRestProjects) == 1) {
 				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
+			}
+			if withEndpoints != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
+				t.Fatalf("target %+v: role, want one: %v", tg, withEndpoints)
 			}
 		}
 		if time.Duration(c.Verify.Window) != 90*time.Second {

@@ -30,12 +30,14 @@ type Config struct {
 	Targets        []Target                 `json:"targets"`
 }
 
-// TargetDefault is the sid, sources and encryption-at-rest projects a
-// target of one type inherits when it sets none.
+// TargetDefault is what a target of one type inherits when it sets none:
+// sid, sources, encryption-at-rest projects, role (with its external id).
 type TargetDefault struct {
 	Sid                      string   `json:"sid,omitempty"`
 	Sources                  []Source `json:"sources,omitempty"`
 	EncryptionAtRestProjects []string `json:"encryptionAtRestProjects,omitempty"`
+	RoleArn                  string   `json:"roleArn,omitempty"`
+	ExternalID               string   `json:"externalId,omitempty"`
 }
 
 // Atlas says where Atlas is, how to authenticate and which projects to read.
@@ -100,6 +102,11 @@ type Target struct {
 	// Atlas whether each can still use the key, and rolls the change back
 	// if one cannot (see Verify).
 	EncryptionAtRestProjects []string `json:"encryptionAtRestProjects,omitempty"`
+	// RoleArn, when set, is assumed (STS) to read and write this target,
+	// which lives in another account; ExternalID goes with it when that
+	// role's trust policy asks for one.
+	RoleArn    string `json:"roleArn,omitempty"`
+	ExternalID string `json:"externalId,omitempty"`
 }
 
 // Verify says how long, after a change to a key that guards encryption at
@@ -206,6 +213,9 @@ func (c *Config) fillDefaults() {
 			}
 			if len(t.EncryptionAtRestProjects) == 0 {
 				t.EncryptionAtRestProjects = d.EncryptionAtRestProjects
+			}
+			if t.RoleArn == "" {
+				t.RoleArn, t.ExternalID = d.RoleArn, d.ExternalID
 			}
 		}
 		if t.Name == "" {

@@ -98,3 +98,24 @@ func isSecretRef(s string) bool {
 	}
 	return name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/_+=.@-", c) >= 0 })
 }
+
+// isRoleARN: arn:partition:iam::account:role/path/name.
+func isRoleARN(s string) bool {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[2] != "iam" || p[3] != "" {
+		return false
+	}
+	switch p[1] {
+	case "aws", "aws-cn", "aws-us-gov":
+	default:
+		return false
+	}
+	name, ok := strings.CutPrefix(p[5], "role/")
+	account := len(p[4]) == 12 && allBytes(p[4], func(c byte) bool { return c >= '0' && c <= '9' })
+	return ok && account && name != "" && len(s) <= 2048 && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/+=,.@_-", c) >= 0 })
+}
+
+// isExternalID: what STS accepts as an external id.
+func isExternalID(s string) bool {
+	return len(s) >= 2 && len(s) <= 1224 && allBytes(s, func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@:/-_", c) >= 0 })
+}

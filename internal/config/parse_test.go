@@ -53,6 +53,9 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"duration as a number", `{"guards":{"removalGrace":3600}}`, "want a duration such as 24h"},
 		{"bad source", `{"targets":[{"sources":["control-plane"]}]}`, `source "control-plane"`},
 		{"source as a number", `{"targets":[{"sources":[1]}]}`, "a source is a string"},
+		{"bad role ARN", minimal[:len(minimal)-2] + `,"roleArn":"arn:aws:iam::12:role/x"}]}`, `roleArn "arn:aws:iam::12:role/x"`},
+		{"role ARN of a user", minimal[:len(minimal)-2] + `,"roleArn":"arn:aws:iam::222222222222:user/x"}]}`, "want arn:aws:iam::account:role/name"},
+		{"external id without a role", minimal[:len(minimal)-2] + `,"externalId":"abc"}]}`, "externalId: want"},
 		{"verify window too long", `{"verify":{"window":"10m"}}`, "verify.window 10m0s: want 0 to 4m0s"},
 		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
 		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only a kms-key-policy target guards encryption at rest"},
@@ -147,5 +150,12 @@ func TestEncryptionProjectsFromTargetDefaults(t *testing.T) {
 	  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[{"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d"}]}`))
 	if err == nil || !strings.Contains(err.Error(), "only a kms-key-policy target") {
 		t.Fatalf("endpoint defaults with projects: %v", err)
+	}
+}
+
+func TestRoleARN(t *testing.T) {
+	c, err := config.Parse([]byte(minimal[:len(minimal)-2] + `,"roleArn":"arn:aws:iam::222222222222:role/ops/atlas-ip-sync","externalId":"ipsync-ext"}]}`))
+	if err != nil || c.Targets[0].RoleArn != "arn:aws:iam::222222222222:role/ops/atlas-ip-sync" || c.Targets[0].ExternalID != "ipsync-ext" {
+		t.Fatalf("%+v %v", c, err)
 	}
 }

@@ -132,6 +132,12 @@ func (c *Config) validate() error {
 		if len(t.EncryptionAtRestProjects) > 0 && t.Type != TypeKMSKeyPolicy {
 			add("%s: encryptionAtRestProjects: only a kms-key-policy target guards encryption at rest", where)
 		}
+		if t.RoleArn != "" && !isRoleARN(t.RoleArn) {
+			add("%s: roleArn %q: want arn:aws:iam::account:role/name", where, t.RoleArn)
+		}
+		if t.ExternalID != "" && (t.RoleArn == "" || !isExternalID(t.ExternalID)) {
+			add("%s: externalId: want 2-1224 letters, digits or +=,.@:/- and a roleArn to go with it", where)
+		}
 		if _, err := ipset.Parse(t.Static); err != nil {
 			add("%s: static: %v", where, err)
 		}

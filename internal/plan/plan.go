@@ -37,6 +37,9 @@ type Target struct {
 	Type     string `json:"type"`
 	Resource string `json:"resource"`
 	Sid      string `json:"-"`
+	// RoleArn is the role assumed to read and write the target (another
+	// account); empty: the run's own credentials.
+	RoleArn string `json:"roleArn,omitempty"`
 }
 
 // Departure is a group of addresses that left Atlas's answer at one time;

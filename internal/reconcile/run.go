@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mathrand "math/rand/v2"
 	"sync"
 	"time"
 
@@ -33,7 +34,7 @@ type Publisher interface {
 type Deps struct {
 	Atlas    AtlasSource
 	Store    snapshot.Store
-	Policies map[string]Policies // by target type
+	Policies map[string]Policies // by AdapterKey(type, roleArn)
 	Notify   Publisher           // nil: alerts are only logged
 	// Encryption verifies changes to keys that guard encryption at rest
 	// (targets with encryptionAtRestProjects).
@@ -126,9 +127,16 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 		var conflict *snapshot.ConflictError
 		var busy *BusyError
 		switch {
-		case errors.As(r.Err, &conflict) && conflicts < 2:
+		case errors.As(r.Err, &conflict) && conflicts < maxConflicts:
 			conflicts++
 			d.Log.Warn("snapshot changed under this run; starting again from fresh state", "error", r.Err.Error())
+			// A short random pause, so that racers that lost together do
+			// not collide again at once.
+			select {
+			case <-time.After(time.Duration(mathrand.Int64N(int64(50*time.Millisecond)) * int64(conflicts))):
+			case <-ctx.Done():
+				return r
+			}
 		case errors.As(r.Err, &busy):
 			d.Log.Info("another run is applying; waiting for it", "holder", busy.Holder, "until", busy.Until)
 			if err := d.waitForLease(ctx, o.BusyWait); err != nil {
@@ -140,6 +148,10 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 		}
 	}
 }
+
+// maxConflicts bounds how often a run starts again after losing a race on
+// the snapshot; each restart reads fresh state, so it is cheap and safe.
+const maxConflicts = 5
 
 // BusyError says another run holds the snapshot's lease while it applies.
 type BusyError struct {
@@ -205,7 +217,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	inputs := make([]plan.Input, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		inputs[i] = plan.Input{
-			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid},
+			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
 			Source:     SourceSet(fetched, t.Sources),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
@@ -302,9 +314,9 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, ok := d.Policies[t.Type]
-			if !ok {
-				errs[i] = fmt.Errorf("no adapter for target type %s", t.Type)
+			a, err := d.adapter(t.Type, t.RoleArn)
+			if err != nil {
+				errs[i] = err
 				return
 			}
 			cctx, cancel := context.WithTimeout(ctx, timeout)
@@ -328,7 +340,7 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Type, tp.Resource, tp.Sid, tp.Document, tp.Desired, o); err != nil {
+			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Document, tp.Desired, o); err != nil {
 				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
 				tp.Status, tp.Reason = plan.Error, err.Error()
 				return
@@ -343,10 +355,13 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 // writeAndVerify writes doc, then reads it back until the owned statement
 // holds want.
 // step names the checkpoint after the write.
-func (d Deps) writeAndVerify(ctx context.Context, step, typ, resource, sid string, doc []byte, want ipset.Set, o Options) error {
-	a := d.Policies[typ]
+func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, doc []byte, want ipset.Set, o Options) error {
+	a, err := d.adapter(t.Type, t.RoleArn)
+	if err != nil {
+		return err
+	}
 	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-	err := a.Write(wctx, resource, doc)
+	err = a.Write(wctx, t.Resource, doc)
 	cancel()
 	if err != nil {
 		return err
@@ -355,10 +370,10 @@ func (d Deps) writeAndVerify(ctx context.Context, step, typ, resource, sid strin
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		doc, err := a.Read(rctx, resource)
+		doc, err := a.Read(rctx, t.Resource)
 		cancel()
 		if err == nil {
-			c, err := policy.Read(doc, sid)
+			c, err := policy.Read(doc, t.Sid)
 			if err == nil {
 				got, err := ipset.Parse(c.Values)
 				if err == nil && got.Equal(want) {
@@ -549,4 +564,21 @@ func verifiesAny(cfg *config.Config) bool {
 		}
 	}
 	return false
+}
+
+// AdapterKey names the adapter of a target type reached through a role
+// (another account); with no role, it is the type alone.
+func AdapterKey(typ, roleArn string) string {
+	if roleArn == "" {
+		return typ
+	}
+	return typ + " as " + roleArn
+}
+
+func (d Deps) adapter(typ, roleArn string) (Policies, error) {
+	a, ok := d.Policies[AdapterKey(typ, roleArn)]
+	if !ok {
+		return nil, fmt.Errorf("no adapter for %s", AdapterKey(typ, roleArn))
+	}
+	return a, nil
 }

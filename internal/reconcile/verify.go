@@ -112,7 +112,7 @@ func (d Deps) pollValid(ctx context.Context, target string, projects []string, v
 func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte, invalid []string, o Options) {
 	tp.InvalidAfter = invalid
 	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
-	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Type, tp.Resource, tp.Sid, previous, tp.Actual, o); err != nil {
+	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, tp.Actual, o); err != nil {
 		tp.Status = plan.Error
 		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy holds the change; restore it by hand", invalid, err)
 		return

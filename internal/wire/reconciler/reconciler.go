@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
@@ -40,20 +42,42 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Now:        time.Now,
 		Log:        log,
 	}
+	roles := map[string]aws.Config{} // one credentials cache per role, for the run
 	for _, t := range c.Targets {
+		key := reconcile.AdapterKey(t.Type, t.RoleArn)
+		if d.Policies[key] != nil {
+			continue
+		}
+		cfg := awsCfg
+		if t.RoleArn != "" {
+			if _, ok := roles[t.RoleArn]; !ok {
+				roles[t.RoleArn] = assumed(awsCfg, t.RoleArn, t.ExternalID)
+			}
+			cfg = roles[t.RoleArn]
+		}
 		switch t.Type {
 		case config.TypeKMSKeyPolicy:
-			if d.Policies[t.Type] == nil {
-				d.Policies[t.Type] = kmspolicy.New(kms.NewFromConfig(awsCfg))
-			}
+			d.Policies[key] = kmspolicy.New(kms.NewFromConfig(cfg))
 		case config.TypeVPCEndpointPolicy:
-			if d.Policies[t.Type] == nil {
-				d.Policies[t.Type] = vpcepolicy.New(ec2.NewFromConfig(awsCfg))
-			}
+			d.Policies[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
 		}
 	}
 	if c.Notify.TopicArn != "" {
 		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
 	}
 	return d, nil
+}
+
+// assumed is awsCfg acting as roleArn: STS AssumeRole on first use, the
+// credentials cached and renewed before they expire. No call is made here.
+func assumed(awsCfg aws.Config, roleArn, externalID string) aws.Config {
+	cfg := awsCfg.Copy()
+	provider := stscreds.NewAssumeRoleProvider(sts.NewFromConfig(awsCfg), roleArn, func(o *stscreds.AssumeRoleOptions) {
+		o.RoleSessionName = "atlas-ip-sync"
+		if externalID != "" {
+			o.ExternalID = aws.String(externalID)
+		}
+	})
+	cfg.Credentials = aws.NewCredentialsCache(provider)
+	return cfg
 }
