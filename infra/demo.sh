@@ -206,6 +206,9 @@ run "$IPSYNC" plan --config "$CFG"
 run "$IPSYNC" unblock atlas-ear-key --config "$CFG"
 run "$IPSYNC" apply --config "$CFG"
 
+say "ipsync doctor: one line per check (no scheduled run yet here: a warning)"
+run "$IPSYNC" doctor --config "$CFG"
+
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
 curl -fsS -X PUT --data '{"inbound":{},"outbound":{}}' "$SIM_URL/_sim/controlPlane"
 curl -fsS -X PUT --data '[]' "$SIM_URL/_sim/groups/$PROJECT"

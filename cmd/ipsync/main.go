@@ -32,6 +32,9 @@ commands:
   unblock TARGET
             let ipsync change a target again after it rolled a change back
             (Atlas lost encryption at rest after it); exit 0 done, 1 error
+  doctor    check the setup, one line per check (Atlas credentials and access list,
+            every target's statement and headroom, snapshot, topic, queue, last runs)
+            exit 0 all passed (warnings allowed), 1 a check failed
   config    check the config file (no call made) and print it as the JSON
             the functions read from IPSYNC_CONFIG
   webhook serve [--addr 127.0.0.1:8080]
@@ -72,6 +75,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return cmdSnapshot(ctx, e, args[1:])
 	case "config":
 		return cmdConfig(e, args[1:])
+	case "doctor":
+		return cmdDoctor(ctx, e, args[1:])
 	case "unblock":
 		return cmdUnblock(ctx, e, args[1:])
 	case "-h", "--help", "help":

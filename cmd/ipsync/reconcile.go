@@ -48,7 +48,7 @@ func cmdApply(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	var o reconcile.Options
+	o := reconcile.Options{Trigger: "cli"}
 	if *saved != "" {
 		b, err := os.ReadFile(*saved)
 		if err != nil {

@@ -69,6 +69,9 @@ type Options struct {
 	// run's claim to end before giving up (default 1m).
 	LeaseTTL time.Duration
 	BusyWait time.Duration
+	// Trigger names what started the run ("schedule", "webhook",
+	// "eventbridge", "cli"); the snapshot remembers when each last ran.
+	Trigger string
 	// CallTimeout bounds each AWS call the loop makes — policy reads and
 	// writes, snapshot reads and writes, alerts (default 30s): a hung
 	// service fails its step instead of holding the run until Lambda's own
@@ -93,6 +96,9 @@ var limits = map[string]policy.Limit{
 	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
 	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
 }
+
+// LimitOf is the size limit of a target type's policy.
+func LimitOf(typ string) policy.Limit { return limits[typ] }
 
 // Run is the one loop: fetch → snapshot → plan → guards → apply → record →
 // notify. A lost race on the snapshot starts it once more from fresh state.
@@ -427,6 +433,9 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
 	}
 	toStore := next
+	if toStore != nil && prev != nil {
+		toStore.Seen = prev.Seen // Atlas's fresh answer does not carry it
+	}
 	if !applied && prev != nil && (!sameState(prev.Alerts, state) || len(outbox) != len(prev.Outbox)) {
 		// Refused or failed: keep Atlas's record as it was; remember only
 		// what on-call was told, so the next run does not page again.
@@ -436,6 +445,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 	stored := false
 	if toStore != nil {
 		toStore.Alerts, toStore.Outbox = state, outbox
+		toStore.Seen = seen(prev, toStore, o.Trigger, d.Now().UTC().Truncate(time.Second))
 		if prev == nil || changed(prev, toStore) {
 			d.checkpoint("before-record")
 			sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
@@ -581,4 +591,23 @@ func (d Deps) adapter(typ, roleArn string) (Policies, error) {
 		return nil, fmt.Errorf("no adapter for %s", AdapterKey(typ, roleArn))
 	}
 	return a, nil
+}
+
+// seen returns next's Seen with this run's trigger stamped when the
+// snapshot is written anyway, or when the stamp is older than the heartbeat.
+func seen(prev, next *snapshot.Snapshot, trigger string, now time.Time) map[string]time.Time {
+	if trigger == "" {
+		return next.Seen
+	}
+	last, ok := next.Seen[trigger]
+	if prev != nil && !changed(prev, next) && ok && now.Sub(last) < snapshot.SeenHeartbeat {
+		return next.Seen
+	}
+	out := map[string]time.Time{trigger: now}
+	for k, v := range next.Seen {
+		if k != trigger {
+			out[k] = v
+		}
+	}
+	return out
 }

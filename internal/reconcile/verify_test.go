@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
@@ -158,4 +159,34 @@ func TestRollbackWithinTheWindow(t *testing.T) {
 
 func storeOf(s *stack) snapshot.Store {
 	return snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+}
+
+// The snapshot remembers when each trigger last ran: stamped when the run
+// writes anyway, and otherwise at most once per heartbeat, so a run with
+// nothing to do writes nothing in between.
+func TestSeenHeartbeat(t *testing.T) {
+	s := newStack(t, kinds[0], "")
+	if r := s.run(t, reconcile.Options{Trigger: "schedule"}); r.Targets[0].Status != plan.Applied {
+		t.Fatalf("first run %+v", r.Targets[0])
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil || !snap.Seen["schedule"].Equal(s.now) {
+		t.Fatalf("seen %v, want %v (%v)", snap.Seen, s.now, err)
+	}
+	s.advance(time.Hour)
+	s.calls.Reset()
+	s.run(t, reconcile.Options{Trigger: "schedule"})
+	if n := s.calls.Get("PutObject"); n != 0 {
+		t.Fatalf("a no-op run within the heartbeat wrote the snapshot %d times", n)
+	}
+	s.advance(snapshot.SeenHeartbeat)
+	s.run(t, reconcile.Options{Trigger: "webhook"})
+	s.run(t, reconcile.Options{Trigger: "schedule"})
+	if n := s.calls.Get("PutObject"); n != 2 {
+		t.Fatalf("%d snapshot writes after the heartbeat, want 2 (one per trigger)", n)
+	}
+	snap, _, _ = storeOf(s).Load(context.Background())
+	if !snap.Seen["schedule"].Equal(s.now) || !snap.Seen["webhook"].Equal(s.now) || snap.Targets["target"].Written.Len() == 0 {
+		t.Fatalf("seen %v, record %+v", snap.Seen, snap.Targets["target"])
+	}
 }

@@ -38,6 +38,9 @@ func TestReconcileEventsDecode(t *testing.T) {
 		}
 	}
 	tr, _ := Decode(readEvent(t, "sqs-trigger.json"))
+	if tr.Seen() != "webhook" {
+		t.Errorf("the webhook's queue is remembered as %q", tr.Seen())
+	}
 	if len(tr.Messages) != 1 || tr.Messages[0] != "c80e8021-a70a-42c7-a470-796e1186f753" {
 		t.Errorf("sqs messages %v", tr.Messages)
 	}

@@ -27,6 +27,15 @@ type Trigger struct {
 	Detail   string   // EventBridge detail-type
 }
 
+// Seen is the name the snapshot remembers this trigger by: the webhook's
+// queue is "webhook", a Scheduler payload "schedule".
+func (t Trigger) Seen() string {
+	if t.Kind == "sqs" {
+		return "webhook"
+	}
+	return t.Kind
+}
+
 // Decode tells an SQS batch, an EventBridge rule event and an EventBridge
 // Scheduler payload (any JSON) apart.
 func Decode(raw json.RawMessage) (Trigger, error) {
@@ -99,7 +108,7 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 		h.Log.Error("building adapters failed", "error", err.Error())
 		return err
 	}
-	r := reconcile.Run(ctx, h.Config, d, reconcile.Options{})
+	r := reconcile.Run(ctx, h.Config, d, reconcile.Options{Trigger: t.Seen()})
 	if h.Metrics != nil {
 		WriteMetrics(h.Metrics, r, d.Now())
 	}

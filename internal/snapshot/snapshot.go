@@ -39,7 +39,16 @@ type Snapshot struct {
 	// lost encryption at rest after it; they get no change until a human
 	// runs `ipsync unblock`.
 	Blocked map[string]Block `json:"blocked,omitempty"` // by target name
+	// Seen is when a run of each trigger ("schedule", "webhook", ...) last
+	// completed: recorded when the run writes the snapshot anyway, and
+	// otherwise at most once per SeenHeartbeat, so that a run with nothing
+	// to do rarely writes. ipsync doctor reads it.
+	Seen map[string]time.Time `json:"seen,omitempty"`
 }
+
+// SeenHeartbeat is how stale Seen may grow before a run with nothing else
+// to record writes the snapshot just to refresh it.
+const SeenHeartbeat = 6 * time.Hour
 
 // Block says why a target takes no change.
 type Block struct {

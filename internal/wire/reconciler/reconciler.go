@@ -23,7 +23,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
-// ReconcileDeps builds every adapter a reconcile run needs. It makes no
+// Deps builds every adapter a reconcile run needs. It makes no
 // network call except reading the Atlas credentials secret, when one is set.
 func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (reconcile.Deps, error) {
 	client, err := wire.AtlasClient(ctx, c, awsCfg, getenv, log)
@@ -38,14 +38,24 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Atlas:      client,
 		Encryption: client,
 		Store:      store,
-		Policies:   map[string]reconcile.Policies{},
+		Policies:   Policies(c, awsCfg),
 		Now:        time.Now,
 		Log:        log,
 	}
+	if c.Notify.TopicArn != "" {
+		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
+	}
+	return d, nil
+}
+
+// Policies builds one adapter per target type and role. No call is made:
+// a role is assumed on first use.
+func Policies(c *config.Config, awsCfg aws.Config) map[string]reconcile.Policies {
+	out := map[string]reconcile.Policies{}
 	roles := map[string]aws.Config{} // one credentials cache per role, for the run
 	for _, t := range c.Targets {
 		key := reconcile.AdapterKey(t.Type, t.RoleArn)
-		if d.Policies[key] != nil {
+		if out[key] != nil {
 			continue
 		}
 		cfg := awsCfg
@@ -57,15 +67,12 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		}
 		switch t.Type {
 		case config.TypeKMSKeyPolicy:
-			d.Policies[key] = kmspolicy.New(kms.NewFromConfig(cfg))
+			out[key] = kmspolicy.New(kms.NewFromConfig(cfg))
 		case config.TypeVPCEndpointPolicy:
-			d.Policies[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
+			out[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
 		}
 	}
-	if c.Notify.TopicArn != "" {
-		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
-	}
-	return d, nil
+	return out
 }
 
 // assumed is awsCfg acting as roleArn: STS AssumeRole on first use, the

@@ -1,0 +1,293 @@
+// Package doctor checks an ipsync setup end to end and says, one line per
+// check, what works and what to do about what does not: Atlas credentials
+// and their access list, every target's owned statement and its headroom,
+// the snapshot, the alert topic and trigger queue, and when the schedule
+// and the webhook last ran. It writes nothing.
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+// Status of one check.
+type Status string
+
+// Statuses, worst last.
+const (
+	OK   Status = "ok"
+	Warn Status = "WARN"
+	Fail Status = "FAIL"
+)
+
+// Check is one line of the report.
+type Check struct {
+	Status Status
+	Name   string
+	Detail string
+}
+
+type atlasAPI interface {
+	ControlPlane(ctx context.Context) (atlas.ControlPlane, error)
+	Project(ctx context.Context, groupID string) (atlas.Project, error)
+	EncryptionAtRest(ctx context.Context, groupID string) (atlas.EncryptionAtRest, error)
+}
+
+type topicAPI interface {
+	GetTopicAttributes(ctx context.Context, in *sns.GetTopicAttributesInput, opts ...func(*sns.Options)) (*sns.GetTopicAttributesOutput, error)
+}
+
+type queueAPI interface {
+	GetQueueAttributes(ctx context.Context, in *sqs.GetQueueAttributesInput, opts ...func(*sqs.Options)) (*sqs.GetQueueAttributesOutput, error)
+}
+
+// Deps are what the checks talk to. Atlas is nil when the credentials
+// could not be read (AtlasErr says why); Topic and Queue may be nil when
+// the config names none.
+type Deps struct {
+	Config   *config.Config
+	Atlas    atlasAPI
+	AtlasErr error
+	Store    snapshot.Store
+	Policies map[string]reconcile.Policies // by reconcile.AdapterKey
+	Topic    topicAPI
+	Queue    queueAPI
+	Now      func() time.Time
+	Timeout  time.Duration // per call; default 30s
+}
+
+// Run makes every check and returns them in order.
+func Run(ctx context.Context, d Deps) []Check {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Timeout <= 0 {
+		d.Timeout = 30 * time.Second
+	}
+	var out []Check
+	add := func(s Status, name, format string, args ...any) {
+		out = append(out, Check{Status: s, Name: name, Detail: fmt.Sprintf(format, args...)})
+	}
+	c := d.Config
+	add(OK, "config", "%d target(s), %d project(s), snapshot %s", len(c.Targets), len(c.Atlas.Projects), c.Snapshot.URL)
+
+	d.checkAtlas(ctx, add)
+	for _, t := range c.Targets {
+		d.checkTarget(ctx, t, add)
+	}
+	snap := d.checkSnapshot(ctx, add)
+	d.checkTopicAndQueue(ctx, add)
+	checkSeen(snap, d.Now(), add)
+	return out
+}
+
+type adder func(s Status, name, format string, args ...any)
+
+func (d Deps) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(ctx, d.Timeout)
+}
+
+func (d Deps) checkAtlas(ctx context.Context, add adder) {
+	c := d.Config
+	if d.Atlas == nil {
+		add(Fail, "atlas credentials", "%v", d.AtlasErr)
+		return
+	}
+	cctx, cancel := d.call(ctx)
+	cp, err := d.Atlas.ControlPlane(cctx)
+	cancel()
+	if err != nil {
+		add(Fail, "atlas control plane", "%s: %v", c.Atlas.BaseURL, err)
+	} else {
+		n := 0
+		for _, dir := range []atlas.ProviderIPs{cp.Inbound, cp.Outbound} {
+			for _, regions := range dir {
+				for _, set := range regions {
+					n += set.Len()
+				}
+			}
+		}
+		add(OK, "atlas control plane", "%s answered: %d prefixes (public endpoint, no credentials used)", c.Atlas.BaseURL, n)
+	}
+	if len(c.Atlas.Projects) == 0 && len(encryptionProjects(c)) == 0 {
+		add(OK, "atlas credentials", "not needed: no project is read (only the public control-plane list)")
+	}
+	for _, p := range c.Atlas.Projects {
+		cctx, cancel := d.call(ctx)
+		proj, err := d.Atlas.Project(cctx, p)
+		cancel()
+		if err != nil {
+			add(Fail, "atlas project "+p, "%v", err)
+			continue
+		}
+		add(OK, "atlas project "+p, "credentials and role work: %d cluster(s)", len(proj.Clusters))
+	}
+	for _, p := range encryptionProjects(c) {
+		cctx, cancel := d.call(ctx)
+		e, err := d.Atlas.EncryptionAtRest(cctx, p)
+		cancel()
+		switch {
+		case err != nil:
+			add(Fail, "encryption at rest "+p, "%v", err)
+		case !e.Valid:
+			add(Fail, "encryption at rest "+p, "Atlas reports awsKms.valid false: it cannot use the key now. Run ipsync plan: a missing address in the key policy is the usual cause")
+		default:
+			add(OK, "encryption at rest "+p, "awsKms.valid true: Atlas can use the key")
+		}
+	}
+}
+
+func encryptionProjects(c *config.Config) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range c.Targets {
+		for _, p := range t.EncryptionAtRestProjects {
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// checkTarget reads the live policy: the owned statement, its IP
+// condition, and the room left under the service's size limit.
+func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
+	name := "target " + t.Name
+	a, ok := d.Policies[reconcile.AdapterKey(t.Type, t.RoleArn)]
+	if !ok {
+		add(Fail, name, "no adapter for %s", reconcile.AdapterKey(t.Type, t.RoleArn))
+		return
+	}
+	cctx, cancel := d.call(ctx)
+	doc, err := a.Read(cctx, t.Resource)
+	cancel()
+	if err != nil {
+		add(Fail, name, "%v", err)
+		return
+	}
+	owned, err := policy.Parse(doc, t.Sid)
+	var oe *policy.OwnershipError
+	if errors.As(err, &oe) {
+		add(Fail, name, "%s %s: %v. Add this statement (put the addresses ipsync plan shows in it):\n%s", t.Type, t.Resource, err, policy.ExampleStatement(t.Type, t.Sid, []string{"192.0.2.0/32"}))
+		return
+	}
+	if err != nil {
+		add(Fail, name, "%s %s: %v", t.Type, t.Resource, err)
+		return
+	}
+	cond := owned.Condition()
+	set, err := ipset.Parse(cond.Values)
+	if err != nil {
+		add(Fail, name, "statement %q: %s %s holds a value that is not an IP or CIDR: %v", t.Sid, cond.Operator, cond.Key, err)
+		return
+	}
+	limit := reconcile.LimitOf(t.Type)
+	size := limit.Size(doc)
+	unit := "bytes"
+	if limit.Chars {
+		unit = "characters"
+	}
+	status, note := OK, ""
+	if used := 100 * size / limit.Max; used >= 80 {
+		status, note = Warn, " — over 80 %: a few more addresses and ipsync must refuse; merge statements or split the key's other statements out"
+	}
+	via := ""
+	if t.RoleArn != "" {
+		via = " (as " + t.RoleArn + ")"
+	}
+	add(status, name, "%s %s%s: statement %q found, %s %s with %d prefix(es); %d of %d %s used, %d left%s",
+		t.Type, t.Resource, via, t.Sid, cond.Operator, cond.Key, set.Len(), size, limit.Max, unit, limit.Max-size, note)
+}
+
+func (d Deps) checkSnapshot(ctx context.Context, add adder) *snapshot.Snapshot {
+	cctx, cancel := d.call(ctx)
+	snap, _, err := d.Store.Load(cctx)
+	cancel()
+	switch {
+	case errors.Is(err, snapshot.ErrNotFound):
+		add(Warn, "snapshot", "%s: none yet; the first ipsync apply or scheduled run writes it", d.Store.URL())
+		return nil
+	case err != nil:
+		add(Fail, "snapshot", "%s: %v", d.Store.URL(), err)
+		return nil
+	}
+	add(OK, "snapshot", "%s: Atlas's answer %s, fetched %s", d.Store.URL(), snap.Hash, snap.FetchedAt.Format(time.RFC3339))
+	for name, b := range snap.Blocked {
+		add(Warn, "blocked "+name, "since %s: %s. When the cause is fixed: ipsync unblock %s", b.Since.Format(time.RFC3339), b.Reason, name)
+	}
+	return snap
+}
+
+func (d Deps) checkTopicAndQueue(ctx context.Context, add adder) {
+	c := d.Config
+	if c.Notify.TopicArn == "" || d.Topic == nil {
+		add(Warn, "alert topic", "notify.topicArn is not set: alerts are only logged")
+	} else {
+		cctx, cancel := d.call(ctx)
+		_, err := d.Topic.GetTopicAttributes(cctx, &sns.GetTopicAttributesInput{TopicArn: &c.Notify.TopicArn})
+		cancel()
+		if err != nil {
+			add(Fail, "alert topic", "%s: %v", c.Notify.TopicArn, err)
+		} else {
+			add(OK, "alert topic", "%s reachable", c.Notify.TopicArn)
+		}
+	}
+	if c.Trigger.QueueURL == "" || d.Queue == nil {
+		return // only the webhook needs it
+	}
+	cctx, cancel := d.call(ctx)
+	_, err := d.Queue.GetQueueAttributes(cctx, &sqs.GetQueueAttributesInput{QueueUrl: &c.Trigger.QueueURL, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameFifoQueue}})
+	cancel()
+	if err != nil {
+		add(Fail, "trigger queue", "%s: %v", c.Trigger.QueueURL, err)
+		return
+	}
+	add(OK, "trigger queue", "%s reachable", c.Trigger.QueueURL)
+}
+
+// checkSeen reads when the schedule and the webhook last ran. A run
+// refreshes its stamp at least every snapshot.SeenHeartbeat.
+func checkSeen(snap *snapshot.Snapshot, now time.Time, add adder) {
+	if snap == nil {
+		add(Warn, "schedule", "no snapshot yet, so no scheduled run recorded")
+		return
+	}
+	stale := snapshot.SeenHeartbeat + time.Hour
+	if last, ok := snap.Seen["schedule"]; !ok {
+		add(Warn, "schedule", "no scheduled run recorded yet: is the EventBridge schedule deployed and enabled?")
+	} else if age := now.Sub(last); age > stale {
+		add(Warn, "schedule", "last scheduled run recorded %s ago (%s); runs refresh it at least every %s: is the schedule enabled, is the function failing?", age.Round(time.Minute), last.Format(time.RFC3339), snapshot.SeenHeartbeat)
+	} else {
+		add(OK, "schedule", "last scheduled run recorded %s ago", age.Round(time.Minute))
+	}
+	if last, ok := snap.Seen["webhook"]; ok {
+		add(OK, "webhook", "last webhook-triggered run recorded %s ago (%s)", now.Sub(last).Round(time.Minute), last.Format(time.RFC3339))
+	} else {
+		add(OK, "webhook", "no webhook-triggered run recorded yet (expected until Atlas sends an alert)")
+	}
+}
+
+// Failed reports whether any check failed.
+func Failed(checks []Check) bool {
+	for _, c := range checks {
+		if c.Status == Fail {
+			return true
+		}
+	}
+	return false
+}

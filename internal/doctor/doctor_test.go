@@ -1,0 +1,67 @@
+package doctor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+)
+
+func collect() (*[]Check, adder) {
+	var out []Check
+	return &out, func(s Status, name, format string, args ...any) {
+		out = append(out, Check{s, name, fmt.Sprintf(format, args...)})
+	}
+}
+
+func TestCheckSeen(t *testing.T) {
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	for _, tt := range []struct {
+		name     string
+		snap     *snapshot.Snapshot
+		schedule Status
+		has      string
+	}{
+		{"no snapshot", nil, Warn, "no snapshot yet"},
+		{"never scheduled", &snapshot.Snapshot{}, Warn, "no scheduled run recorded yet"},
+		{"recent", &snapshot.Snapshot{Seen: map[string]time.Time{"schedule": now.Add(-2 * time.Hour)}}, OK, "2h0m0s ago"},
+		{"stale", &snapshot.Snapshot{Seen: map[string]time.Time{"schedule": now.Add(-8 * time.Hour)}}, Warn, "is the schedule enabled"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, add := collect()
+			checkSeen(tt.snap, now, add)
+			c := (*got)[0]
+			if c.Status != tt.schedule || !strings.Contains(c.Detail, tt.has) {
+				t.Fatalf("%+v", c)
+			}
+		})
+	}
+}
+
+type docPolicies string
+
+func (d docPolicies) Read(context.Context, string) ([]byte, error) { return []byte(d), nil }
+func (d docPolicies) Write(context.Context, string, []byte) error {
+	return errors.New("doctor writes nothing")
+}
+
+func TestHeadroomWarnsAbove80Percent(t *testing.T) {
+	values := make([]string, 0, 1700)
+	for i := range 1700 {
+		values = append(values, fmt.Sprintf(`"10.%d.%d.1/32"`, i/250, i%250))
+	}
+	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":[` + strings.Join(values, ",") + `]}}}]}`
+	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
+	d := Deps{Policies: map[string]reconcile.Policies{config.TypeKMSKeyPolicy: docPolicies(doc)}, Timeout: time.Second}
+	got, add := collect()
+	d.checkTarget(context.Background(), tg, add)
+	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
+		t.Fatalf("%d bytes: %+v", len(doc), c)
+	}
+}
