@@ -222,6 +222,9 @@ func (c *Config) fillDefaults() {
 			// Default: the key id or endpoint id, so that a list of resources
 			// (the SAM template's parameters) needs no names.
 			t.Name = t.Resource[strings.LastIndex(t.Resource, "/")+1:]
+			if t.Type == TypeIAMRolePolicy {
+				t.Name = strings.ReplaceAll(t.Resource, "/", ".") // role.policy: policy names repeat across roles
+			}
 		}
 		if len(t.Sources) == 0 && len(t.Static) == 0 && t.Type == TypeKMSKeyPolicy {
 			// Atlas's guidance for KMS: allow the control plane's outbound

@@ -119,3 +119,10 @@ func isRoleARN(s string) bool {
 func isExternalID(s string) bool {
 	return len(s) >= 2 && len(s) <= 1224 && allBytes(s, func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@:/-_", c) >= 0 })
 }
+
+// isRolePolicyRef: ROLE_NAME/POLICY_NAME, each in IAM's name characters.
+func isRolePolicyRef(s string) bool {
+	role, name, ok := strings.Cut(s, "/")
+	iamName := func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@_-", c) >= 0 }
+	return ok && role != "" && len(role) <= 64 && name != "" && len(name) <= 128 && allBytes(role, iamName) && allBytes(name, iamName)
+}

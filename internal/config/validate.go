@@ -16,7 +16,21 @@ import (
 const (
 	TypeKMSKeyPolicy      = "kms-key-policy"
 	TypeVPCEndpointPolicy = "vpc-endpoint-policy"
+	// TypeIAMRolePolicy is an inline policy of the role Atlas assumes;
+	// its resource is ROLE_NAME/POLICY_NAME.
+	TypeIAMRolePolicy = "iam-role-policy"
 )
+
+var types = []string{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy}
+
+func knownType(t string) bool {
+	for _, k := range types {
+		if k == t {
+			return true
+		}
+	}
+	return false
+}
 
 // validate collects every problem, so a user fixes the config in one pass.
 func (c *Config) validate() error {
@@ -73,8 +87,8 @@ func (c *Config) validate() error {
 	}
 
 	for typ := range c.TargetDefaults {
-		if typ != TypeKMSKeyPolicy && typ != TypeVPCEndpointPolicy {
-			add("targetDefaults: %q is not a target type (%s or %s)", typ, TypeKMSKeyPolicy, TypeVPCEndpointPolicy)
+		if !knownType(typ) {
+			add("targetDefaults: %q is not a target type (%s)", typ, strings.Join(types, ", "))
 		}
 	}
 	names := map[string]bool{}
@@ -100,8 +114,12 @@ func (c *Config) validate() error {
 			if !isVPCEndpointID(t.Resource) {
 				add("%s: resource %q: want a VPC endpoint id (vpce-…)", where, t.Resource)
 			}
+		case TypeIAMRolePolicy:
+			if !isRolePolicyRef(t.Resource) {
+				add("%s: resource %q: want ROLE_NAME/POLICY_NAME (the role's name, not its ARN, and the inline policy's name)", where, t.Resource)
+			}
 		default:
-			add("%s: type %q: want %s or %s", where, t.Type, TypeKMSKeyPolicy, TypeVPCEndpointPolicy)
+			add("%s: type %q: want %s", where, t.Type, strings.Join(types, ", "))
 		}
 		if strings.TrimSpace(t.Sid) == "" {
 			add("%s: sid is required: it names the one statement ipsync owns", where)

@@ -197,6 +197,16 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 		return
 	}
 	limit := reconcile.LimitOf(t.Type)
+	if shared, ok := a.(reconcile.SharedLimit); ok {
+		cctx, cancel := d.call(ctx)
+		others, err := shared.OthersSize(cctx, t.Resource)
+		cancel()
+		if err != nil {
+			add(Fail, name, "%v", err)
+			return
+		}
+		limit.Max -= others // the role's other inline policies share the limit
+	}
 	size := limit.Size(doc)
 	unit := "bytes"
 	if limit.Chars {

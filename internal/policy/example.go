@@ -13,6 +13,15 @@ func ExampleStatement(kind, sid string, values []string) string {
 		values = []string{}
 	}
 	list, _ := json.Marshal(values)
+	if kind == "iam-role-policy" {
+		return fmt.Sprintf(`{
+  "Sid": %q,
+  "Effect": "Allow",
+  "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
+  "Resource": "arn:aws:kms:REGION:ACCOUNT_ID:key/KEY_ID",
+  "Condition": {"IpAddress": {"aws:SourceIp": %s}}
+}`, sid, list)
+	}
 	if kind == "vpc-endpoint-policy" {
 		return fmt.Sprintf(`{
   "Sid": %q,

@@ -12,16 +12,38 @@ type Limit struct {
 	Name  string // for messages: "KMS key policy"
 	Max   int
 	Chars bool // counted in characters, not bytes
+	// NoSpace: white space outside strings is not counted (IAM). White
+	// space inside strings is, which can only overstate the size.
+	NoSpace bool
 }
 
 // The service limits (DESIGN.md "Ownership"); moto does not enforce them, we do.
 var (
 	KMSKeyPolicy      = Limit{Name: "KMS key policy", Max: 32768}
 	VPCEndpointPolicy = Limit{Name: "VPC endpoint policy", Max: 20480, Chars: true}
+	// IAMRolePolicies is shared by all inline policies of one role.
+	IAMRolePolicies = Limit{Name: "IAM role's inline policies (all of them together)", Max: 10240, Chars: true, NoSpace: true}
 )
 
 // Size measures a document as the service does.
 func (l Limit) Size(doc []byte) int {
+	if l.NoSpace {
+		n, inString, escaped := 0, false, false
+		for _, r := range string(doc) {
+			switch {
+			case inString && escaped:
+				escaped = false
+			case inString && r == '\\':
+				escaped = true
+			case r == '"':
+				inString = !inString
+			case !inString && (r == ' ' || r == '\t' || r == '\n' || r == '\r'):
+				continue
+			}
+			n++
+		}
+		return n
+	}
 	if l.Chars {
 		return utf8.RuneCount(doc)
 	}

@@ -95,6 +95,14 @@ type Report struct {
 var limits = map[string]policy.Limit{
 	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
 	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
+	config.TypeIAMRolePolicy:     policy.IAMRolePolicies,
+}
+
+// SharedLimit is an adapter whose documents share their size limit with
+// others (all inline policies of an IAM role): it says how much of the
+// limit the others use.
+type SharedLimit interface {
+	OthersSize(ctx context.Context, resource string) (int, error)
 }
 
 // LimitOf is the size limit of a target type's policy.
@@ -234,11 +242,15 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 			Blocked:    blockedReason(prev, t.Name),
 		}
 	}
-	p := plan.Build(inputs, plan.Guards{
+	guards := plan.Guards{
 		MinAddresses:     cfg.Guards.MinAddresses,
 		MaxRemovePercent: cfg.Guards.MaxRemovePercent,
 		RemovalGrace:     time.Duration(cfg.Guards.RemovalGrace),
-	}, now)
+	}
+	p := plan.Build(inputs, guards, now)
+	if d.sharedLimits(ctx, p.Targets, inputs, o.CallTimeout) {
+		p = plan.Build(inputs, guards, now) // the same plan, against the narrowed limits
+	}
 	r.Status, r.Targets = p.Status, p.Targets
 	if o.Expect != nil {
 		if moved := o.Expect.Moved(r); moved != "" {
@@ -332,6 +344,37 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 	}
 	wg.Wait()
 	return docs, errs
+}
+
+// sharedLimits narrows the limit of each target about to change whose
+// policy shares its limit with others (an IAM role's inline policies), and
+// says whether any did. Only a change needs it: a run with nothing to
+// change makes no extra call.
+func (d Deps) sharedLimits(ctx context.Context, targets []plan.TargetPlan, inputs []plan.Input, timeout time.Duration) bool {
+	narrowed := false
+	for i, tp := range targets {
+		if tp.Status != plan.Changes {
+			continue
+		}
+		a, err := d.adapter(tp.Type, tp.RoleArn)
+		shared, ok := a.(SharedLimit)
+		if err != nil || !ok {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, timeout)
+		others, err := shared.OthersSize(cctx, tp.Resource)
+		cancel()
+		if err != nil {
+			inputs[i].ReadErr = err
+		} else {
+			l := inputs[i].Limit
+			l.Name = fmt.Sprintf("%s (%d; the role's other inline policies use %d)", l.Name, l.Max, others)
+			l.Max -= others
+			inputs[i].Limit = l
+		}
+		narrowed = true
+	}
+	return narrowed
 }
 
 // applyAll writes and verifies every changed target, in parallel. A failure

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -83,6 +85,31 @@ var kinds = []kind{
 				t.Fatal(err)
 			}
 			return aws.ToString(out.VpcEndpoints[0].PolicyDocument)
+		},
+	},
+	{
+		name: config.TypeIAMRolePolicy, sid: "AtlasIPAllowList", writeOp: "PutRolePolicy", readOp: "GetRolePolicy",
+		create: func(t testing.TB, cfg aws.Config, values ...string) string {
+			return testenv.CreateRolePolicy(t, cfg, testenv.RolePolicy("AtlasIPAllowList", values...))
+		},
+		policyOf: testenv.RolePolicy,
+		setLive: func(t testing.TB, s *stack, doc string) {
+			role, name, _ := strings.Cut(s.resource, "/")
+			if _, err := iam.NewFromConfig(s.rawAWS).PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &name, PolicyDocument: &doc}); err != nil {
+				t.Fatal(err)
+			}
+		},
+		getLive: func(t testing.TB, s *stack) string {
+			role, name, _ := strings.Cut(s.resource, "/")
+			out, err := iam.NewFromConfig(s.rawAWS).GetRolePolicy(context.Background(), &iam.GetRolePolicyInput{RoleName: &role, PolicyName: &name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc, err := url.PathUnescape(aws.ToString(out.PolicyDocument))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return doc
 		},
 	},
 }

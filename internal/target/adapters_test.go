@@ -8,10 +8,12 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
@@ -38,6 +40,7 @@ func TestAdaptersAgainstMoto(t *testing.T) {
 	}{
 		{"kms-key-policy", kmspolicy.New(kms.NewFromConfig(cfg)), testenv.CreateKey(t, cfg, testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32")), "PutKeyPolicy", "AtlasIPAllowList"},
 		{"vpc-endpoint-policy", vpcepolicy.New(ec2.NewFromConfig(cfg)), testenv.CreateEndpoint(t, cfg, testenv.EndpointPolicy("AtlasNodes", "192.0.2.0/32")), "ModifyVpcEndpoint", "AtlasNodes"},
+		{"iam-role-policy", iamrolepolicy.New(iam.NewFromConfig(cfg)), testenv.CreateRolePolicy(t, cfg, testenv.RolePolicy("AtlasIPAllowList", "192.0.2.0/32")), "PutRolePolicy", "AtlasIPAllowList"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,5 +88,36 @@ func TestAdapterErrors(t *testing.T) {
 	v := vpcepolicy.New(ec2.NewFromConfig(cfg))
 	if _, err := v.Read(ctx, "vpce-0123456789abcdef0"); !errors.As(err, &te) || te.Retryable {
 		t.Fatalf("missing endpoint: %v", err)
+	}
+	r := iamrolepolicy.New(iam.NewFromConfig(cfg))
+	if _, err := r.Read(ctx, "no-such-role/atlas-ip-allow"); !errors.As(err, &te) || te.Retryable || !strings.Contains(err.Error(), "does not exist") {
+		t.Fatalf("missing role: %v", err)
+	}
+	if _, err := r.Read(ctx, "just-a-role"); err == nil || !strings.Contains(err.Error(), "ROLE_NAME/POLICY_NAME") {
+		t.Fatalf("bad resource: %v", err)
+	}
+}
+
+// The size IAM counts for the other inline policies of the role, white
+// space left out.
+func TestIAMOthersSize(t *testing.T) {
+	moto := testenv.SharedMoto(t)
+	cfg := moto.AWSConfig(t)
+	ctx := context.Background()
+	resource := testenv.CreateRolePolicy(t, cfg, testenv.RolePolicy("AtlasIPAllowList", "192.0.2.0/32"))
+	role, _, _ := strings.Cut(resource, "/")
+	r := iamrolepolicy.New(iam.NewFromConfig(cfg))
+	if n, err := r.OthersSize(ctx, resource); err != nil || n != 0 {
+		t.Fatalf("no other policy: %d %v", n, err)
+	}
+	other := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"s3:GetObject\", \"Resource\": \"*\"}]\n}"
+	for _, name := range []string{"a", "b"} {
+		if _, err := iam.NewFromConfig(cfg).PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &name, PolicyDocument: &other}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := 2 * policy.IAMRolePolicies.Size([]byte(other))
+	if n, err := r.OthersSize(ctx, resource); err != nil || n != want || want >= 2*len(other) {
+		t.Fatalf("two other policies: %d (want %d of %d characters) %v", n, want, 2*len(other), err)
 	}
 }

@@ -3,10 +3,13 @@ package testenv
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
 
@@ -29,6 +32,31 @@ func KeyPolicy(sid string, values ...string) string {
 // EndpointPolicy is a VPC endpoint policy with the owned statement.
 func EndpointPolicy(sid string, values ...string) string {
 	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"AllowAccount","Effect":"Allow","Principal":"*","Action":"kms:*","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalAccount":"123456789012"}}},{"Sid":%q,"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*","Condition":{"IpAddress":{"aws:VpcSourceIp":%s}}}]}`, sid, jsonList(values))
+}
+
+var roleSeq atomic.Int64
+
+// RolePolicy is an inline role policy (identity policy: no principal) whose
+// statement sid allows the key only from values.
+func RolePolicy(sid string, values ...string) string {
+	return fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"DescribeKeys","Effect":"Allow","Action":"kms:DescribeKey","Resource":"*"},{"Sid":%q,"Effect":"Allow","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"arn:aws:kms:us-east-1:123456789012:key/*","Condition":{"IpAddress":{"aws:SourceIp":%s}}}]}`, sid, jsonList(values))
+}
+
+// CreateRolePolicy makes a role in moto with an inline policy and returns
+// the target resource "ROLE_NAME/POLICY_NAME".
+func CreateRolePolicy(tb testing.TB, cfg aws.Config, policy string) string {
+	tb.Helper()
+	ctx := context.Background()
+	c := iam.NewFromConfig(cfg)
+	role := fmt.Sprintf("atlas-ear-%d-%d", time.Now().UnixNano()%1e9, roleSeq.Add(1))
+	trust := `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::536727724300:root"},"Action":"sts:AssumeRole"}]}`
+	if _, err := c.CreateRole(ctx, &iam.CreateRoleInput{RoleName: &role, AssumeRolePolicyDocument: &trust}); err != nil {
+		tb.Fatalf("create role: %v", err)
+	}
+	if _, err := c.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: aws.String("atlas-ip-allow"), PolicyDocument: &policy}); err != nil {
+		tb.Fatalf("put role policy: %v", err)
+	}
+	return role + "/atlas-ip-allow"
 }
 
 func jsonList(vs []string) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
@@ -18,6 +19,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
@@ -70,6 +72,8 @@ func Policies(c *config.Config, awsCfg aws.Config) map[string]reconcile.Policies
 			out[key] = kmspolicy.New(kms.NewFromConfig(cfg))
 		case config.TypeVPCEndpointPolicy:
 			out[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
+		case config.TypeIAMRolePolicy:
+			out[key] = iamrolepolicy.New(iam.NewFromConfig(cfg))
 		}
 	}
 	return out
