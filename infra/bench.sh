@@ -21,6 +21,21 @@ for cmd in "${cmds[@]}"; do
   if grep -q FAIL <<<"$out"; then echo "benchmark failed" >&2; exit 1; fi
   results+="\$ $cmd"$'\n'"$out"$'\n\n'
 done
+# The plan benchmark, 10 runs before and after the ipset sweep change
+# (fe3cf52), compared with benchstat. "Before" is commit bd27871 in a
+# temporary worktree, with today's benchmark file copied in.
+before=$(mktemp -d)
+trap 'git worktree remove --force "$before/tree" >/dev/null 2>&1 || true; rm -rf "$before"' EXIT
+git worktree add -q "$before/tree" bd27871
+cp internal/plan/bench_test.go "$before/tree/internal/plan/"
+stat_cmd="go test -run '^\$' -bench Plan10kx100 -benchmem -benchtime 2x -count 10 ./internal/plan/"
+echo "\$ (cd <worktree at bd27871> && $stat_cmd) > old.txt; $stat_cmd > new.txt; go tool benchstat old.txt new.txt"
+(cd "$before/tree" && eval "$stat_cmd") > "$before/old.txt"
+eval "$stat_cmd" > "$before/new.txt"
+benchstat_out=$(go tool benchstat "$before/old.txt" "$before/new.txt")
+echo "$benchstat_out"
+results+="\$ (cd <worktree at bd27871> && $stat_cmd) > old.txt; $stat_cmd > new.txt; go tool benchstat old.txt new.txt"$'\n'"$benchstat_out"$'\n\n'
+
 echo "\$ bash infra/binsize.sh"
 sizes=$(bash infra/binsize.sh)
 echo "$sizes"
