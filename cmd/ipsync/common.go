@@ -12,6 +12,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
@@ -68,6 +69,20 @@ func load(ctx context.Context, e env, path string) (*setup, error) {
 		return nil, err
 	}
 	return &setup{cfg: cfg, log: log, awsCfg: awsCfg}, nil
+}
+
+// loadStore is load plus the configured snapshot store; on failure it has
+// already reported why and returns the exit code.
+func loadStore(ctx context.Context, e env, path string) (*setup, snapshot.Store, int) {
+	s, err := load(ctx, e, path)
+	if err != nil {
+		return nil, nil, fail(e, nil, err)
+	}
+	store, err := wire.SnapshotStore(s.cfg, s.awsCfg)
+	if err != nil {
+		return nil, nil, fail(e, s.log, err)
+	}
+	return s, store, -1
 }
 
 // fail reports an error on stderr, as a log line and a plain sentence.

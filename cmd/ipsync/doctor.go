@@ -20,20 +20,18 @@ func cmdDoctor(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	s, err := load(ctx, e, *cfgPath)
-	if err != nil {
-		return fail(e, nil, err)
+	s, store, code := loadStore(ctx, e, *cfgPath)
+	if code >= 0 {
+		return code
 	}
-	store, err := wire.SnapshotStore(s.cfg, s.awsCfg)
+	d := doctor.Deps{Config: s.cfg, Store: store}
+	client, err := wire.AtlasClient(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
 	if err != nil {
-		return fail(e, s.log, err)
-	}
-	d := doctor.Deps{Config: s.cfg, Store: store, Policies: reconciler.Policies(s.cfg, s.awsCfg)}
-	if client, err := wire.AtlasClient(ctx, s.cfg, s.awsCfg, e.getenv, s.log); err != nil {
 		d.AtlasErr = err
 	} else {
 		d.Atlas = client
 	}
+	d.Policies = reconciler.Policies(s.cfg, s.awsCfg, client)
 	if d.Atlas == nil {
 		// Without credentials the public control-plane list can still be read.
 		if public, perr := atlas.New(atlas.Options{BaseURL: s.cfg.Atlas.BaseURL, Logger: s.log}); perr == nil {

@@ -36,10 +36,7 @@ func writePlan(w io.Writer, r reconcile.Report, applied bool) {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(t.Reason, "\n", "\n  "))
 		}
 		if t.Size > 0 {
-			unit := "bytes"
-			if t.Type == "vpc-endpoint-policy" {
-				unit = "characters"
-			}
+			unit := reconcile.LimitOf(t.Type).Unit()
 			form := ""
 			if t.Form != "" {
 				form = ", " + t.Form

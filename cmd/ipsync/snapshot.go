@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
 // cmdSnapshot prints the stored snapshot as JSON.
@@ -15,13 +14,9 @@ func cmdSnapshot(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	s, err := load(ctx, e, *cfgPath)
-	if err != nil {
-		return fail(e, nil, err)
-	}
-	store, err := wire.SnapshotStore(s.cfg, s.awsCfg)
-	if err != nil {
-		return fail(e, s.log, err)
+	s, store, code := loadStore(ctx, e, *cfgPath)
+	if code >= 0 {
+		return code
 	}
 	snap, version, err := store.Load(ctx)
 	if errors.Is(err, snapshot.ErrNotFound) {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
 // cmdUnblock clears the block a rollback put on a target, so that the next
@@ -31,13 +30,9 @@ func cmdUnblock(ctx context.Context, e env, args []string) int {
 		fmt.Fprintf(e.stderr, "ipsync unblock: name one target (got %d): ipsync unblock [--config FILE] TARGET\n", len(names))
 		return exitError
 	}
-	s, err := load(ctx, e, *cfgPath)
-	if err != nil {
-		return fail(e, nil, err)
-	}
-	store, err := wire.SnapshotStore(s.cfg, s.awsCfg)
-	if err != nil {
-		return fail(e, s.log, err)
+	s, store, code := loadStore(ctx, e, *cfgPath)
+	if code >= 0 {
+		return code
 	}
 	b, err := reconcile.Unblock(ctx, store, names[0])
 	if err != nil {

@@ -1,6 +1,7 @@
 package atlas
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -22,6 +23,7 @@ const maxBody = 16 << 20
 type call struct {
 	method, path, accept string
 	authenticated        bool
+	body                 []byte // sent with Content-Type accept; nil: none
 }
 
 func (c call) endpoint() string { return c.method + " " + c.path }
@@ -80,11 +82,18 @@ func (c *Client) do(ctx context.Context, cl call, parse func([]byte) error) erro
 func (c *Client) attempt(ctx context.Context, client *http.Client, cl call) ([]byte, error) {
 	actx, cancel := context.WithTimeout(ctx, c.opts.Timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(actx, cl.method, c.base.String()+cl.path, nil)
+	var reqBody io.Reader
+	if cl.body != nil {
+		reqBody = bytes.NewReader(cl.body) // replayable: digest auth sends it twice
+	}
+	req, err := http.NewRequestWithContext(actx, cl.method, c.base.String()+cl.path, reqBody)
 	if err != nil {
 		return nil, backoff.Permanent(fmt.Errorf("atlas %s: %w", cl.endpoint(), err))
 	}
 	req.Header.Set("Accept", cl.accept)
+	if cl.body != nil {
+		req.Header.Set("Content-Type", cl.accept)
+	}
 	req.Header.Set("User-Agent", c.opts.UserAgent)
 	resp, err := client.Do(req)
 	if err != nil {
@@ -98,7 +107,8 @@ func (c *Client) attempt(ctx context.Context, client *http.Client, cl call) ([]b
 	if len(body) > maxBody {
 		return nil, backoff.Permanent(&SchemaError{Endpoint: cl.endpoint(), Err: fmt.Errorf("answer larger than %d bytes", maxBody)})
 	}
-	if resp.StatusCode == http.StatusOK {
+	switch resp.StatusCode {
+	case http.StatusOK, http.StatusCreated, http.StatusAccepted, http.StatusNoContent:
 		return body, nil
 	}
 	apiErr := decodeAPIError(cl.endpoint(), resp, body)

@@ -15,6 +15,10 @@ const (
 	SourceNodes                = "nodes"
 	SourceNodesInbound         = "nodes-inbound"
 	SourceNodesOutbound        = "nodes-outbound"
+	// SourceNATGateways is the Elastic IPs of the NAT gateways tagged
+	// KEY=VALUE ("nat-gateways:Name=prod-egress"): the addresses your own
+	// applications reach Atlas from, for an atlas-access-list target.
+	SourceNATGateways = "nat-gateways"
 )
 
 // Source is one feed of addresses for a target, optionally narrowed:
@@ -23,10 +27,14 @@ type Source struct {
 	Kind     string
 	Provider string // control-plane and gateway sources only
 	Region   string // with Provider
+	TagKey   string // nat-gateways only
+	TagValue string
 }
 
 func (s Source) String() string {
 	switch {
+	case s.Kind == SourceNATGateways:
+		return s.Kind + ":" + s.TagKey + "=" + s.TagValue
 	case s.Region != "":
 		return s.Kind + ":" + s.Provider + "/" + s.Region
 	case s.Provider != "":
@@ -41,6 +49,13 @@ func (s Source) UsesNodes() bool { return strings.HasPrefix(s.Kind, "nodes") }
 // ParseSource reads a source name.
 func ParseSource(v string) (Source, error) {
 	kind, narrow, narrowed := strings.Cut(v, ":")
+	if kind == SourceNATGateways {
+		key, value, ok := strings.Cut(narrow, "=")
+		if !narrowed || !ok || key == "" || len(key) > 128 || len(value) > 256 {
+			return Source{}, fmt.Errorf("source %q: want nat-gateways:TAG_KEY=TAG_VALUE", v)
+		}
+		return Source{Kind: kind, TagKey: key, TagValue: value}, nil
+	}
 	switch kind {
 	case SourceControlPlaneOutbound, SourceControlPlaneInbound, SourceGatewaysOutbound, SourceGatewaysInbound:
 	case SourceNodes, SourceNodesInbound, SourceNodesOutbound:
@@ -48,7 +63,7 @@ func ParseSource(v string) (Source, error) {
 			return Source{}, fmt.Errorf("source %q: node sources cannot be narrowed by provider or region", v)
 		}
 	default:
-		return Source{}, fmt.Errorf("source %q: want one of control-plane-outbound, control-plane-inbound, gateways-outbound, gateways-inbound, nodes, nodes-inbound, nodes-outbound", v)
+		return Source{}, fmt.Errorf("source %q: want one of control-plane-outbound, control-plane-inbound, gateways-outbound, gateways-inbound, nodes, nodes-inbound, nodes-outbound, nat-gateways:TAG_KEY=TAG_VALUE", v)
 	}
 	s := Source{Kind: kind}
 	if narrowed {

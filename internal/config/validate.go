@@ -19,9 +19,12 @@ const (
 	// TypeIAMRolePolicy is an inline policy of the role Atlas assumes;
 	// its resource is ROLE_NAME/POLICY_NAME.
 	TypeIAMRolePolicy = "iam-role-policy"
+	// TypeAtlasAccessList is an Atlas project's IP access list; its
+	// resource is the project id and its sid the managed comment prefix.
+	TypeAtlasAccessList = "atlas-access-list"
 )
 
-var types = []string{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy}
+var types = []string{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy, TypeAtlasAccessList}
 
 func knownType(t string) bool {
 	for _, k := range types {
@@ -92,7 +95,8 @@ func (c *Config) validate() error {
 		}
 	}
 	names := map[string]bool{}
-	owners := map[string]string{} // resource + sid → target name
+	owners := map[string]string{}      // resource + sid → target name
+	accessLists := map[string]string{} // project → access-list target name
 	for i, t := range c.Targets {
 		where := fmt.Sprintf("targets[%d]", i)
 		if t.Name != "" {
@@ -113,6 +117,22 @@ func (c *Config) validate() error {
 		case TypeVPCEndpointPolicy:
 			if !isVPCEndpointID(t.Resource) {
 				add("%s: resource %q: want a VPC endpoint id (vpce-…)", where, t.Resource)
+			}
+		case TypeAtlasAccessList:
+			if !isProjectID(t.Resource) {
+				add("%s: resource %q: want the Atlas project id (24 lowercase hex digits)", where, t.Resource)
+			}
+			if len(t.Sid) > 80 {
+				add("%s: sid: it is the managed entries' comment prefix: at most 80 characters", where)
+			}
+			if accessLists[t.Resource] != "" {
+				add("%s: project %s's access list is already managed by target %q (Atlas refuses concurrent changes to one list)", where, t.Resource, accessLists[t.Resource])
+			}
+			accessLists[t.Resource] = t.Name
+			for _, s := range t.Sources {
+				if s.Kind != SourceNATGateways {
+					add("%s: source %s: an access list takes nat-gateways:KEY=VALUE sources and static CIDRs (Atlas's own addresses do not belong in it)", where, s)
+				}
 			}
 		case TypeIAMRolePolicy:
 			if !isRolePolicyRef(t.Resource) {
@@ -138,6 +158,9 @@ func (c *Config) validate() error {
 				add("%s: source %s listed twice", where, s)
 			}
 			seenSource[s.String()] = true
+			if s.Kind == SourceNATGateways && t.Type != TypeAtlasAccessList {
+				add("%s: source %s: NAT gateway addresses feed only atlas-access-list targets", where, s)
+			}
 			if s.UsesNodes() && len(c.Atlas.Projects) == 0 {
 				add("%s: source %s needs atlas.projects", where, s)
 			}

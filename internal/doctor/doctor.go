@@ -208,10 +208,7 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 		limit.Max -= others // the role's other inline policies share the limit
 	}
 	size := limit.Size(doc)
-	unit := "bytes"
-	if limit.Chars {
-		unit = "characters"
-	}
+	unit := limit.Unit()
 	status, note := OK, ""
 	if used := 100 * size / limit.Max; used >= 80 {
 		status, note = Warn, " — over 80 %: a few more addresses and ipsync must refuse; merge statements or split the key's other statements out"

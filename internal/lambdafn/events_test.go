@@ -3,24 +3,14 @@ package lambdafn
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
 )
-
-func readEvent(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 type staticSecret []byte
 
@@ -31,14 +21,14 @@ type countQueue struct{ n int }
 func (q *countQueue) Enqueue(context.Context, webhook.Trigger) error { q.n++; return nil }
 
 func TestWebhookEventsThroughTheHandler(t *testing.T) {
-	secret := readEvent(t, "webhook-secret.txt")
+	secret := testenv.ReadEvent(t, "webhook-secret.txt")
 	for name, want := range map[string]int{
 		"webhook-url-request.json": 202, "webhook-url-request-base64.json": 202,
 		"webhook-bad-signature.json": 401, "webhook-missing-signature.json": 401,
 		"webhook-wrong-method.json": 405, "webhook-not-json.json": 400,
 	} {
 		var req events.LambdaFunctionURLRequest
-		if err := json.Unmarshal(readEvent(t, name), &req); err != nil {
+		if err := json.Unmarshal(testenv.ReadEvent(t, name), &req); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
 		q := &countQueue{}

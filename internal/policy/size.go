@@ -15,6 +15,10 @@ type Limit struct {
 	// NoSpace: white space outside strings is not counted (IAM). White
 	// space inside strings is, which can only overstate the size.
 	NoSpace bool
+	// Entries: the size is the number of entries (an Atlas access list
+	// presented as a document): every value of every statement's IP
+	// condition, and every security group.
+	Entries bool
 }
 
 // The service limits (DESIGN.md "Ownership"); moto does not enforce them, we do.
@@ -23,10 +27,26 @@ var (
 	VPCEndpointPolicy = Limit{Name: "VPC endpoint policy", Max: 20480, Chars: true}
 	// IAMRolePolicies is shared by all inline policies of one role.
 	IAMRolePolicies = Limit{Name: "IAM role's inline policies (all of them together)", Max: 10240, Chars: true, NoSpace: true}
+	// AtlasAccessList is Atlas's limit of entries per project access list.
+	AtlasAccessList = Limit{Name: "Atlas project IP access list", Max: 200, Entries: true}
 )
+
+// Unit names what Size counts.
+func (l Limit) Unit() string {
+	switch {
+	case l.Entries:
+		return "entries"
+	case l.Chars:
+		return "characters"
+	}
+	return "bytes"
+}
 
 // Size measures a document as the service does.
 func (l Limit) Size(doc []byte) int {
+	if l.Entries {
+		return entries(doc)
+	}
 	if l.NoSpace {
 		n, inString, escaped := 0, false, false
 		for _, r := range string(doc) {
@@ -64,9 +84,9 @@ type SizeError struct {
 }
 
 func (e *SizeError) Error() string {
-	unit := "bytes"
-	if e.Limit.Chars {
-		unit = "characters"
+	unit := e.Limit.Unit()
+	if e.Limit.Entries {
+		return fmt.Sprintf("the %s would hold %d entries; the limit is %d", e.Limit.Name, e.Compact, e.Limit.Max)
 	}
 	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Limit.Name, e.Compact, unit, e.Limit.Max)
 }
@@ -89,4 +109,33 @@ func Render(compact []byte, l Limit) (Rendered, error) {
 		return Rendered{Text: compact, Form: "compact", Size: n}, nil
 	}
 	return Rendered{}, &SizeError{Limit: l, Compact: l.Size(compact)}
+}
+
+// entries counts the values of every statement's IP conditions and its
+// SecurityGroups; a document that does not parse counts as over any limit.
+func entries(doc []byte) int {
+	var d struct {
+		Statement []struct {
+			Condition      map[string]map[string]json.RawMessage
+			SecurityGroups []string
+		}
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		return 1 << 30
+	}
+	n := 0
+	for _, st := range d.Statement {
+		n += len(st.SecurityGroups)
+		for _, body := range st.Condition {
+			for _, raw := range body {
+				var list []string
+				if json.Unmarshal(raw, &list) == nil {
+					n += len(list)
+				} else {
+					n++ // a lone string
+				}
+			}
+		}
+	}
+	return n
 }

@@ -39,8 +39,10 @@ type Deps struct {
 	// Encryption verifies changes to keys that guard encryption at rest
 	// (targets with encryptionAtRestProjects).
 	Encryption EncryptionStatus
-	Now        func() time.Time
-	Log        *slog.Logger
+	// NAT reads the nat-gateways sources of atlas-access-list targets.
+	NAT NATGateways
+	Now func() time.Time
+	Log *slog.Logger
 	// Checkpoint, when set, is called at each step boundary ("fetched",
 	// "wrote:<target>", "before-record", "recorded", "before-notify"), so
 	// tests can stop a run there as a crash would.
@@ -96,6 +98,13 @@ var limits = map[string]policy.Limit{
 	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
 	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
 	config.TypeIAMRolePolicy:     policy.IAMRolePolicies,
+	config.TypeAtlasAccessList:   policy.AtlasAccessList,
+}
+
+// NATGateways finds the public addresses of NAT gateways by tag, in the
+// account of roleArn (empty: the run's own).
+type NATGateways interface {
+	PublicIPs(ctx context.Context, roleArn, tagKey, tagValue string) (ipset.Set, error)
 }
 
 // SharedLimit is an adapter whose documents share their size limit with
@@ -228,11 +237,12 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	d.checkpoint("fetched")
 
 	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
+	nat := d.natSources(ctx, cfg.Targets, readErrs, o.CallTimeout)
 	inputs := make([]plan.Input, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		inputs[i] = plan.Input{
 			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
-			Source:     SourceSet(fetched, t.Sources),
+			Source:     ipset.Union(SourceSet(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
 			Record:     recordOf(prev, t),
@@ -268,14 +278,14 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		return d.finish(ctx, o, r, prev, version, nil, false)
 	}
 	if busy := leased(prev, holder, now); busy != nil {
-		if anyChanges(r.Targets) {
+		if anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) {
 			r.Err = busy // wait for it, then start again
 			return r
 		}
 		// Nothing to write here; the lease holder records the snapshot.
 		return r
 	}
-	if anyChanges(r.Targets) {
+	if anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) {
 		// Claim the snapshot before touching any policy: of two racing runs
 		// only one can win this conditional write.
 		claim := fetched
@@ -344,6 +354,39 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 	}
 	wg.Wait()
 	return docs, errs
+}
+
+// natSources reads each target's nat-gateways sources, once per role and
+// tag in the run; a failure is that target's error.
+func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []error, timeout time.Duration) []ipset.Set {
+	out := make([]ipset.Set, len(targets))
+	seen := map[string]ipset.Set{}
+	for i, t := range targets {
+		for _, s := range t.Sources {
+			if s.Kind != config.SourceNATGateways || errs[i] != nil {
+				continue
+			}
+			if d.NAT == nil {
+				errs[i] = errors.New("no NAT gateway reader for a nat-gateways source")
+				continue
+			}
+			key := t.RoleArn + " " + s.String()
+			set, ok := seen[key]
+			if !ok {
+				cctx, cancel := context.WithTimeout(ctx, timeout)
+				var err error
+				set, err = d.NAT.PublicIPs(cctx, t.RoleArn, s.TagKey, s.TagValue)
+				cancel()
+				if err != nil {
+					errs[i] = err
+					continue
+				}
+				seen[key] = set
+			}
+			out[i] = ipset.Union(out[i], set)
+		}
+	}
+	return out
 }
 
 // sharedLimits narrows the limit of each target about to change whose
@@ -572,10 +615,23 @@ func anyChanges(ts []plan.TargetPlan) bool {
 	return false
 }
 
-// guardsEncryption: a target about to change guards encryption at rest.
+// watchesUnrecorded: a change an earlier run wrote but never recorded is on
+// a target that guards encryption at rest, so this run will watch it (and
+// may roll it back): it must hold the claim like a run that writes.
+func watchesUnrecorded(cfg *config.Config, ts []plan.TargetPlan) bool {
+	for i, t := range ts {
+		if t.Status == plan.InSync && t.Unrecorded && len(cfg.Targets[i].EncryptionAtRestProjects) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// guardsEncryption: a target about to change (or whose unrecorded change
+// will be watched) guards encryption at rest.
 func guardsEncryption(cfg *config.Config, ts []plan.TargetPlan) bool {
 	for i, t := range ts {
-		if t.Status == plan.Changes && len(cfg.Targets[i].EncryptionAtRestProjects) > 0 {
+		if (t.Status == plan.Changes || t.Unrecorded) && len(cfg.Targets[i].EncryptionAtRestProjects) > 0 {
 			return true
 		}
 	}

@@ -8,7 +8,9 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
@@ -60,6 +62,10 @@ func (d Deps) checkBefore(ctx context.Context, cfg *config.Config, targets []pla
 // rest, for cfg.Verify.Window. When a project that was valid before the
 // change turns invalid, the previous policy is restored at once and the
 // target is blocked until a human clears it. It returns the new blocks.
+//
+// A target an earlier run changed but never recorded (it stopped, perhaps
+// while watching) is watched too: its previous state is the set the record
+// says it held.
 func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, live [][]byte, o Options, now time.Time) map[string]snapshot.Block {
 	var mu sync.Mutex
 	blocks := map[string]snapshot.Block{}
@@ -67,8 +73,18 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 	for i := range targets {
 		tp := &targets[i]
 		projects := without(cfg.Targets[i].EncryptionAtRestProjects, tp.InvalidBefore)
-		if tp.Status != plan.Applied || len(projects) == 0 {
+		unrecorded := tp.Status == plan.InSync && tp.Unrecorded
+		if (tp.Status != plan.Applied && !unrecorded) || len(projects) == 0 {
 			continue
+		}
+		previous := live[i]
+		if unrecorded {
+			doc, err := previousOf(tp, live[i])
+			if err != nil {
+				d.Log.Error("cannot rebuild the policy an unrecorded change replaced; not watching it", "target", tp.Name, "error", err.Error())
+				continue
+			}
+			previous = doc
 		}
 		wg.Add(1)
 		go func() {
@@ -77,7 +93,7 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 			if len(invalid) == 0 {
 				return
 			}
-			d.rollBack(ctx, tp, live[i], invalid, o)
+			d.rollBack(ctx, tp, previous, invalid, o)
 			mu.Lock()
 			blocks[tp.Name] = snapshot.Block{Since: now, Reason: tp.Reason, Projects: invalid, Add: tp.Add, Remove: tp.Remove}
 			mu.Unlock()
@@ -108,11 +124,30 @@ func (d Deps) pollValid(ctx context.Context, target string, projects []string, v
 	}
 }
 
+// previousOf rebuilds the policy as it was before an unrecorded change: the
+// live document with the owned statement holding what the record says.
+func previousOf(tp *plan.TargetPlan, live []byte) ([]byte, error) {
+	owned, err := policy.Parse(live, tp.Sid)
+	if err != nil {
+		return nil, err
+	}
+	was := ipset.Union(tp.Actual.Minus(tp.Add), tp.Remove)
+	r, err := policy.Render(owned.Rewrite(was.Strings()), limits[tp.Type])
+	if err != nil {
+		return nil, err
+	}
+	return r.Text, nil
+}
+
 // rollBack restores the policy read before the change and verifies it.
 func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte, invalid []string, o Options) {
 	tp.InvalidAfter = invalid
 	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
-	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, tp.Actual, o); err != nil {
+	want := tp.Actual
+	if tp.Unrecorded {
+		want = ipset.Union(tp.Actual.Minus(tp.Add), tp.Remove)
+	}
+	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, want, o); err != nil {
 		tp.Status = plan.Error
 		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy holds the change; restore it by hand", invalid, err)
 		return

@@ -190,3 +190,47 @@ func TestSeenHeartbeat(t *testing.T) {
 		t.Fatalf("seen %v, record %+v", snap.Seen, snap.Targets["target"])
 	}
 }
+
+// A run that stops while watching (after its write, before recording) leaves
+// a change nobody verified: the next run watches it as well, and rolls it
+// back to what the record says the policy held.
+func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	if r := s.run(t, reconcile.Options{}); r.Targets[0].Status != plan.Applied {
+		t.Fatalf("first run %+v", r.Targets[0])
+	}
+	s.alerts(t)
+	applied := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	if applied == before {
+		t.Fatal("the first run changed nothing")
+	}
+	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+	ctx, crash := context.WithCancel(context.Background())
+	d := s.deps(t)
+	d.Checkpoint = func(step string) {
+		if step == "verify:target" {
+			s.sim.SetEncryptionAtRestValid(project, false) // the change cost Atlas the key
+			crash()
+		}
+	}
+	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); !strings.Contains(live, "44.210.7.7") {
+		t.Fatalf("the crashed run did not write: %s", live)
+	}
+	s.advance(3 * time.Minute) // the dead run's lease has expired
+	r := s.run(t, reconcile.Options{})
+	if tp := r.Targets[0]; tp.Status != plan.RolledBack || !tp.Unrecorded {
+		t.Fatalf("next run: %s %+v", r.Status, tp)
+	}
+	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != applied {
+		t.Fatalf("after the rollback the policy holds %s, want %s", live, applied)
+	}
+	if e := events(s.alerts(t)); e != "rolled-back" {
+		t.Fatalf("alerts %s", e)
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil || snap.Blocked["target"].Reason == "" {
+		t.Fatalf("no block recorded: %v", err)
+	}
+}

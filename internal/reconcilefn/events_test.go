@@ -3,8 +3,6 @@ package reconcilefn
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,30 +12,22 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
 )
-
-func readEvent(t *testing.T, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func TestReconcileEventsDecode(t *testing.T) {
 	for name, want := range map[string]string{"schedule.json": "schedule", "eventbridge.json": "eventbridge", "sqs-trigger.json": "sqs", `{}`: "schedule"} {
 		raw := []byte(name)
 		if strings.HasSuffix(name, ".json") {
-			raw = readEvent(t, name)
+			raw = testenv.ReadEvent(t, name)
 		}
 		tr, err := Decode(raw)
 		if err != nil || tr.Kind != want {
 			t.Errorf("%s: %+v %v, want %s", name, tr, err, want)
 		}
 	}
-	tr, _ := Decode(readEvent(t, "sqs-trigger.json"))
+	tr, _ := Decode(testenv.ReadEvent(t, "sqs-trigger.json"))
 	if tr.Seen() != "webhook" {
 		t.Errorf("the webhook's queue is remembered as %q", tr.Seen())
 	}
@@ -45,7 +35,7 @@ func TestReconcileEventsDecode(t *testing.T) {
 		t.Errorf("sqs messages %v", tr.Messages)
 	}
 	var sqsEvent events.SQSEvent
-	if err := json.Unmarshal(readEvent(t, "sqs-trigger.json"), &sqsEvent); err != nil || sqsEvent.Records[0].EventSource != "aws:sqs" {
+	if err := json.Unmarshal(testenv.ReadEvent(t, "sqs-trigger.json"), &sqsEvent); err != nil || sqsEvent.Records[0].EventSource != "aws:sqs" {
 		t.Fatalf("SQSEvent: %v", err)
 	}
 	var trig webhook.Trigger
@@ -53,7 +43,7 @@ func TestReconcileEventsDecode(t *testing.T) {
 		t.Fatalf("the queued trigger does not decode: %v", err)
 	}
 	var eb events.EventBridgeEvent
-	if err := json.Unmarshal(readEvent(t, "eventbridge.json"), &eb); err != nil || eb.DetailType != "Scheduled Event" {
+	if err := json.Unmarshal(testenv.ReadEvent(t, "eventbridge.json"), &eb); err != nil || eb.DetailType != "Scheduled Event" {
 		t.Fatalf("EventBridgeEvent: %+v %v", eb, err)
 	}
 	if _, err := Decode([]byte(`not json`)); err == nil {

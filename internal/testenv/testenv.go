@@ -46,6 +46,17 @@ func SharedDir(tb testing.TB) string {
 	return dir
 }
 
+// ReadEvent reads a sample Lambda event from the repository's events/, for
+// a test of a package two levels below the root (internal/<name>).
+func ReadEvent(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "events", name))
+	if err != nil {
+		tb.Fatalf("read event %s: %v", name, err)
+	}
+	return b
+}
+
 // ReadShared reads a file below SharedDir.
 func ReadShared(tb testing.TB, rel string) []byte {
 	tb.Helper()

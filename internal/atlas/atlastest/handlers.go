@@ -24,6 +24,9 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/atlas/v2/unauth/controlPlaneIPAddresses", s.counted(ControlPlane, s.serveControlPlane))
 	mux.HandleFunc("GET /api/atlas/v2/groups/{groupId}/ipAddresses", s.counted(GroupIPs, s.authenticated(GroupIPs, s.serveGroupIPs)))
 	mux.HandleFunc("GET /api/atlas/v2/groups/{groupId}/encryptionAtRest", s.counted(EncryptionAtRest, s.authenticated(EncryptionAtRest, s.serveEncryptionAtRest)))
+	mux.HandleFunc("GET /api/atlas/v2/groups/{groupId}/accessList", s.counted(AccessList, s.authenticated(AccessList, s.serveAccessList)))
+	mux.HandleFunc("POST /api/atlas/v2/groups/{groupId}/accessList", s.counted(AccessListAdd, s.authenticated(AccessListAdd, s.serveAccessListAdd)))
+	mux.HandleFunc("DELETE /api/atlas/v2/groups/{groupId}/accessList/{entryValue}", s.counted(AccessListDelete, s.authenticated(AccessListDelete, s.serveAccessListDelete)))
 	mux.HandleFunc("POST /api/oauth/token", s.counted(Token, s.serveToken))
 	mux.HandleFunc("/_sim/", s.serveAdmin)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {

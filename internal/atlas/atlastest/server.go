@@ -82,6 +82,7 @@ type Server struct {
 	projects        map[string][]Cluster
 	earValid        map[string]bool
 	earLater        map[string]earChange // a change of valid after some answers
+	accessLists     map[string][]AccessEntry
 	apiKeys         map[string]*apiKey
 	serviceAccounts map[string]string
 	tokens          map[string]time.Time
@@ -108,6 +109,7 @@ func New() *Server {
 		projects:        map[string][]Cluster{},
 		earValid:        map[string]bool{},
 		earLater:        map[string]earChange{},
+		accessLists:     map[string][]AccessEntry{},
 		apiKeys:         map[string]*apiKey{},
 		serviceAccounts: map[string]string{},
 		tokens:          map[string]time.Time{},

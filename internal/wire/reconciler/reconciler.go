@@ -16,9 +16,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/natgw"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
@@ -40,33 +43,37 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Atlas:      client,
 		Encryption: client,
 		Store:      store,
-		Policies:   Policies(c, awsCfg),
+		Policies:   Policies(c, awsCfg, client),
 		Now:        time.Now,
 		Log:        log,
 	}
 	if c.Notify.TopicArn != "" {
 		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
 	}
+	if usesNAT(c) {
+		roles := newRoles(awsCfg, c)
+		d.NAT = natgw.New(func(roleArn string) *ec2.Client { return ec2.NewFromConfig(roles.config(roleArn)) })
+	}
 	return d, nil
 }
 
 // Policies builds one adapter per target type and role. No call is made:
-// a role is assumed on first use.
-func Policies(c *config.Config, awsCfg aws.Config) map[string]reconcile.Policies {
+// a role is assumed on first use. client serves atlas-access-list targets.
+func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[string]reconcile.Policies {
 	out := map[string]reconcile.Policies{}
-	roles := map[string]aws.Config{} // one credentials cache per role, for the run
+	roles := newRoles(awsCfg, c)
+	var prefixes []string
+	for _, t := range c.Targets {
+		if t.Type == config.TypeAtlasAccessList {
+			prefixes = append(prefixes, t.Sid)
+		}
+	}
 	for _, t := range c.Targets {
 		key := reconcile.AdapterKey(t.Type, t.RoleArn)
 		if out[key] != nil {
 			continue
 		}
-		cfg := awsCfg
-		if t.RoleArn != "" {
-			if _, ok := roles[t.RoleArn]; !ok {
-				roles[t.RoleArn] = assumed(awsCfg, t.RoleArn, t.ExternalID)
-			}
-			cfg = roles[t.RoleArn]
-		}
+		cfg := roles.config(t.RoleArn)
 		switch t.Type {
 		case config.TypeKMSKeyPolicy:
 			out[key] = kmspolicy.New(kms.NewFromConfig(cfg))
@@ -74,9 +81,54 @@ func Policies(c *config.Config, awsCfg aws.Config) map[string]reconcile.Policies
 			out[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
 		case config.TypeIAMRolePolicy:
 			out[key] = iamrolepolicy.New(iam.NewFromConfig(cfg))
+		case config.TypeAtlasAccessList:
+			if client != nil {
+				out[key] = atlasaccesslist.New(client, prefixes)
+			}
 		}
 	}
 	return out
+}
+
+// roles hands out the AWS config of each target role, one credentials
+// cache per role for the run.
+type roles struct {
+	base    aws.Config
+	byArn   map[string]aws.Config
+	externs map[string]string
+}
+
+func newRoles(base aws.Config, c *config.Config) *roles {
+	r := &roles{base: base, byArn: map[string]aws.Config{}, externs: map[string]string{}}
+	for _, t := range c.Targets {
+		if t.RoleArn != "" {
+			r.externs[t.RoleArn] = t.ExternalID
+		}
+	}
+	return r
+}
+
+func (r *roles) config(roleArn string) aws.Config {
+	if roleArn == "" {
+		return r.base
+	}
+	if cfg, ok := r.byArn[roleArn]; ok {
+		return cfg
+	}
+	cfg := assumed(r.base, roleArn, r.externs[roleArn])
+	r.byArn[roleArn] = cfg
+	return cfg
+}
+
+func usesNAT(c *config.Config) bool {
+	for _, t := range c.Targets {
+		for _, s := range t.Sources {
+			if s.Kind == config.SourceNATGateways {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // assumed is awsCfg acting as roleArn: STS AssumeRole on first use, the
