@@ -27,7 +27,7 @@ targets:
 	if err != nil {
 		t.Fatalf("the functions refuse it: %v\n%s", err, r.stdout)
 	}
-	if c.Targets[0].Name != "1234abcd-12ab-34cd-56ef-1234567890ab" || time.Duration(c.Guards.RemovalGrace) != 90*time.Minute || c.Atlas.Concurrency != 8 {
+	if c.Targets[0].Name != "1234abcd-12ab-34cd-56ef-1234567890ab" || time.Duration(c.Guards.RemovalGrace) != 90*time.Minute || c.Atlas.Concurrency != 16 {
 		t.Fatalf("config %+v", c)
 	}
 

@@ -16,10 +16,10 @@ import (
 
 // BenchmarkScale: `ipsync plan` (a real process) over 1,000 projects and 100
 // KMS targets, the simulator adding 50 ms to every call. It reports the wall
-// time at concurrency 1 (the serial baseline), 8 (the default) and 16, the
+// time at concurrency 1 (the serial baseline), 8 and 16 (the default), the
 // speed-ups, the process's peak RSS, the Atlas calls per run, and a run
-// through a 429 storm within the retry budget (24 project calls answered
-// 429 with Retry-After: 1, three for each of the 8 workers).
+// through a 429 storm within the retry budget (48 project calls answered
+// 429 with Retry-After: 1, three for each of the 16 workers).
 func BenchmarkScale(b *testing.B) {
 	const projects, targets = 1000, 100
 	moto := testenv.SharedMoto(b)
@@ -68,24 +68,24 @@ func BenchmarkScale(b *testing.B) {
 		return wall, cmd.ProcessState.SysUsage().(*syscall.Rusage).Maxrss // KiB on Linux
 	}
 	sim.SetLatency(50 * time.Millisecond)
-	var serial, def, wide, storm time.Duration
+	var serial, def, half, storm time.Duration
 	var rss int64
 	var calls int
 	for b.Loop() {
 		sim.ResetCounts()
-		def, rss = run(8)
+		def, rss = run(16)
 		calls = sim.Calls(atlastest.ControlPlane) + sim.Calls(atlastest.GroupIPs)
-		wide, _ = run(16)
+		half, _ = run(8)
 		serial, _ = run(1)
-		// Three rounds of 429 for each of the 8 workers: within the 5-attempt budget.
-		sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Status: 429, RetryAfter: "1"}, 24)
-		storm, _ = run(8)
+		// Three rounds of 429 for each of the 16 workers: within the 5-attempt budget.
+		sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Status: 429, RetryAfter: "1"}, 48)
+		storm, _ = run(16)
 	}
 	b.ReportMetric(serial.Seconds(), "serial-s")
-	b.ReportMetric(def.Seconds(), "default8-s")
-	b.ReportMetric(wide.Seconds(), "concurrency16-s")
+	b.ReportMetric(def.Seconds(), "default16-s")
+	b.ReportMetric(half.Seconds(), "concurrency8-s")
 	b.ReportMetric(serial.Seconds()/def.Seconds(), "speedup-default")
-	b.ReportMetric(serial.Seconds()/wide.Seconds(), "speedup-16")
+	b.ReportMetric(serial.Seconds()/half.Seconds(), "speedup-8")
 	b.ReportMetric(float64(rss)/1024, "peak-rss-MiB")
 	b.ReportMetric(float64(calls), "atlas-calls/run")
 	b.ReportMetric(storm.Seconds(), "429-storm-s")

@@ -39,7 +39,7 @@ type Options struct {
 	// InitialBackoff is the first wait between attempts (500ms); each next
 	// wait grows ×1.5 with ±50 % jitter, capped at 10s.
 	InitialBackoff time.Duration
-	Concurrency    int // projects fetched at once: 8
+	Concurrency    int // projects fetched at once: 16
 	Logger         *slog.Logger
 	UserAgent      string
 }
@@ -79,7 +79,7 @@ func New(o Options) (*Client, error) {
 		o.InitialBackoff = 500 * time.Millisecond
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = 8
+		o.Concurrency = 16
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

@@ -19,7 +19,7 @@ func TestParseJSONDefaults(t *testing.T) {
 		if c.Guards.MinAddresses != 1 || c.Guards.MaxRemovePercent != 30 || time.Duration(c.Guards.RemovalGrace) != 24*time.Hour {
 			t.Errorf("%s: guards %+v", doc, c.Guards)
 		}
-		if c.Atlas.Concurrency != 8 || c.Atlas.BaseURL != config.DefaultBaseURL || c.Targets[0].Sources[0].Kind != config.SourceControlPlaneOutbound {
+		if c.Atlas.Concurrency != 16 || c.Atlas.BaseURL != config.DefaultBaseURL || c.Targets[0].Sources[0].Kind != config.SourceControlPlaneOutbound {
 			t.Errorf("%s: defaults %+v %+v", doc, c.Atlas, c.Targets[0])
 		}
 	}

@@ -72,7 +72,7 @@ targets:
 	if c.Atlas.BaseURL != "https://cloud.mongodb.com" || c.Snapshot.URL != "file://.ipsync/snapshot.json" {
 		t.Errorf("defaults: %+v %+v", c.Atlas, c.Snapshot)
 	}
-	if c.Atlas.Concurrency != 8 {
+	if c.Atlas.Concurrency != 16 {
 		t.Errorf("default concurrency %d", c.Atlas.Concurrency)
 	}
 	if c.Guards.MinAddresses != 1 || c.Guards.MaxRemovePercent != 30 || time.Duration(c.Guards.RemovalGrace) != 24*time.Hour {
