@@ -238,6 +238,18 @@ func (c *Config) fillDefaults() {
 	}
 }
 
+// VerifiesEncryption reports whether any target guards encryption at rest
+// (names encryptionAtRestProjects): such runs read Atlas projects and
+// watch their changes.
+func (c *Config) VerifiesEncryption() bool {
+	for _, t := range c.Targets {
+		if len(t.EncryptionAtRestProjects) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // Marshal writes the config, defaults filled in, as the JSON Parse reads:
 // what `ipsync config` prints for IPSYNC_CONFIG.
 func Marshal(c *Config) ([]byte, error) { return json.Marshal(c) }

@@ -141,7 +141,7 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 	if o.BusyWait <= 0 {
 		o.BusyWait = time.Minute
 	}
-	if w := time.Duration(cfg.Verify.Window); w > 0 && verifiesAny(cfg) {
+	if w := time.Duration(cfg.Verify.Window); w > 0 && cfg.VerifiesEncryption() {
 		o.LeaseTTL += w // the claim must outlive the watch after a change
 	}
 	holder := newHolder()
@@ -277,15 +277,18 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		d.Log.Warn("refused by a guard: nothing written")
 		return d.finish(ctx, o, r, prev, version, nil, false)
 	}
+	// A run that will write (or watch a change it may roll back) claims the
+	// snapshot first.
+	writes := anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets)
 	if busy := leased(prev, holder, now); busy != nil {
-		if anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) {
+		if writes {
 			r.Err = busy // wait for it, then start again
 			return r
 		}
 		// Nothing to write here; the lease holder records the snapshot.
 		return r
 	}
-	if anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) {
+	if writes {
 		// Claim the snapshot before touching any policy: of two racing runs
 		// only one can win this conditional write.
 		claim := fetched
@@ -664,15 +667,6 @@ func mergeBlocks(prev *snapshot.Snapshot, added map[string]snapshot.Block) map[s
 		return nil
 	}
 	return out
-}
-
-func verifiesAny(cfg *config.Config) bool {
-	for _, t := range cfg.Targets {
-		if len(t.EncryptionAtRestProjects) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // AdapterKey names the adapter of a target type reached through a role

@@ -62,22 +62,13 @@ func AtlasCredentials(ctx context.Context, c *config.Config, awsCfg aws.Config, 
 // endpoint is public.
 func AtlasClient(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (*atlas.Client, error) {
 	var creds atlas.Credentials
-	if len(c.Atlas.Projects) > 0 || verifiesEncryption(c) {
+	if len(c.Atlas.Projects) > 0 || c.VerifiesEncryption() {
 		var err error
 		if creds, err = AtlasCredentials(ctx, c, awsCfg, getenv); err != nil {
 			return nil, err
 		}
 	}
 	return atlas.New(atlas.Options{BaseURL: c.Atlas.BaseURL, Credentials: creds, Logger: log, Concurrency: c.Atlas.Concurrency})
-}
-
-func verifiesEncryption(c *config.Config) bool {
-	for _, t := range c.Targets {
-		if len(t.EncryptionAtRestProjects) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // SnapshotStore opens the configured snapshot location.
