@@ -72,7 +72,7 @@ func faultStack(t *testing.T, k kind) (*stack, *testenv.FaultProxy) {
 }
 
 func TestAWSFaultMatrix(t *testing.T) {
-	kmsKind, vpceKind := kinds[0], kinds[1]
+	kmsKind, vpceKind, iamKind := kinds[0], kinds[1], kinds[2]
 	rows := []struct {
 		k       kind
 		fault   testenv.AWSFault
@@ -102,6 +102,11 @@ func TestAWSFaultMatrix(t *testing.T) {
 		{kmsKind, testenv.AWSFault{Service: "kms", Op: "PutKeyPolicy", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
 		{vpceKind, testenv.AWSFault{Service: "ec2", Op: "DescribeVpcEndpoints", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
 		{vpceKind, testenv.AWSFault{Service: "ec2", Op: "ModifyVpcEndpoint", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
+		{iamKind, testenv.AWSFault{Service: "iam", Op: "GetRolePolicy", Status: 400, Code: "Throttling", Times: 1}, retried, false},
+		{iamKind, testenv.AWSFault{Service: "iam", Op: "ListRolePolicies", Status: 400, Code: "Throttling", Times: 1}, retried, false},
+		{iamKind, testenv.AWSFault{Service: "iam", Op: "PutRolePolicy", Status: 500, Code: "ServiceFailure", Times: 100}, failedTarget, true},
+		{iamKind, testenv.AWSFault{Service: "iam", Op: "ListRolePolicies", Status: 500, Code: "ServiceFailure", Times: 100}, failedTarget, true},
+		{iamKind, testenv.AWSFault{Service: "iam", Op: "PutRolePolicy", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
 	}
 	for _, row := range rows {
 		name := fmt.Sprintf("%s %s %d %s", row.fault.Service, row.fault.Op, row.fault.Status, row.fault.Code)
@@ -351,7 +356,7 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "\nTotals: %d faults injected, %d runs, %d writes that should not have happened.\n\n", len(matrix.rows), runs, unexpected)
 	b.WriteString("The Atlas rows run a whole reconcile against the simulator. The client's own behaviour under each Atlas fault (429 with and without Retry-After, 5xx, timeouts, resets, truncated bodies, invalid CIDRs, empty lists, a project 404, the token endpoint down) is one test each in `internal/atlas/client_test.go` (`TestFaults`, `TestAuthErrors`, `TestServiceAccount`).\n\n")
-	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for both target kinds; the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nNot covered (issue 5): govulncheck (its vulnerability database cannot be reached from these machines).\n")
+	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for each target kind (KMS key policy, VPC endpoint policy, IAM role policy); the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nNot covered (issue 5): govulncheck (its vulnerability database cannot be reached from these machines).\n")
 	if err := os.WriteFile(filepath.Join("..", "..", "docs", "RELIABILITY.md"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,7 @@ type FaultProxy struct {
 
 // AWSFault is one injected failure.
 type AWSFault struct {
-	Service string        // signing name: kms, ec2, s3, sns, sqs, secretsmanager
+	Service string        // signing name: kms, ec2, s3, sns, sqs, secretsmanager, iam, sts
 	Op      string        // operation name, e.g. PutKeyPolicy
 	Status  int           // HTTP status to answer
 	Code    string        // the service's error code, e.g. ThrottlingException
@@ -143,7 +143,7 @@ func writeAWSError(w http.ResponseWriter, service string, status int, code strin
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>%s</Code><Message>%s</Message></Error></Errors><RequestID>fault-1</RequestID></Response>`, code, msg)
-	case "sns":
+	case "sns", "iam", "sts": // the awsQuery protocol
 		w.Header().Set("Content-Type", "text/xml")
 		w.WriteHeader(status)
 		kind := "Sender"
