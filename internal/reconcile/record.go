@@ -29,10 +29,16 @@ func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 
 // recordAll builds the snapshot to store: Atlas's new answer, and for each
 // target the new record if it is in sync now (written and verified, or
-// already so), else the old one, so that a failed target is retried.
-func recordAll(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, now time.Time) *snapshot.Snapshot {
+// already so), else the old one, so that a failed target is retried. What
+// ipsync remembers beyond Atlas's answer is carried over here: the blocks
+// (with this run's new ones) and when each trigger last ran.
+func recordAll(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks map[string]snapshot.Block, now time.Time) *snapshot.Snapshot {
 	next := *fetched
 	next.Lease = nil // recording ends this run's claim
+	next.Blocked = mergeBlocks(prev, blocks)
+	if prev != nil {
+		next.Seen = prev.Seen
+	}
 	next.Targets = map[string]snapshot.TargetRecord{}
 	for _, tp := range targets {
 		if tp.Status == plan.InSync || tp.Status == plan.Applied {
@@ -80,4 +86,21 @@ func changed(prev, next *snapshot.Snapshot) bool {
 		return b
 	}
 	return !bytes.Equal(strip(prev), strip(next))
+}
+
+// mergeBlocks keeps the blocks a human has not cleared and adds new ones.
+func mergeBlocks(prev *snapshot.Snapshot, added map[string]snapshot.Block) map[string]snapshot.Block {
+	out := map[string]snapshot.Block{}
+	if prev != nil {
+		for k, v := range prev.Blocked {
+			out[k] = v
+		}
+	}
+	for k, v := range added {
+		out[k] = v
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
 }

@@ -321,8 +321,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
 	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now)
-	next := recordAll(prev, fetched, r.Targets, now)
-	next.Blocked = mergeBlocks(prev, blocks)
+	next := recordAll(prev, fetched, r.Targets, blocks, now)
 	return d.finish(ctx, o, r, prev, version, next, true)
 }
 
@@ -522,9 +521,6 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
 	}
 	toStore := next
-	if toStore != nil && prev != nil {
-		toStore.Seen = prev.Seen // Atlas's fresh answer does not carry it
-	}
 	if !applied && prev != nil && (!sameState(prev.Alerts, state) || len(outbox) != len(prev.Outbox)) {
 		// Refused or failed: keep Atlas's record as it was; remember only
 		// what on-call was told, so the next run does not page again.
@@ -650,23 +646,6 @@ func blockedReason(prev *snapshot.Snapshot, name string) string {
 		return ""
 	}
 	return fmt.Sprintf("blocked since %s: %s", b.Since.Format(time.RFC3339), b.Reason)
-}
-
-// mergeBlocks keeps the blocks a human has not cleared and adds new ones.
-func mergeBlocks(prev *snapshot.Snapshot, added map[string]snapshot.Block) map[string]snapshot.Block {
-	out := map[string]snapshot.Block{}
-	if prev != nil {
-		for k, v := range prev.Blocked {
-			out[k] = v
-		}
-	}
-	for k, v := range added {
-		out[k] = v
-	}
-	if len(out) == 0 {
-		return nil
-	}
-	return out
 }
 
 // AdapterKey names the adapter of a target type reached through a role
