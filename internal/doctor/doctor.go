@@ -196,16 +196,12 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 		add(Fail, name, "statement %q: %s %s holds a value that is not an IP or CIDR: %v", t.Sid, cond.Operator, cond.Key, err)
 		return
 	}
-	limit := reconcile.LimitOf(t.Type)
-	if shared, ok := a.(reconcile.SharedLimit); ok {
-		cctx, cancel := d.call(ctx)
-		others, err := shared.OthersSize(cctx, t.Resource)
-		cancel()
-		if err != nil {
-			add(Fail, name, "%v", err)
-			return
-		}
-		limit.Max -= others // the role's other inline policies share the limit
+	cctx, cancel = d.call(ctx)
+	limit, err := reconcile.LimitFor(cctx, a, t.Type, t.Resource)
+	cancel()
+	if err != nil {
+		add(Fail, name, "%v", err)
+		return
 	}
 	size := limit.Size(doc)
 	unit := limit.Unit()

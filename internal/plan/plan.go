@@ -128,13 +128,23 @@ type Plan struct {
 // Build plans every target. Targets that cannot be read or rendered are
 // errors; a guard refusal on any target makes the whole plan refused.
 func Build(inputs []Input, g Guards, now time.Time) Plan {
-	guards := []Guard{MinAddresses(g.MinAddresses), MaxRemovePercent(g.MaxRemovePercent)}
 	p := Plan{Targets: make([]TargetPlan, len(inputs))}
 	for i, in := range inputs {
-		p.Targets[i] = planTarget(in, g.RemovalGrace, guards, now)
+		p.Targets[i] = planTarget(in, g.RemovalGrace, g.list(), now)
 	}
 	p.Status = overall(p.Targets)
 	return p
+}
+
+// Replan plans target i again from in (its limit narrowed, say) and
+// recomputes the verdict; the other targets keep their plans.
+func (p *Plan) Replan(i int, in Input, g Guards, now time.Time) {
+	p.Targets[i] = planTarget(in, g.RemovalGrace, g.list(), now)
+	p.Status = overall(p.Targets)
+}
+
+func (g Guards) list() []Guard {
+	return []Guard{MinAddresses(g.MinAddresses), MaxRemovePercent(g.MaxRemovePercent)}
 }
 
 func overall(ts []TargetPlan) Status {

@@ -218,3 +218,22 @@ func TestRemovalGraceGroups(t *testing.T) {
 		t.Fatalf("zero grace kept %v %v", kept, dep)
 	}
 }
+
+// Replan plans one target again (here against a limit another document
+// mostly uses) and the verdict follows; the other target keeps its plan.
+func TestReplanOneTarget(t *testing.T) {
+	a3 := set("1.1.1.1", "2.2.2.2", "3.3.3.3")
+	in := []Input{
+		{Target: kms, Source: a3, HasSources: true, Live: livePolicy("192.0.2.0/32"), Limit: policy.KMSKeyPolicy},
+		{Target: Target{Name: "other", Type: "kms-key-policy", Resource: "r2", Sid: "AtlasIPAllowList"}, Source: a3, HasSources: true, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Limit: policy.KMSKeyPolicy},
+	}
+	p := Build(in, guards, now)
+	if p.Status != Changes || p.Targets[0].Status != Changes || p.Targets[1].Status != InSync {
+		t.Fatalf("plan %s: %s %s", p.Status, p.Targets[0].Status, p.Targets[1].Status)
+	}
+	in[0].Limit.Max = 100
+	p.Replan(0, in[0], guards, now)
+	if p.Status != Refused || p.Targets[0].Status != Refused || p.Targets[1].Status != InSync || !strings.Contains(p.Targets[0].Reason, "the limit is 100") {
+		t.Fatalf("after replan %s: %+v / %s", p.Status, p.Targets[0].Reason, p.Targets[1].Status)
+	}
+}

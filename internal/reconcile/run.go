@@ -117,6 +117,24 @@ type SharedLimit interface {
 // LimitOf is the size limit of a target type's policy.
 func LimitOf(typ string) policy.Limit { return limits[typ] }
 
+// LimitFor is the room a target's document really has: its type's limit,
+// less what the documents sharing that limit use (an IAM role's other
+// inline policies), asked of the adapter when it is a SharedLimit.
+func LimitFor(ctx context.Context, a Policies, typ, resource string) (policy.Limit, error) {
+	l := limits[typ]
+	shared, ok := a.(SharedLimit)
+	if !ok {
+		return l, nil
+	}
+	others, err := shared.OthersSize(ctx, resource)
+	if err != nil {
+		return l, err
+	}
+	l.Name = fmt.Sprintf("%s (%d; the role's other inline policies use %d)", l.Name, l.Max, others)
+	l.Max -= others
+	return l, nil
+}
+
 // Run is the one loop: fetch → snapshot → plan → guards → apply → record →
 // notify. A lost race on the snapshot starts it once more from fresh state.
 func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
@@ -258,9 +276,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		RemovalGrace:     time.Duration(cfg.Guards.RemovalGrace),
 	}
 	p := plan.Build(inputs, guards, now)
-	if d.sharedLimits(ctx, p.Targets, inputs, o.CallTimeout) {
-		p = plan.Build(inputs, guards, now) // the same plan, against the narrowed limits
-	}
+	d.sharedLimits(ctx, &p, inputs, guards, now, o.CallTimeout)
 	r.Status, r.Targets = p.Status, p.Targets
 	if o.Expect != nil {
 		if moved := o.Expect.Moved(r); moved != "" {
@@ -391,35 +407,23 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 	return out
 }
 
-// sharedLimits narrows the limit of each target about to change whose
-// policy shares its limit with others (an IAM role's inline policies), and
-// says whether any did. Only a change needs it: a run with nothing to
-// change makes no extra call.
-func (d Deps) sharedLimits(ctx context.Context, targets []plan.TargetPlan, inputs []plan.Input, timeout time.Duration) bool {
-	narrowed := false
-	for i, tp := range targets {
+// sharedLimits plans again, against what is really left, each target
+// about to change whose limit it shares with other documents. Only a change
+// needs it: a run with nothing to change makes no extra call.
+func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Input, g plan.Guards, now time.Time, timeout time.Duration) {
+	for i, tp := range p.Targets {
 		if tp.Status != plan.Changes {
 			continue
 		}
 		a, err := d.adapter(tp.Type, tp.RoleArn)
-		shared, ok := a.(SharedLimit)
-		if err != nil || !ok {
+		if _, shared := a.(SharedLimit); err != nil || !shared {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		others, err := shared.OthersSize(cctx, tp.Resource)
+		inputs[i].Limit, inputs[i].ReadErr = LimitFor(cctx, a, tp.Type, tp.Resource)
 		cancel()
-		if err != nil {
-			inputs[i].ReadErr = err
-		} else {
-			l := inputs[i].Limit
-			l.Name = fmt.Sprintf("%s (%d; the role's other inline policies use %d)", l.Name, l.Max, others)
-			l.Max -= others
-			inputs[i].Limit = l
-		}
-		narrowed = true
+		p.Replan(i, inputs[i], g, now)
 	}
-	return narrowed
 }
 
 // applyAll writes and verifies every changed target, in parallel. A failure
