@@ -124,6 +124,16 @@ func (d Deps) pollValid(ctx context.Context, target string, projects []string, v
 	}
 }
 
+// heldBefore is the set the owned statement held before the change being
+// watched: what this run read, or, for a change an earlier run made and
+// never recorded, what the record says it held.
+func heldBefore(tp *plan.TargetPlan) ipset.Set {
+	if tp.Unrecorded {
+		return ipset.Union(tp.Actual.Minus(tp.Add), tp.Remove)
+	}
+	return tp.Actual
+}
+
 // previousOf rebuilds the policy as it was before an unrecorded change: the
 // live document with the owned statement holding what the record says.
 func previousOf(tp *plan.TargetPlan, live []byte) ([]byte, error) {
@@ -131,8 +141,7 @@ func previousOf(tp *plan.TargetPlan, live []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	was := ipset.Union(tp.Actual.Minus(tp.Add), tp.Remove)
-	r, err := policy.Render(owned.Rewrite(was.Strings()), limits[tp.Type])
+	r, err := policy.Render(owned.Rewrite(heldBefore(tp).Strings()), limits[tp.Type])
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +152,7 @@ func previousOf(tp *plan.TargetPlan, live []byte) ([]byte, error) {
 func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte, invalid []string, o Options) {
 	tp.InvalidAfter = invalid
 	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
-	want := tp.Actual
-	if tp.Unrecorded {
-		want = ipset.Union(tp.Actual.Minus(tp.Add), tp.Remove)
-	}
-	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, want, o); err != nil {
+	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, heldBefore(tp), o); err != nil {
 		tp.Status = plan.Error
 		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy holds the change; restore it by hand", invalid, err)
 		return
