@@ -56,21 +56,27 @@ func isVPCEndpointID(s string) bool {
 	return ok && len(rest) >= 8 && len(rest) <= 17 && isLowerHex(rest, len(rest))
 }
 
-// arn splits arn:partition:service:region:account:resource and checks the
-// parts every ARN here shares.
-func arn(s, service string) (resource string, ok bool) {
+// splitARN splits arn:partition:service:region:account:resource and checks
+// the parts every ARN here shares: a known partition, the service, a
+// 12-digit account. The region is returned for the caller to judge.
+func splitARN(s, service string) (region, resource string, ok bool) {
 	p := strings.SplitN(s, ":", 6)
 	if len(p) != 6 || p[0] != "arn" || p[2] != service {
-		return "", false
+		return "", "", false
 	}
 	switch p[1] {
 	case "aws", "aws-cn", "aws-us-gov":
 	default:
-		return "", false
+		return "", "", false
 	}
-	region := p[3] != "" && allBytes(p[3], func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' })
 	account := len(p[4]) == 12 && allBytes(p[4], func(c byte) bool { return c >= '0' && c <= '9' })
-	return p[5], region && account
+	return p[3], p[5], account
+}
+
+// arn is splitARN for a regional service: the region must be given.
+func arn(s, service string) (resource string, ok bool) {
+	region, resource, ok := splitARN(s, service)
+	return resource, ok && region != "" && allBytes(region, func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' })
 }
 
 func isKMSKeyARN(s string) bool {
@@ -99,20 +105,12 @@ func isSecretRef(s string) bool {
 	return name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/_+=.@-", c) >= 0 })
 }
 
-// isRoleARN: arn:partition:iam::account:role/path/name.
+// isRoleARN: arn:partition:iam::account:role/path/name (IAM is global: no
+// region).
 func isRoleARN(s string) bool {
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[2] != "iam" || p[3] != "" {
-		return false
-	}
-	switch p[1] {
-	case "aws", "aws-cn", "aws-us-gov":
-	default:
-		return false
-	}
-	name, ok := strings.CutPrefix(p[5], "role/")
-	account := len(p[4]) == 12 && allBytes(p[4], func(c byte) bool { return c >= '0' && c <= '9' })
-	return ok && account && name != "" && len(s) <= 2048 && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/+=,.@_-", c) >= 0 })
+	region, resource, ok := splitARN(s, "iam")
+	name, isRole := strings.CutPrefix(resource, "role/")
+	return ok && region == "" && isRole && name != "" && len(s) <= 2048 && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/+=,.@_-", c) >= 0 })
 }
 
 // isExternalID: what STS accepts as an external id.

@@ -82,3 +82,21 @@ func TestMatchersAgreeWithRegexpsProperty(t *testing.T) {
 		})
 	}
 }
+
+func TestIsRoleARN(t *testing.T) {
+	for s, want := range map[string]bool{
+		"arn:aws:iam::222222222222:role/atlas-ip-sync":            true,
+		"arn:aws-us-gov:iam::222222222222:role/ops/atlas-ip-sync": true,
+		"arn:aws:iam:us-east-1:222222222222:role/x":               false, // IAM has no region
+		"arn:aws-iso:iam::222222222222:role/x":                    false,
+		"arn:aws:iam::22222222222:role/x":                         false,
+		"arn:aws:iam::222222222222:role/":                         false,
+		"arn:aws:iam::222222222222:user/x":                        false,
+		"arn:aws:sts::222222222222:role/x":                        false,
+		"arn:aws:iam::222222222222:role/a b":                      false,
+	} {
+		if got := isRoleARN(s); got != want {
+			t.Errorf("isRoleARN(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
