@@ -32,7 +32,7 @@ targets:
 	}
 
 	bad := ipsync(t, nil, "config", "--config", writeConfig(t, "guards:\n  minAdresses: 2\n"))
-	if bad.code != 1 || bad.stdout != "" || !strings.Contains(bad.stderr, `unknown key "minAdresses" (line 2)`) {
+	if bad.code != 1 || bad.stdout != "" || !strings.Contains(bad.stderr, `unknown key "guards.minAdresses" (line 2)`) {
 		t.Fatalf("bad config: exit %d, %q, %s", bad.code, bad.stdout, bad.stderr)
 	}
 }

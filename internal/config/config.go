@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"time"
 )
@@ -138,31 +137,15 @@ const (
 // Duration is a time.Duration written as "24h", "90m".
 type Duration time.Duration
 
-// UnmarshalJSON reads a Go duration string.
-func (d *Duration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return fmt.Errorf("want a duration such as 24h, got %s", b)
-	}
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		return fmt.Errorf("%q is not a duration such as 24h or 90m", s)
-	}
-	*d = Duration(v)
-	return nil
-}
-
 // MarshalJSON writes the duration as a string.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
 
 // Parse reads a JSON config (internal/configfile also reads YAML), fills
-// defaults and validates it. All problems are reported together.
+// defaults and validates it. Validation problems are reported together.
 //
 // The functions read IPSYNC_CONFIG with Parse, so this package links no YAML
-// parser: yaml.v3's package init alone took 0.55-0.75 ms of every cold
-// start (GODEBUG=inittrace=1), 3 % of a function's start.
-// Unknown keys, duplicate keys and trailing documents are errors; keys match
-// their names case-insensitively, as encoding/json does.
+// parser (yaml.v3's package init alone took 0.55-0.75 ms of every cold
+// start) and reads JSON without reflection (see decode.go).
 func Parse(data []byte) (*Config, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
@@ -171,9 +154,6 @@ func Parse(data []byte) (*Config, error) {
 	if data[0] != '{' {
 		return nil, errors.New("config: want a JSON object ({...})")
 	}
-	if err := noDuplicateKeys(data); err != nil {
-		return nil, fmt.Errorf("config: %w", err)
-	}
 	// Guards left out take the safe defaults: set them first, and the
 	// decoder overwrites only the keys the document has.
 	c := Config{Guards: Guards{
@@ -181,13 +161,8 @@ func Parse(data []byte) (*Config, error) {
 		MaxRemovePercent: DefaultMaxRemovePercent,
 		RemovalGrace:     Duration(DefaultRemovalGrace),
 	}, Verify: Verify{Window: Duration(DefaultVerifyWindow), Interval: Duration(DefaultVerifyInterval)}}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return nil, fmt.Errorf("config: %w", describeJSONError(err))
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, errors.New("config: more than one document")
+	if err := decode(data, &c); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
 	}
 	c.fillDefaults()
 	if err := c.validate(); err != nil {

@@ -88,19 +88,5 @@ func validName(s string) bool {
 	return true
 }
 
-// UnmarshalJSON reads a source name.
-func (s *Source) UnmarshalJSON(b []byte) error {
-	var v string
-	if err := json.Unmarshal(b, &v); err != nil {
-		return fmt.Errorf("a source is a string such as control-plane-outbound, got %s", b)
-	}
-	parsed, err := ParseSource(v)
-	if err != nil {
-		return err
-	}
-	*s = parsed
-	return nil
-}
-
 // MarshalJSON writes the source name.
 func (s Source) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }

@@ -98,6 +98,7 @@ func (d *Doc) value(n *yaml.Node) (any, error) {
 		return d.value(n.Alias)
 	case yaml.MappingNode:
 		m := map[string]any{}
+		first := map[string]int{} // key → line, in this mapping
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
 			if k.Kind != yaml.ScalarNode {
@@ -106,6 +107,12 @@ func (d *Doc) value(n *yaml.Node) (any, error) {
 			if k.Value == "<<" {
 				return nil, fmt.Errorf("line %d: merge keys (<<) are not supported", k.Line)
 			}
+			// yaml.v3 keeps both in a node; JSON would keep the last, and a
+			// guard written twice must not silently take the laxer value.
+			if line, ok := first[k.Value]; ok {
+				return nil, fmt.Errorf("line %d: key %q appears twice (first on line %d)", k.Line, k.Value, line)
+			}
+			first[k.Value] = k.Line
 			val, err := d.value(v)
 			if err != nil {
 				return nil, err
@@ -146,17 +153,15 @@ func (d *Doc) value(n *yaml.Node) (any, error) {
 	return n.Value, nil
 }
 
-// withLine adds the line of the key an error names ("config: unknown key
-// \"x\"", "config: guards.minAddresses: want a number ..."), if it has one.
+// withLine adds the line of the key an error names, if it has one.
+// Validation errors name their keys already.
 func (d Doc) withLine(err error) error {
-	rest, ok := strings.CutPrefix(err.Error(), "config: ")
-	if !ok {
-		return err // validation errors name their keys already
+	var keyErr *config.KeyError
+	if !errors.As(err, &keyErr) {
+		return err
 	}
-	rest = strings.TrimPrefix(rest, "unknown key ")
-	key, _, _ := strings.Cut(strings.TrimPrefix(rest, `"`), `"`)
-	key, _, _ = strings.Cut(key, ":")
-	key = key[strings.LastIndexByte(key, '.')+1:]
+	key := keyErr.Path[strings.LastIndexByte(keyErr.Path, '.')+1:]
+	key, _, _ = strings.Cut(key, "[") // sources[1] is on the line of sources
 	if line, ok := d.lines[key]; ok {
 		return fmt.Errorf("%w (line %d)", err, line)
 	}

@@ -135,7 +135,8 @@ func TestInvalidConfigs(t *testing.T) {
 	}{
 		{"empty", ``, []string{"empty document"}},
 		{"unknown top-level key", "atlass: {}\n", []string{`unknown key "atlass" (line 1)`}},
-		{"unknown nested key", "guards:\n  minAdresses: 2\n", []string{`unknown key "minAdresses" (line 2)`}},
+		{"duplicate guard", "guards:\n  maxRemovePercent: 30\n  maxRemovePercent: 100\n", []string{`line 3: key "maxRemovePercent" appears twice (first on line 2)`}},
+		{"unknown nested key", "guards:\n  minAdresses: 2\n", []string{`unknown key "guards.minAdresses" (line 2)`}},
 		{"bad project id", "atlas:\n  projects: [\"abc\"]\n", []string{`"abc" is not a project id`}},
 		{"concurrency out of range", "atlas:\n  concurrency: 100\n", []string{"atlas.concurrency 100"}},
 		{"duplicate project", "atlas:\n  projects: [\"5aec7afbf7d068e35a39809b\", \"5aec7afbf7d068e35a39809b\"]\n", []string{"listed twice"}},
@@ -239,7 +240,7 @@ func TestYAMLAndJSONAgree(t *testing.T) {
 
 func TestYAMLScalars(t *testing.T) {
 	for _, tt := range []struct{ name, doc, want string }{
-		{"number for a string", "targets:\n  - name: k\n    sid: 123\n", "targets.sid: want a string, got a JSON number (line 3)"},
+		{"number for a string", "targets:\n  - name: k\n    sid: 123\n", "targets[0].sid: want a string, got a JSON number (line 3)"},
 		{"string for a number", "guards:\n  minAddresses: many\n", "guards.minAddresses: want a number, got a JSON string (line 2)"},
 		{"infinite number", "guards:\n  maxRemovePercent: .inf\n", `line 2: ".inf" is not a finite number`},
 		{"merge key", "base: &b {sid: S}\ntargets:\n  - <<: *b\n", "merge keys"},
