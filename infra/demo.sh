@@ -42,6 +42,9 @@ PROJECT=5aec7afbf7d068e35a39809b
 
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
 unset AWS_PROFILE ATLAS_PUBLIC_KEY ATLAS_PRIVATE_KEY ATLAS_CLIENT_ID ATLAS_CLIENT_SECRET
+# The functions refuse SDK settings Lambda never gives them (see
+# lambdafn.AWSConfig); moto is plain HTTP, so no CA bundle is needed.
+unset AWS_CA_BUNDLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_MAX_ATTEMPTS AWS_RETRY_MODE
 aws() { command aws --endpoint-url "$MOTO_URL" "$@"; }
 
 say "Creating the AWS side: key, endpoint, bucket, alert topic, secret"

@@ -64,7 +64,7 @@ func load(ctx context.Context, e env, path string) (*setup, error) {
 	if err != nil {
 		return nil, err
 	}
-	awsCfg, err := wire.AWSConfig(ctx, log)
+	awsCfg, err := awsConfig(ctx, log)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/doctor"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
 
@@ -25,7 +25,7 @@ func cmdDoctor(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	d := doctor.Deps{Config: s.cfg, Store: store}
-	client, err := wire.AtlasClient(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
+	client, err := atlasconn.Client(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
 	if err != nil {
 		d.AtlasErr = err
 	} else {

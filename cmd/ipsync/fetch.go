@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 )
 
 // cmdFetch prints what Atlas says now. It writes nothing anywhere.
@@ -19,7 +19,7 @@ func cmdFetch(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return fail(e, nil, err)
 	}
-	client, err := wire.AtlasClient(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
+	client, err := atlasconn.Client(ctx, s.cfg, s.awsCfg, e.getenv, s.log)
 	if err != nil {
 		return fail(e, s.log, err)
 	}

@@ -24,7 +24,6 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/hook"
 )
 
@@ -106,7 +105,7 @@ targets:
 	}
 	var hookLogs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&hookLogs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	awsCfg, err := wire.AWSConfig(ctx, log)
+	awsCfg, err := awsConfig(ctx, log)
 	if err != nil {
 		t.Fatal(err)
 	}

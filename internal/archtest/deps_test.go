@@ -175,14 +175,16 @@ func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
 			t.Errorf("the webhook links service/%s, which it never calls", banned)
 		}
 	}
-	for _, banned := range []string{module + "/internal/reconcile", module + "/internal/notify", module + "/internal/plan"} {
+	for _, banned := range []string{module + "/internal/reconcile", module + "/internal/notify", module + "/internal/plan", module + "/internal/atlas"} {
 		if contains(pkgs["functions/webhook"].Deps, banned) {
 			t.Errorf("the webhook links %s", banned)
 		}
 	}
-	// IPSYNC_CONFIG is JSON: a YAML parser would cost every cold start.
-	for _, fn := range []string{"functions/reconcile", "functions/webhook"} {
-		for _, banned := range []string{"gopkg.in/yaml.v3", module + "/internal/configfile"} {
+	// IPSYNC_CONFIG is JSON: a YAML parser would cost every cold start, and
+	// so would the SDK's config loader with its credential providers
+	// (lambdafn.AWSConfig reads Lambda's environment instead).
+	for _, fn := range []string{"functions/reconcile", "functions/webhook", "infra/coldstart/floor-reconcile", "infra/coldstart/floor-webhook"} {
+		for _, banned := range []string{"gopkg.in/yaml.v3", module + "/internal/configfile", "github.com/aws/aws-sdk-go-v2/config"} {
 			if contains(pkgs[fn].Deps, banned) {
 				t.Errorf("%s links %s", fn, banned)
 			}

@@ -5,7 +5,6 @@
 package lambdafn
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -15,11 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 )
 
 // Boot is what every function does first: a JSON logger on stderr, the
-// config from IPSYNC_CONFIG and the AWS SDK config (no network call). When
+// config from IPSYNC_CONFIG and the AWS SDK config from Lambda's
+// environment (no network call). When
 // any of it fails, it logs why and exits 1, which Lambda reports as an init
 // error; it never panics.
 func Boot() (*config.Config, aws.Config, *slog.Logger) {
@@ -28,7 +27,7 @@ func Boot() (*config.Config, aws.Config, *slog.Logger) {
 	if err != nil {
 		Exit(log, err)
 	}
-	awsCfg, err := wire.AWSConfig(context.Background(), log)
+	awsCfg, err := AWSConfig(os.Getenv, log)
 	if err != nil {
 		Exit(log, err)
 	}
@@ -45,7 +44,7 @@ func Exit(log *slog.Logger, err error) {
 func LoadConfig(getenv func(string) string) (*config.Config, error) {
 	raw := getenv("IPSYNC_CONFIG")
 	if strings.TrimSpace(raw) == "" {
-		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config (JSON or YAML)")
+		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config as JSON (`ipsync config` prints it)")
 	}
 	if t := strings.TrimSpace(raw); t[0] != '{' {
 		// No YAML parser is linked into the functions (cold start): the

@@ -22,7 +22,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 )
 
 // The fault matrix: one row per fault, each asserting its outcome, collected
@@ -312,12 +312,12 @@ func TestSecretsManagerFaults(t *testing.T) {
 	}
 	getenv := func(string) string { return "" }
 	proxy.Inject(testenv.AWSFault{Service: "secretsmanager", Op: "GetSecretValue", Status: 400, Code: "ThrottlingException", Times: 1})
-	if creds, err := wire.AtlasCredentials(context.Background(), c, awsCfg, getenv); err != nil || creds.PublicKey != "p" {
+	if creds, err := atlasconn.Credentials(context.Background(), c, awsCfg, getenv); err != nil || creds.PublicKey != "p" {
 		t.Fatalf("throttled once: %v", err)
 	}
 	record(matrixRow{Target: "atlas credentials", Fault: "secretsmanager GetSecretValue 400 ThrottlingException", Outcome: retried, Runs: 1})
 	proxy.Inject(testenv.AWSFault{Service: "secretsmanager", Op: "GetSecretValue", Status: 500, Code: "InternalServiceError", Times: 100})
-	if _, err := wire.AtlasCredentials(context.Background(), c, awsCfg, getenv); err == nil || !strings.Contains(err.Error(), name) {
+	if _, err := atlasconn.Credentials(context.Background(), c, awsCfg, getenv); err == nil || !strings.Contains(err.Error(), name) {
 		t.Fatalf("failing: %v", err)
 	}
 	// The run cannot build its Atlas client, so it makes no other call at all.
@@ -325,7 +325,7 @@ func TestSecretsManagerFaults(t *testing.T) {
 	proxy.Clear()
 	proxy.Inject(testenv.AWSFault{Service: "secretsmanager", Op: "GetSecretValue", Delay: 40 * time.Second, Times: 100})
 	start := time.Now()
-	if _, err := wire.AtlasCredentials(context.Background(), c, awsCfg, getenv); err == nil || time.Since(start) > 35*time.Second {
+	if _, err := atlasconn.Credentials(context.Background(), c, awsCfg, getenv); err == nil || time.Since(start) > 35*time.Second {
 		t.Fatalf("hanging: %v after %v", err, time.Since(start))
 	}
 	record(matrixRow{Target: "atlas credentials", Fault: "secretsmanager GetSecretValue timeout", Outcome: "failed before any call after 30 s: nothing read or written", Runs: 1})

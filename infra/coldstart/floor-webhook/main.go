@@ -1,11 +1,11 @@
 // Command floor-webhook imports exactly the AWS SDK packages the webhook
 // function uses and does nothing else (S3 serves the optional source check).
+// Like the function, it leaves out the SDK's config package.
 // Measured by make bench; never deployed.
 package main
 
 import (
 	"github.com/aws/aws-lambda-go/lambda"
-	_ "github.com/aws/aws-sdk-go-v2/config"
 	_ "github.com/aws/aws-sdk-go-v2/service/s3"
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	_ "github.com/aws/aws-sdk-go-v2/service/sqs"

@@ -26,12 +26,13 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 )
 
 // Deps builds every adapter a reconcile run needs. It makes no
 // network call except reading the Atlas credentials secret, when one is set.
 func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, log *slog.Logger) (reconcile.Deps, error) {
-	client, err := wire.AtlasClient(ctx, c, awsCfg, getenv, log)
+	client, err := atlasconn.Client(ctx, c, awsCfg, getenv, log)
 	if err != nil {
 		return reconcile.Deps{}, err
 	}
