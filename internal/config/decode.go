@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -38,37 +39,71 @@ func (e *KeyError) Unwrap() error { return e.Err }
 var errUnknownKey = errors.New("unknown key")
 
 // decode reads the document into c, which holds the defaults: keys the
-// document leaves out, or sets to null, keep them.
+// document leaves out, or sets to null, keep them. Each object is read by a
+// switch over its keys, so reading allocates little beyond the values.
 func decode(data []byte, c *Config) error {
 	r := &reader{dec: json.NewDecoder(bytes.NewReader(data))}
 	r.dec.UseNumber()
-	if err := r.fields(map[string]value{
-		"atlas": r.fields(map[string]value{
-			"baseURL":     r.str(&c.Atlas.BaseURL),
-			"credentials": r.fields(map[string]value{"secretId": r.str(&c.Atlas.Credentials.SecretID)}),
-			"projects":    r.strs(&c.Atlas.Projects),
-			"concurrency": r.int(&c.Atlas.Concurrency),
-		}),
-		"snapshot": r.fields(map[string]value{"url": r.str(&c.Snapshot.URL)}),
-		"notify":   r.fields(map[string]value{"topicArn": r.str(&c.Notify.TopicArn)}),
-		"trigger":  r.fields(map[string]value{"queueUrl": r.str(&c.Trigger.QueueURL)}),
-		"webhook": r.fields(map[string]value{
-			"secretId":    r.str(&c.Webhook.SecretID),
-			"eventTypes":  r.strs(&c.Webhook.EventTypes),
-			"checkSource": r.bool(&c.Webhook.CheckSource),
-		}),
-		"guards": r.fields(map[string]value{
-			"minAddresses":     r.int(&c.Guards.MinAddresses),
-			"maxRemovePercent": r.float(&c.Guards.MaxRemovePercent),
-			"removalGrace":     r.duration(&c.Guards.RemovalGrace),
-		}),
-		"verify": r.fields(map[string]value{
-			"window":   r.duration(&c.Verify.Window),
-			"interval": r.duration(&c.Verify.Interval),
-		}),
-		"targetDefaults": r.targetDefaults(&c.TargetDefaults),
-		"targets":        r.targets(&c.Targets),
-	})(""); err != nil {
+	err := r.object("", func(path, key string) error {
+		switch key {
+		case "atlas":
+			return r.atlas(path, &c.Atlas)
+		case "snapshot":
+			return r.object(path, func(path, key string) error {
+				if key == "url" {
+					return r.str(path, &c.Snapshot.URL)
+				}
+				return unknownKey(path)
+			})
+		case "notify":
+			return r.object(path, func(path, key string) error {
+				if key == "topicArn" {
+					return r.str(path, &c.Notify.TopicArn)
+				}
+				return unknownKey(path)
+			})
+		case "trigger":
+			return r.object(path, func(path, key string) error {
+				if key == "queueUrl" {
+					return r.str(path, &c.Trigger.QueueURL)
+				}
+				return unknownKey(path)
+			})
+		case "webhook":
+			return r.webhook(path, &c.Webhook)
+		case "guards":
+			return r.guards(path, &c.Guards)
+		case "verify":
+			return r.object(path, func(path, key string) error {
+				switch key {
+				case "window":
+					return r.duration(path, &c.Verify.Window)
+				case "interval":
+					return r.duration(path, &c.Verify.Interval)
+				}
+				return unknownKey(path)
+			})
+		case "targetDefaults":
+			return r.object(path, func(path, typ string) error {
+				var d TargetDefault
+				err := r.targetDefault(path, &d)
+				if c.TargetDefaults == nil {
+					c.TargetDefaults = map[string]TargetDefault{}
+				}
+				c.TargetDefaults[typ] = d
+				return err
+			})
+		case "targets":
+			return r.list(path, func(path string) error {
+				var t Target
+				err := r.target(path, &t)
+				c.Targets = append(c.Targets, t)
+				return err
+			})
+		}
+		return unknownKey(path)
+	})
+	if err != nil {
 		return err
 	}
 	if _, err := r.dec.Token(); !errors.Is(err, io.EOF) {
@@ -77,50 +112,106 @@ func decode(data []byte, c *Config) error {
 	return nil
 }
 
-func (r *reader) targetDefaults(dst *map[string]TargetDefault) value {
-	return r.object(func(path, typ string) error {
-		var d TargetDefault
-		err := r.fields(map[string]value{
-			"sid":                      r.str(&d.Sid),
-			"sources":                  r.sources(&d.Sources),
-			"encryptionAtRestProjects": r.strs(&d.EncryptionAtRestProjects),
-			"roleArn":                  r.str(&d.RoleArn),
-			"externalId":               r.str(&d.ExternalID),
-		})(path)
-		if *dst == nil {
-			*dst = map[string]TargetDefault{}
+func (r *reader) atlas(path string, a *Atlas) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "baseURL":
+			return r.str(path, &a.BaseURL)
+		case "credentials":
+			return r.object(path, func(path, key string) error {
+				if key == "secretId" {
+					return r.str(path, &a.Credentials.SecretID)
+				}
+				return unknownKey(path)
+			})
+		case "projects":
+			return r.strs(path, &a.Projects)
+		case "concurrency":
+			return r.int(path, &a.Concurrency)
 		}
-		(*dst)[typ] = d
-		return err
+		return unknownKey(path)
 	})
 }
 
-func (r *reader) targets(dst *[]Target) value {
-	return r.list(func(path string) error {
-		var t Target
-		err := r.fields(map[string]value{
-			"name":                     r.str(&t.Name),
-			"type":                     r.str(&t.Type),
-			"resource":                 r.str(&t.Resource),
-			"sid":                      r.str(&t.Sid),
-			"sources":                  r.sources(&t.Sources),
-			"static":                   r.strs(&t.Static),
-			"encryptionAtRestProjects": r.strs(&t.EncryptionAtRestProjects),
-			"roleArn":                  r.str(&t.RoleArn),
-			"externalId":               r.str(&t.ExternalID),
-		})(path)
-		*dst = append(*dst, t)
-		return err
+func (r *reader) webhook(path string, w *Webhook) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "secretId":
+			return r.str(path, &w.SecretID)
+		case "eventTypes":
+			return r.strs(path, &w.EventTypes)
+		case "checkSource":
+			return r.bool(path, &w.CheckSource)
+		}
+		return unknownKey(path)
 	})
 }
 
-// reader hands out the readers of each kind of value; value reads the
-// next value in the document, which sits at path.
+func (r *reader) guards(path string, g *Guards) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "minAddresses":
+			return r.int(path, &g.MinAddresses)
+		case "maxRemovePercent":
+			return r.float(path, &g.MaxRemovePercent)
+		case "removalGrace":
+			return r.duration(path, &g.RemovalGrace)
+		}
+		return unknownKey(path)
+	})
+}
+
+func (r *reader) targetDefault(path string, d *TargetDefault) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "sid":
+			return r.str(path, &d.Sid)
+		case "sources":
+			return r.sources(path, &d.Sources)
+		case "encryptionAtRestProjects":
+			return r.strs(path, &d.EncryptionAtRestProjects)
+		case "roleArn":
+			return r.str(path, &d.RoleArn)
+		case "externalId":
+			return r.str(path, &d.ExternalID)
+		}
+		return unknownKey(path)
+	})
+}
+
+func (r *reader) target(path string, t *Target) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "name":
+			return r.str(path, &t.Name)
+		case "type":
+			return r.str(path, &t.Type)
+		case "resource":
+			return r.str(path, &t.Resource)
+		case "sid":
+			return r.str(path, &t.Sid)
+		case "sources":
+			return r.sources(path, &t.Sources)
+		case "static":
+			return r.strs(path, &t.Static)
+		case "encryptionAtRestProjects":
+			return r.strs(path, &t.EncryptionAtRestProjects)
+		case "roleArn":
+			return r.str(path, &t.RoleArn)
+		case "externalId":
+			return r.str(path, &t.ExternalID)
+		}
+		return unknownKey(path)
+	})
+}
+
+// reader reads values off encoding/json's token stream; each method reads
+// the next value, which sits at path.
 type reader struct{ dec *json.Decoder }
 
-type value func(path string) error
+func unknownKey(path string) error { return &KeyError{Path: path, Err: errUnknownKey} }
 
-// next reads the next token of a value or object; nil is JSON null.
+// next reads the next token; nil is JSON null.
 func (r *reader) next() (json.Token, error) {
 	tok, err := r.dec.Token()
 	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -136,183 +227,165 @@ func (r *reader) next() (json.Token, error) {
 	return tok, nil
 }
 
-// scalar reads a string, number or boolean into set; null sets nothing.
-func (r *reader) scalar(want string, set func(json.Token) (bool, error)) value {
-	return func(path string) error {
+func wrongType(path, want string, tok json.Token) error {
+	return &KeyError{Path: path, Err: fmt.Errorf("want %s, got a JSON %s", want, kindOf(tok))}
+}
+
+func (r *reader) str(path string, dst *string) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return wrongType(path, "a string", tok)
+	}
+	*dst = s
+	return nil
+}
+
+func (r *reader) bool(path string, dst *bool) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	b, ok := tok.(bool)
+	if !ok {
+		return wrongType(path, "true or false", tok)
+	}
+	*dst = b
+	return nil
+}
+
+func (r *reader) int(path string, dst *int) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	n, ok := tok.(json.Number)
+	if !ok {
+		return wrongType(path, "a number", tok)
+	}
+	v, err := strconv.Atoi(string(n))
+	if err != nil {
+		return &KeyError{Path: path, Err: fmt.Errorf("want a whole number, got %s", n)}
+	}
+	*dst = v
+	return nil
+}
+
+func (r *reader) float(path string, dst *float64) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	n, ok := tok.(json.Number)
+	if !ok {
+		return wrongType(path, "a number", tok)
+	}
+	v, err := n.Float64()
+	if err != nil {
+		return &KeyError{Path: path, Err: fmt.Errorf("%s is out of range", n)}
+	}
+	*dst = v
+	return nil
+}
+
+func (r *reader) duration(path string, dst *Duration) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return wrongType(path, "a duration such as 24h", tok)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return &KeyError{Path: path, Err: fmt.Errorf("%q is not a duration such as 24h or 90m", s)}
+	}
+	*dst = Duration(v)
+	return nil
+}
+
+func (r *reader) strs(path string, dst *[]string) error {
+	return r.list(path, func(path string) error {
+		var s string
+		err := r.str(path, &s)
+		*dst = append(*dst, s)
+		return err
+	})
+}
+
+func (r *reader) sources(path string, dst *[]Source) error {
+	return r.list(path, func(path string) error {
 		tok, err := r.next()
 		if err != nil || tok == nil {
 			return err
 		}
-		ok, err := set(tok)
+		s, ok := tok.(string)
+		if !ok {
+			return wrongType(path, "a source such as control-plane-outbound", tok)
+		}
+		v, err := ParseSource(s)
 		if err != nil {
 			return &KeyError{Path: path, Err: err}
 		}
-		if !ok {
-			return &KeyError{Path: path, Err: fmt.Errorf("want %s, got a JSON %s", want, kindOf(tok))}
-		}
+		*dst = append(*dst, v)
 		return nil
-	}
-}
-
-func (r *reader) str(dst *string) value {
-	return r.scalar("a string", func(tok json.Token) (bool, error) {
-		s, ok := tok.(string)
-		if ok {
-			*dst = s
-		}
-		return ok, nil
-	})
-}
-
-func (r *reader) bool(dst *bool) value {
-	return r.scalar("true or false", func(tok json.Token) (bool, error) {
-		b, ok := tok.(bool)
-		if ok {
-			*dst = b
-		}
-		return ok, nil
-	})
-}
-
-func (r *reader) int(dst *int) value {
-	return r.scalar("a number", func(tok json.Token) (bool, error) {
-		n, ok := tok.(json.Number)
-		if !ok {
-			return false, nil
-		}
-		v, err := strconv.Atoi(string(n))
-		if err != nil {
-			return true, fmt.Errorf("want a whole number, got %s", n)
-		}
-		*dst = v
-		return true, nil
-	})
-}
-
-func (r *reader) float(dst *float64) value {
-	return r.scalar("a number", func(tok json.Token) (bool, error) {
-		n, ok := tok.(json.Number)
-		if !ok {
-			return false, nil
-		}
-		v, err := n.Float64()
-		if err != nil {
-			return true, fmt.Errorf("%s is out of range", n)
-		}
-		*dst = v
-		return true, nil
-	})
-}
-
-func (r *reader) duration(dst *Duration) value {
-	return r.scalar("a duration such as 24h", func(tok json.Token) (bool, error) {
-		s, ok := tok.(string)
-		if !ok {
-			return false, nil
-		}
-		v, err := time.ParseDuration(s)
-		if err != nil {
-			return true, fmt.Errorf("%q is not a duration such as 24h or 90m", s)
-		}
-		*dst = Duration(v)
-		return true, nil
-	})
-}
-
-func (r *reader) source(dst *Source) value {
-	return r.scalar("a source such as control-plane-outbound", func(tok json.Token) (bool, error) {
-		s, ok := tok.(string)
-		if !ok {
-			return false, nil
-		}
-		v, err := ParseSource(s)
-		*dst = v
-		return true, err
-	})
-}
-
-func (r *reader) strs(dst *[]string) value {
-	return r.list(func(path string) error {
-		var s string
-		err := r.str(&s)(path)
-		*dst = append(*dst, s)
-		return err
-	})
-}
-
-func (r *reader) sources(dst *[]Source) value {
-	return r.list(func(path string) error {
-		var s Source
-		err := r.source(&s)(path)
-		*dst = append(*dst, s)
-		return err
 	})
 }
 
 // list reads a JSON array, each element with item; null reads nothing.
-func (r *reader) list(item value) value {
-	return func(path string) error {
-		tok, err := r.next()
-		if err != nil || tok == nil {
-			return err
-		}
-		if tok != json.Delim('[') {
-			return &KeyError{Path: path, Err: fmt.Errorf("want a list, got a JSON %s", kindOf(tok))}
-		}
-		for i := 0; r.dec.More(); i++ {
-			if err := item(path + "[" + strconv.Itoa(i) + "]"); err != nil {
-				return err
-			}
-		}
-		_, err = r.next() // ]
+func (r *reader) list(path string, item func(path string) error) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
 		return err
 	}
-}
-
-// object reads a JSON object, each member with member; null reads nothing.
-// A key may appear once.
-func (r *reader) object(member func(path, key string) error) value {
-	return func(path string) error {
-		tok, err := r.next()
-		if err != nil || tok == nil {
+	if tok != json.Delim('[') {
+		return wrongType(path, "a list", tok)
+	}
+	for i := 0; r.dec.More(); i++ {
+		if err := item(path + "[" + strconv.Itoa(i) + "]"); err != nil {
 			return err
 		}
-		if tok != json.Delim('{') {
-			return &KeyError{Path: path, Err: fmt.Errorf("want an object, got a JSON %s", kindOf(tok))}
-		}
-		seen := map[string]bool{}
-		for r.dec.More() {
-			tok, err := r.next()
-			if err != nil {
-				return err
-			}
-			key, _ := tok.(string) // the decoder gives only strings here
-			at := key
-			if path != "" {
-				at = path + "." + key
-			}
-			if seen[key] {
-				return &KeyError{Path: at, Err: fmt.Errorf("key %q appears twice", key)}
-			}
-			seen[key] = true
-			if err := member(at, key); err != nil {
-				return err
-			}
-		}
-		_, err = r.next() // }
-		return err
 	}
+	_, err = r.next() // ]
+	return err
 }
 
-// fields reads an object whose keys are known: each to its own value.
-func (r *reader) fields(known map[string]value) value {
-	return r.object(func(path, key string) error {
-		read, ok := known[key]
-		if !ok {
-			return &KeyError{Path: path, Err: errUnknownKey}
+// object reads a JSON object, each member with member, which returns
+// unknownKey for a key it does not know; null reads nothing. A key may
+// appear once.
+func (r *reader) object(path string, member func(path, key string) error) error {
+	tok, err := r.next()
+	if err != nil || tok == nil {
+		return err
+	}
+	if tok != json.Delim('{') {
+		return wrongType(path, "an object", tok)
+	}
+	var seen []string // a handful of keys: a slice beats a map
+	for r.dec.More() {
+		tok, err := r.next()
+		if err != nil {
+			return err
 		}
-		return read(path)
-	})
+		key, _ := tok.(string) // the decoder gives only strings here
+		at := key
+		if path != "" {
+			at = path + "." + key
+		}
+		if slices.Contains(seen, key) {
+			return &KeyError{Path: at, Err: fmt.Errorf("key %q appears twice", key)}
+		}
+		seen = append(seen, key)
+		if err := member(at, key); err != nil {
+			return err
+		}
+	}
+	_, err = r.next() // }
+	return err
 }
 
 func kindOf(tok json.Token) string {
