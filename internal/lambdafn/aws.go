@@ -27,7 +27,7 @@ func AWSConfig(getenv func(string) string, log *slog.Logger) (aws.Config, error)
 	for _, name := range []string{
 		"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",
 		"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CA_BUNDLE", "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE",
-		"AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION",
+		"AWS_REQUEST_CHECKSUM_CALCULATION", "AWS_RESPONSE_CHECKSUM_VALIDATION", "AWS_DEFAULTS_MODE",
 	} {
 		if getenv(name) != "" {
 			return aws.Config{}, fmt.Errorf("%s is set, but the functions take from the environment only the region, the execution role's keys, AWS_ENDPOINT_URL[_SERVICE], AWS_USE_FIPS_ENDPOINT and AWS_USE_DUALSTACK_ENDPOINT: unset it", name)

@@ -40,6 +40,7 @@ func TestAWSConfigRefuses(t *testing.T) {
 		{"web identity", lambdaEnv("AWS_ROLE_ARN", "arn:aws:iam::111122223333:role/x"), "AWS_ROLE_ARN is set"},
 		{"a CA bundle", lambdaEnv("AWS_CA_BUNDLE", "/etc/ca.pem"), "AWS_CA_BUNDLE is set"},
 		{"retry settings", lambdaEnv("AWS_MAX_ATTEMPTS", "10"), "AWS_MAX_ATTEMPTS is set"},
+		{"defaults mode", lambdaEnv("AWS_DEFAULTS_MODE", "auto"), "AWS_DEFAULTS_MODE is set"},
 		{"FIPS not a boolean", lambdaEnv("AWS_USE_FIPS_ENDPOINT", "yes"), `AWS_USE_FIPS_ENDPOINT="yes": want true or false`},
 		{"dual stack not a boolean", lambdaEnv("AWS_USE_DUALSTACK_ENDPOINT", "1"), `AWS_USE_DUALSTACK_ENDPOINT="1": want true or false`},
 	} {
