@@ -55,7 +55,7 @@ demo:
 
 # The fault matrix, written from the tests into docs/RELIABILITY.md.
 reliability:
-	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|ZWrite' ./internal/reconcile/
+	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/
 
 # Each fuzz target for $(FUZZTIME); not part of `make test`.
 fuzz:

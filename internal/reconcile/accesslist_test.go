@@ -57,8 +57,13 @@ type accessListWorld struct {
 
 func newAccessListWorld(t *testing.T, static string) *accessListWorld {
 	t.Helper()
-	moto := testenv.SharedMoto(t)
-	awsCfg := moto.AWSConfig(t)
+	return newAccessListWorldWith(t, static, testenv.SharedMoto(t).AWSConfig(t))
+}
+
+// newAccessListWorldWith is newAccessListWorld talking to AWS with awsCfg
+// (a fault proxy in front of moto).
+func newAccessListWorldWith(t *testing.T, static string, awsCfg aws.Config) *accessListWorld {
+	t.Helper()
 	w := &accessListWorld{sim: atlastest.New()}
 	if _, err := w.sim.Start("127.0.0.1:0"); err != nil {
 		t.Fatal(err)

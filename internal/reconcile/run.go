@@ -367,11 +367,22 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 			}
 			cctx, cancel := context.WithTimeout(ctx, timeout)
 			defer cancel()
-			docs[i], errs[i] = a.Read(cctx, t.Resource)
+			docs[i], err = a.Read(cctx, t.Resource)
+			errs[i] = throughRole(t.RoleArn, err)
 		}()
 	}
 	wg.Wait()
 	return docs, errs
+}
+
+// throughRole names, in a target's error, the role it is reached through:
+// the SDK's error says only "AssumeRole ... AccessDenied" or "get
+// credentials: request canceled", and a run may use several roles.
+func throughRole(roleArn string, err error) error {
+	if err == nil || roleArn == "" {
+		return err
+	}
+	return fmt.Errorf("%w (through role %s)", err, roleArn)
 }
 
 // natSources reads each target's nat-gateways sources, once per role and
@@ -396,7 +407,7 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 				set, err = d.NAT.PublicIPs(cctx, t.RoleArn, s.TagKey, s.TagValue)
 				cancel()
 				if err != nil {
-					errs[i] = err
+					errs[i] = throughRole(t.RoleArn, err)
 					continue
 				}
 				seen[key] = set
@@ -439,6 +450,7 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 		go func() {
 			defer wg.Done()
 			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Document, tp.Desired, o); err != nil {
+				err = throughRole(tp.RoleArn, err)
 				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
 				tp.Status, tp.Reason = plan.Error, err.Error()
 				return

@@ -128,6 +128,14 @@ func (s *Server) serveAccessListAdd(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", id), id)
 		return
 	}
+	// An error status refuses the POST before anything is added, as a failed
+	// request does; other faults (a truncated answer) come after the change,
+	// through answer, as a lost answer does.
+	if f, faulty := s.takeFault(AccessListAdd, func(f Fault) bool { return f.Status >= 300 }); faulty {
+		s.countCall(AccessListAdd)
+		applyFault(w, r, f)
+		return
+	}
 	if concurrent {
 		s.countCall(AccessListAdd)
 		writeError(w, http.StatusBadRequest, "CONCURRENT_ACCESS_LIST_UPDATE", "Another change to this project's IP access list is in progress; retry after it.")
