@@ -95,7 +95,7 @@ func TestTemplateFunctions(t *testing.T) {
 	}
 }
 
-var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|s3:Put|s3:Delete|sns:Publish|sqs:SendMessage|sqs:DeleteMessage|sqs:ChangeMessageVisibility|secretsmanager:Put)`)
+var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|iam:Put|s3:Put|s3:Delete|sns:Publish|sqs:SendMessage|sqs:DeleteMessage|sqs:ChangeMessageVisibility|secretsmanager:Put)`)
 
 // scoped reports whether a Resource value names parameters or stack
 // resources only (a !Ref, !GetAtt, or !Sub/!Split/!Join built from them).
@@ -144,7 +144,8 @@ func TestWriteActionsAreScoped(t *testing.T) {
 			}
 			res := get(n, "Resource")
 			for _, a := range actions {
-				if res.Value == "*" && a != "ec2:DescribeVpcEndpoints" {
+				// Only reads that support no resource-level permissions may be "*".
+				if res.Value == "*" && a != "ec2:DescribeVpcEndpoints" && a != "ec2:DescribeNatGateways" {
 					t.Errorf("%s is allowed on every resource", a)
 				}
 				if writeAction.MatchString(a) {
@@ -226,16 +227,26 @@ func TestTemplateConfigParses(t *testing.T) {
 		"EndpointIds":                {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
 		"EncryptionAtRestProjectIds": {"5aec7afbf7d068e35a39809b"}, "VerifyWindow": {"90s"},
 		"TargetRoleArn": {"arn:aws:iam::222222222222:role/atlas-ip-sync"}, "TargetExternalId": {"ext-1"},
+		"AtlasRoleName": {"atlas-kms-access"}, "AtlasRolePolicyName": {"atlas-ip-allowlist"}, "AtlasRolePolicySources": {`"control-plane-outbound"`},
+		"AccessListProjectIds": {"5aec7afbf7d068e35a39809b", "6aec7afbf7d068e35a39809c"}, "NatGatewayTag": {"Name=prod-egress"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
-		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints})
+		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints,
+			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
 		}
 		wantTargets := 2
 		if withEndpoints {
-			wantTargets = 4
+			wantTargets = 2 + 2 + 1 + 2 // keys, endpoints, the role policy, access lists
+		}
+		types := map[string]int{}
+		for _, tg := range c.Targets {
+			types[tg.Type]++
+		}
+		if withEndpoints && (types[config.TypeIAMRolePolicy] != 1 || types[config.TypeAtlasAccessList] != 2 || c.Targets[4].Resource != "atlas-kms-access/atlas-ip-allowlist") {
+			t.Fatalf("targets by type %v; %+v", types, c.Targets)
 		}
 		if len(c.Targets) != wantTargets || len(c.Atlas.Projects) != 2 || c.Webhook.SecretID == "" || c.Trigger.QueueURL == "" || c.Notify.TopicArn == "" {
 			t.Fatalf("config %+v", c)
@@ -248,8 +259,13 @@ func TestTemplateConfigParses(t *testing.T) {
 			if verifies != (len(tg.EncryptionAtRestProjects) == 1) {
 				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
 			}
-			if withEndpoints != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
-				t.Fatalf("target %+v: role, want one: %v", tg, withEndpoints)
+			// Access lists are Atlas's: never through the AWS role.
+			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList
+			if wantRole != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
+				t.Fatalf("target %+v: role, want one: %v", tg, wantRole)
+			}
+			if tg.Type == config.TypeAtlasAccessList && tg.Sources[0].String() != "nat-gateways:Name=prod-egress" {
+				t.Fatalf("access list %+v: sources", tg)
 			}
 		}
 		if time.Duration(c.Verify.Window) != 90*time.Second {
