@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -79,7 +80,12 @@ func BenchmarkColdStart(b *testing.B) {
 	}
 	env := []string{"IPSYNC_CONFIG=" + config, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_EC2_METADATA_DISABLED=true"}
 	order := []string{"hello", "floor-reconcile", "linked-reconcile", "reconcile", "floor-webhook", "linked-webhook", "webhook"}
-	const starts = 20
+	// Issue 6 asks for the median of 20 starts; COLDSTART_STARTS=150 gives a
+	// steadier median when two ratios sit near the goal.
+	starts := 20
+	if n, err := strconv.Atoi(os.Getenv("COLDSTART_STARTS")); err == nil && n > 0 {
+		starts = n
+	}
 	samples := map[string][]time.Duration{}
 	for b.Loop() {
 		clear(samples)
