@@ -117,24 +117,21 @@ func TestAccessListFaults(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			proxy, awsCfg := startProxy(t)
 			w := newAccessListWorldWith(t, `"198.51.100.7/32"`, awsCfg)
-			// One managed entry to delete and two to add.
-			w.sim.SetAccessList(project,
-				atlastest.AccessEntry{IPAddress: "203.0.113.9", Comment: "office"},
-				atlastest.AccessEntry{CIDRBlock: "192.0.2.50/32", Comment: "atlas-ip-sync (old egress)"})
-			before := w.entries()
 			loc, err := snapshot.ParseURL(w.cfg.Snapshot.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
 			store := snapshot.NewFileStore(loc.Path)
-			if r := w.run(); r.Err != nil { // a first run records the list; the Atlas change below makes work
+			// A first run records the target; then the list drifts: one
+			// managed entry to delete and two to add, beside someone else's.
+			if r := w.run(); r.Err != nil {
 				t.Fatal(r.Err)
 			}
 			recorded, _, _ := store.Load(context.Background())
 			w.sim.SetAccessList(project,
 				atlastest.AccessEntry{IPAddress: "203.0.113.9", Comment: "office"},
 				atlastest.AccessEntry{CIDRBlock: "192.0.2.50/32", Comment: "atlas-ip-sync (old egress)"})
-			before = w.entries()
+			before := w.entries()
 			row.inject(w, proxy)
 			r := w.run()
 			runs, unexpected := 1, 0
