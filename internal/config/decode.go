@@ -231,40 +231,36 @@ func wrongType(path, want string, tok json.Token) error {
 	return &KeyError{Path: path, Err: fmt.Errorf("want %s, got a JSON %s", want, kindOf(tok))}
 }
 
-func (r *reader) str(path string, dst *string) error {
+// scalar reads the next value into dst when it is a T (string, bool or,
+// for numbers, json.Number) and reports whether it read one: null leaves
+// dst as it is.
+func scalar[T any](r *reader, path, want string, dst *T) (bool, error) {
 	tok, err := r.next()
 	if err != nil || tok == nil {
-		return err
+		return false, err
 	}
-	s, ok := tok.(string)
+	v, ok := tok.(T)
 	if !ok {
-		return wrongType(path, "a string", tok)
+		return false, wrongType(path, want, tok)
 	}
-	*dst = s
-	return nil
+	*dst = v
+	return true, nil
+}
+
+func (r *reader) str(path string, dst *string) error {
+	_, err := scalar(r, path, "a string", dst)
+	return err
 }
 
 func (r *reader) bool(path string, dst *bool) error {
-	tok, err := r.next()
-	if err != nil || tok == nil {
-		return err
-	}
-	b, ok := tok.(bool)
-	if !ok {
-		return wrongType(path, "true or false", tok)
-	}
-	*dst = b
-	return nil
+	_, err := scalar(r, path, "true or false", dst)
+	return err
 }
 
 func (r *reader) int(path string, dst *int) error {
-	tok, err := r.next()
-	if err != nil || tok == nil {
+	var n json.Number
+	if set, err := scalar(r, path, "a number", &n); !set {
 		return err
-	}
-	n, ok := tok.(json.Number)
-	if !ok {
-		return wrongType(path, "a number", tok)
 	}
 	v, err := strconv.Atoi(string(n))
 	if err != nil {
@@ -275,13 +271,9 @@ func (r *reader) int(path string, dst *int) error {
 }
 
 func (r *reader) float(path string, dst *float64) error {
-	tok, err := r.next()
-	if err != nil || tok == nil {
+	var n json.Number
+	if set, err := scalar(r, path, "a number", &n); !set {
 		return err
-	}
-	n, ok := tok.(json.Number)
-	if !ok {
-		return wrongType(path, "a number", tok)
 	}
 	v, err := n.Float64()
 	if err != nil {
@@ -291,21 +283,28 @@ func (r *reader) float(path string, dst *float64) error {
 	return nil
 }
 
-func (r *reader) duration(path string, dst *Duration) error {
-	tok, err := r.next()
-	if err != nil || tok == nil {
+// text reads a string and turns it into dst with parse; null reads nothing.
+func text[T any](r *reader, path, want string, dst *T, parse func(string) (T, error)) error {
+	var s string
+	if set, err := scalar(r, path, want, &s); !set {
 		return err
 	}
-	s, ok := tok.(string)
-	if !ok {
-		return wrongType(path, "a duration such as 24h", tok)
-	}
-	v, err := time.ParseDuration(s)
+	v, err := parse(s)
 	if err != nil {
-		return &KeyError{Path: path, Err: fmt.Errorf("%q is not a duration such as 24h or 90m", s)}
+		return &KeyError{Path: path, Err: err}
 	}
-	*dst = Duration(v)
+	*dst = v
 	return nil
+}
+
+func (r *reader) duration(path string, dst *Duration) error {
+	return text(r, path, "a duration such as 24h", dst, func(s string) (Duration, error) {
+		v, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a duration such as 24h or 90m", s)
+		}
+		return Duration(v), nil
+	})
 }
 
 func (r *reader) strs(path string, dst *[]string) error {
@@ -319,20 +318,10 @@ func (r *reader) strs(path string, dst *[]string) error {
 
 func (r *reader) sources(path string, dst *[]Source) error {
 	return r.list(path, func(path string) error {
-		tok, err := r.next()
-		if err != nil || tok == nil {
-			return err
-		}
-		s, ok := tok.(string)
-		if !ok {
-			return wrongType(path, "a source such as control-plane-outbound", tok)
-		}
-		v, err := ParseSource(s)
-		if err != nil {
-			return &KeyError{Path: path, Err: err}
-		}
+		var v Source
+		err := text(r, path, "a source such as control-plane-outbound", &v, ParseSource)
 		*dst = append(*dst, v)
-		return nil
+		return err
 	})
 }
 
