@@ -43,6 +43,7 @@ func TestAWSConfigRefuses(t *testing.T) {
 		{"defaults mode", lambdaEnv("AWS_DEFAULTS_MODE", "auto"), "AWS_DEFAULTS_MODE is set"},
 		{"FIPS not a boolean", lambdaEnv("AWS_USE_FIPS_ENDPOINT", "yes"), `AWS_USE_FIPS_ENDPOINT="yes": want true or false`},
 		{"dual stack not a boolean", lambdaEnv("AWS_USE_DUALSTACK_ENDPOINT", "1"), `AWS_USE_DUALSTACK_ENDPOINT="1": want true or false`},
+		{"ignore endpoints not a boolean", lambdaEnv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "yes"), `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS="yes": want true or false`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := lambdafn.AWSConfig(tt.env, quiet)
@@ -65,8 +66,12 @@ func TestAWSConfigFromLambdaEnvironment(t *testing.T) {
 	if cfg.Region != "eu-west-1" || cfg.BaseEndpoint != nil {
 		t.Fatalf("region %q, endpoint %v", cfg.Region, cfg.BaseEndpoint)
 	}
-	if o := sqs.NewFromConfig(cfg).Options(); o.EndpointOptions.UseFIPSEndpoint != aws.FIPSEndpointStateEnabled {
-		t.Fatalf("AWS_USE_FIPS_ENDPOINT=TRUE did not reach the client: %v", o.EndpointOptions.UseFIPSEndpoint)
+	if o := sqs.NewFromConfig(cfg).Options(); o.EndpointOptions.UseFIPSEndpoint != aws.FIPSEndpointStateEnabled || o.EndpointOptions.UseDualStackEndpoint != aws.DualStackEndpointStateUnset {
+		t.Fatalf("AWS_USE_FIPS_ENDPOINT=TRUE did not reach the client alone: %+v", o.EndpointOptions)
+	}
+	cfg, _ = lambdafn.AWSConfig(lambdaEnv("AWS_USE_DUALSTACK_ENDPOINT", "false"), quiet)
+	if o := sqs.NewFromConfig(cfg).Options(); o.EndpointOptions.UseDualStackEndpoint != aws.DualStackEndpointStateDisabled {
+		t.Fatalf("AWS_USE_DUALSTACK_ENDPOINT=false did not reach the client: %+v", o.EndpointOptions)
 	}
 
 	cfg, err = lambdafn.AWSConfig(lambdaEnv("AWS_REGION", "", "AWS_DEFAULT_REGION", "us-west-2", "AWS_ENDPOINT_URL", "http://127.0.0.1:1"), quiet)
