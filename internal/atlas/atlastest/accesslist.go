@@ -119,9 +119,15 @@ func (s *Server) serveAccessList(w http.ResponseWriter, r *http.Request) {
 // code is the simulator's own).
 func (s *Server) serveAccessListAdd(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("groupId")
+	// The first POST to claim the list holds it until it has answered;
+	// one arriving meanwhile is refused, whichever was sent first.
 	s.mu.Lock()
 	_, known := s.projects[id]
-	concurrent := s.inFlight[AccessListAdd] > 1
+	concurrent := s.listBusy[id]
+	if known && !concurrent {
+		s.listBusy[id] = true
+		defer func() { s.mu.Lock(); delete(s.listBusy, id); s.mu.Unlock() }()
+	}
 	s.mu.Unlock()
 	if !known {
 		s.countCall(AccessListAdd)

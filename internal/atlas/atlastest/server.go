@@ -93,6 +93,7 @@ type Server struct {
 	requests        map[Endpoint]int
 	calls           map[Endpoint]int
 	inFlight        map[Endpoint]int
+	listBusy        map[string]bool // project → an access-list POST is being handled
 	maxInFlight     map[Endpoint]int
 	tokensIssued    int
 	admin           bool
@@ -120,6 +121,7 @@ func New() *Server {
 		requests:        map[Endpoint]int{},
 		calls:           map[Endpoint]int{},
 		inFlight:        map[Endpoint]int{},
+		listBusy:        map[string]bool{},
 		maxInFlight:     map[Endpoint]int{},
 	}
 }
