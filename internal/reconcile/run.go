@@ -431,8 +431,9 @@ func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Inpu
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		inputs[i].Limit, inputs[i].ReadErr = LimitFor(cctx, a, tp.Type, tp.Resource)
+		limit, err := LimitFor(cctx, a, tp.Type, tp.Resource)
 		cancel()
+		inputs[i].Limit, inputs[i].ReadErr = limit, throughRole(tp.RoleArn, err)
 		p.Replan(i, inputs[i], g, now)
 	}
 }
@@ -450,7 +451,6 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 		go func() {
 			defer wg.Done()
 			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Document, tp.Desired, o); err != nil {
-				err = throughRole(tp.RoleArn, err)
 				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
 				tp.Status, tp.Reason = plan.Error, err.Error()
 				return
@@ -463,9 +463,11 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 }
 
 // writeAndVerify writes doc, then reads it back until the owned statement
-// holds want.
+// holds want; a failure names the role the target is reached through (for
+// the apply and for a rollback alike).
 // step names the checkpoint after the write.
-func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, doc []byte, want ipset.Set, o Options) error {
+func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, doc []byte, want ipset.Set, o Options) (err error) {
+	defer func() { err = throughRole(t.RoleArn, err) }()
 	a, err := d.adapter(t.Type, t.RoleArn)
 	if err != nil {
 		return err
