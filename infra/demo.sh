@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make demo: the main job on the local stack, end to end. Starts moto_server
-# (AWS) and the Atlas simulator on 127.0.0.1; creates a KMS key and a VPC
-# endpoint whose policies own an Atlas statement, the snapshot bucket, the
+# (AWS) and the Atlas simulator on 127.0.0.1; creates a KMS key, a VPC
+# endpoint and an IAM role whose policies own an Atlas statement, a NAT
+# gateway for a project's IP access list, the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
 # then plans, applies, follows a change in Atlas, corrects a hand edit,
 # refuses an empty answer, and prints the alerts on-call would receive.
@@ -37,7 +38,7 @@ IPSYNC="$BIN/ipsync"
 
 say "Starting moto_server"
 start_moto
-echo "moto_server (KMS, EC2, S3, SNS, SQS, Secrets Manager): $MOTO_URL"
+echo "moto_server (KMS, EC2, IAM, S3, SNS, SQS, Secrets Manager): $MOTO_URL"
 PROJECT=5aec7afbf7d068e35a39809b
 
 export AWS_ENDPOINT_URL="$MOTO_URL" AWS_REGION=us-east-1 AWS_DEFAULT_REGION=us-east-1 AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo
@@ -47,11 +48,21 @@ unset AWS_PROFILE ATLAS_PUBLIC_KEY ATLAS_PRIVATE_KEY ATLAS_CLIENT_ID ATLAS_CLIEN
 unset AWS_CA_BUNDLE AWS_CONFIG_FILE AWS_SHARED_CREDENTIALS_FILE AWS_MAX_ATTEMPTS AWS_RETRY_MODE
 aws() { command aws --endpoint-url "$MOTO_URL" "$@"; }
 
-say "Creating the AWS side: key, endpoint, bucket, alert topic, secret"
+say "Creating the AWS side: key, endpoint, Atlas role, NAT gateway, bucket, alert topic, secret"
 KEY=$(aws kms create-key --description "Atlas encryption at rest" --policy file://infra/policies/kms-key-policy.json --query KeyMetadata.Arn --output text)
 VPC=$(aws ec2 create-vpc --cidr-block 10.0.0.0/16 --query Vpc.VpcId --output text)
 VPCE=$(aws ec2 create-vpc-endpoint --vpc-id "$VPC" --service-name com.amazonaws.us-east-1.kms --vpc-endpoint-type Interface \
   --policy-document file://infra/policies/vpc-endpoint-policy.json --query VpcEndpoint.VpcEndpointId --output text)
+ROLE_POLICY=atlas-kms-access/AtlasKMS
+aws iam create-role --role-name atlas-kms-access --assume-role-policy-document \
+  '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::536727724300:root"},"Action":"sts:AssumeRole"}]}' >/dev/null
+aws iam put-role-policy --role-name atlas-kms-access --policy-name AtlasKMS --policy-document file://infra/policies/iam-role-policy.json
+# The application's egress: a NAT gateway whose Elastic IP must be in the Atlas project's access list.
+SUBNET=$(aws ec2 create-subnet --vpc-id "$VPC" --cidr-block 10.0.1.0/24 --query Subnet.SubnetId --output text)
+EIP_ALLOC=$(aws ec2 allocate-address --domain vpc --address 198.51.100.77 --query AllocationId --output text)
+NAT_IP=$(aws ec2 create-nat-gateway --subnet-id "$SUBNET" --allocation-id "$EIP_ALLOC" \
+  --tag-specifications 'ResourceType=natgateway,Tags=[{Key=atlas-egress,Value=app}]' \
+  --query 'NatGateway.NatGatewayAddresses[0].PublicIp' --output text)
 aws s3api create-bucket --bucket ipsync-demo >/dev/null
 TOPIC=$(aws sns create-topic --name ipsync-alerts --query TopicArn --output text)
 QUEUE=$(aws sqs create-queue --queue-name oncall --query QueueUrl --output text)
@@ -64,6 +75,8 @@ aws secretsmanager create-secret --name ipsync/webhook --secret-string "$WEBHOOK
 TRIGGERS=$(aws sqs create-queue --queue-name ipsync-triggers.fifo --attributes FifoQueue=true --query QueueUrl --output text)
 echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placeholder in AtlasIPAllowList)"
 echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.json, placeholder in AtlasNodes)"
+echo "IAM role     $ROLE_POLICY (inline policy: infra/policies/iam-role-policy.json, placeholder in AtlasIPAllowList)"
+echo "NAT gateway  $NAT_IP (tag atlas-egress=app): the app's egress, for the Atlas project's access list"
 echo "alerts       $TOPIC -> SQS oncall"
 echo "triggers     $TRIGGERS (FIFO; the webhook enqueues, the reconcile consumes)"
 
@@ -73,6 +86,16 @@ start_sim -api-key "demo-public:demo-private-key" \
   -control-plane infra/demo/control-plane.json \
   -project "$PROJECT=infra/demo/project.json"
 echo "Atlas simulator (digest auth, answers checked against the official spec): $SIM_URL"
+# An entry somebody else manages: ipsync owns only the entries whose comment starts with its sid.
+curl -fsS --digest -u demo-public:demo-private-key -H 'Content-Type: application/vnd.atlas.2023-01-01+json' -H 'Accept: application/vnd.atlas.2023-01-01+json' \
+  --data '[{"cidrBlock":"203.0.113.0/24","comment":"office VPN"}]' "$SIM_URL/api/atlas/v2/groups/$PROJECT/accessList" >/dev/null
+access_list() {
+  curl -fsS --digest -u demo-public:demo-private-key -H 'Accept: application/vnd.atlas.2023-01-01+json' \
+    "$SIM_URL/api/atlas/v2/groups/$PROJECT/accessList" |
+    python3 -c 'import json,sys
+for e in json.load(sys.stdin)["results"]: print("  %-18s comment: %s" % (e.get("cidrBlock") or e.get("ipAddress"), e.get("comment", "")))'
+}
+echo "the project's IP access list:"; access_list
 
 CFG="$WORK/ipsync.yaml"
 cat >"$CFG" <<YAML
@@ -101,6 +124,16 @@ targets:
     resource: $VPCE
     sid: AtlasNodes
     sources: [nodes]
+  - name: atlas-role
+    type: iam-role-policy
+    resource: $ROLE_POLICY
+    sid: AtlasIPAllowList
+    sources: [control-plane-outbound]
+  - name: app-egress
+    type: atlas-access-list
+    resource: "$PROJECT"
+    sid: "atlas-ip-sync:"     # owns the entries whose comment starts with this
+    sources: ["nat-gateways:atlas-egress=app"]
 verify:
   window: 0s   # ask Atlas once, right after a change (default 2m: the demo stays quick)
 YAML
@@ -109,11 +142,15 @@ echo; echo "config:"; sed 's/^/  /' "$CFG"
 say "ipsync plan: what would change (writes nothing; exit 2 = changes pending)"
 run "$IPSYNC" plan --config "$CFG"
 
-say "ipsync apply: write both policies, verify them, record the snapshot"
+say "ipsync apply: write the policies and the access list, verify them, record the snapshot"
 run "$IPSYNC" apply --config "$CFG"
 echo "the key policy's owned statement now:"
 aws kms get-key-policy --key-id "$KEY" --policy-name default --query Policy --output text |
   python3 -c 'import json,sys; p=json.load(sys.stdin); s=[x for x in p["Statement"] if x["Sid"]=="AtlasIPAllowList"][0]; print("  " + json.dumps(s["Condition"]))'
+echo "the Atlas role's inline policy, owned statement:"
+aws iam get-role-policy --role-name atlas-kms-access --policy-name AtlasKMS --query PolicyDocument --output json |
+  python3 -c 'import json,sys; p=json.load(sys.stdin); p=json.loads(p) if isinstance(p,str) else p; s=[x for x in p["Statement"] if x["Sid"]=="AtlasIPAllowList"][0]; print("  " + json.dumps(s["Condition"]))'
+echo "the project's IP access list (the office VPN entry is not ipsync's and stays):"; access_list
 
 say "ipsync plan again: in sync (exit 0)"
 run "$IPSYNC" plan --config "$CFG"

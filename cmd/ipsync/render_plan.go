@@ -36,12 +36,15 @@ func writePlan(w io.Writer, r reconcile.Report, applied bool) {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(t.Reason, "\n", "\n  "))
 		}
 		if t.Size > 0 {
-			unit := reconcile.LimitOf(t.Type).Unit()
-			form := ""
+			limit := reconcile.LimitOf(t.Type)
+			what, form := "policy size", ""
+			if limit.Entries {
+				what = "access list"
+			}
 			if t.Form != "" {
 				form = ", " + t.Form
 			}
-			fmt.Fprintf(w, "  policy size: %d of %d %s (%d%%%s)\n", t.Size, t.Limit, unit, 100*t.Size/max(t.Limit, 1), form)
+			fmt.Fprintf(w, "  %s: %d of %d %s (%d%%%s)\n", what, t.Size, t.Limit, limit.Unit(), 100*t.Size/max(t.Limit, 1), form)
 		}
 	}
 	fmt.Fprintln(w)

@@ -208,13 +208,30 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	status, note := OK, ""
 	if used := 100 * size / limit.Max; used >= 80 {
 		status, note = Warn, " — over 80 %: a few more addresses and ipsync must refuse; merge statements or split the key's other statements out"
+		if limit.Entries {
+			note = " — over 80 %: a few more addresses and ipsync must refuse; remove the entries nobody needs"
+		}
 	}
 	via := ""
 	if t.RoleArn != "" {
 		via = " (as " + t.RoleArn + ")"
 	}
+	if limit.Entries {
+		// An access list has no statement: the plan's document view of it
+		// holds the managed entries under the sid.
+		add(status, name, "%s %s%s: %d entr%s managed (comment prefix %q); %d of %d entries used, %d left%s",
+			t.Type, t.Resource, via, set.Len(), plural(set.Len(), "y", "ies"), t.Sid, size, limit.Max, limit.Max-size, note)
+		return
+	}
 	add(status, name, "%s %s%s: statement %q found, %s %s with %d prefix(es); %d of %d %s used, %d left%s",
 		t.Type, t.Resource, via, t.Sid, cond.Operator, cond.Key, set.Len(), size, limit.Max, unit, limit.Max-size, note)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 func (d Deps) checkSnapshot(ctx context.Context, add adder) *snapshot.Snapshot {

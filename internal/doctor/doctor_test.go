@@ -65,3 +65,19 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 		t.Fatalf("%d bytes: %+v", len(doc), c)
 	}
 }
+
+// An access list has no statement or condition to name: the check counts
+// the managed entries and the room left under Atlas's 200.
+func TestAccessListCheckCountsEntries(t *testing.T) {
+	doc := `{"AccessList":"p","Statement":[{"Sid":"ipsync:","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["198.51.100.7/32"]}}},` +
+		`{"Sid":"NotManaged","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","192.0.2.1/32"]}}}]}`
+	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
+	d := Deps{Policies: map[string]reconcile.Policies{config.TypeAtlasAccessList: docPolicies(doc)}, Timeout: time.Second}
+	got, add := collect()
+	d.checkTarget(context.Background(), tg, add)
+	c := (*got)[0]
+	want := `1 entry managed (comment prefix "ipsync:"); 3 of 200 entries used, 197 left`
+	if c.Status != OK || !strings.HasSuffix(c.Detail, want) || strings.Contains(c.Detail, "statement") {
+		t.Fatalf("got %+v, want %q at the end", c, want)
+	}
+}

@@ -64,6 +64,9 @@ type Outcome struct {
 	Kept   ipset.Set
 	Reason string
 	Drift  bool
+	// AccessList: the target is an Atlas access list, whose managed
+	// entries the alert speaks of, rather than a policy.
+	AccessList bool
 	// Unrecorded: in sync because an earlier run wrote the change and
 	// stopped before announcing it; it is announced now, as applied.
 	Unrecorded bool
@@ -136,9 +139,14 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 			}
 			delete(next, name)
 			if o.Status == plan.Applied || o.Unrecorded {
-				ev, what := Applied, "Atlas's addresses changed; the policy was updated and verified."
-				if o.Drift {
+				ev, what := Applied, "The policy was updated and verified."
+				switch {
+				case o.Drift && o.AccessList:
+					ev, what = Drift, "The managed entries had been changed outside ipsync; they were restored and verified."
+				case o.Drift:
 					ev, what = Drift, "The owned statement had been changed outside ipsync; it was restored and verified."
+				case o.AccessList:
+					what = "The access list's managed entries were updated and verified."
 				}
 				alerts = append(alerts, Alert{Event: ev, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync %s %s: +%d -%d", ev, name, o.Add.Len(), o.Remove.Len())), Body: body(o, what)})

@@ -93,6 +93,29 @@ func TestBodyAndSubject(t *testing.T) {
 	}
 }
 
+// The headline names what changed: a policy, or an access list's managed
+// entries; why is the reason line below it.
+func TestAppliedHeadlines(t *testing.T) {
+	for _, tt := range []struct {
+		typ   string
+		drift bool
+		want  string
+	}{
+		{"kms-key-policy", false, "The policy was updated and verified.\n"},
+		{"kms-key-policy", true, "The owned statement had been changed outside ipsync; it was restored and verified.\n"},
+		{"atlas-access-list", false, "The access list's managed entries were updated and verified.\n"},
+		{"atlas-access-list", true, "The managed entries had been changed outside ipsync; they were restored and verified.\n"},
+	} {
+		o := outcome("t", plan.Applied)
+		o.Target.Type, o.Drift, o.Add = tt.typ, tt.drift, ipset.MustParse("4.4.4.4")
+		o.AccessList = tt.typ == "atlas-access-list"
+		alerts, _ := Decide(nil, []Outcome{o}, nil)
+		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Body, tt.want) {
+			t.Errorf("%s drift=%v: %+v, want a body starting %q", tt.typ, tt.drift, alerts, tt.want)
+		}
+	}
+}
+
 func TestRollbackAndInvalidBodies(t *testing.T) {
 	o := Outcome{Target: plan.Target{Name: "key", Type: "kms-key-policy", Resource: "k-1"}, Status: plan.RolledBack,
 		Add: ipset.MustParse("4.4.4.4"), Remove: ipset.MustParse("5.5.5.5"), InvalidAfter: []string{"p1"}}

@@ -214,17 +214,30 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form
 	// Drift: the policy no longer holds what ipsync left in it.
 	tp.Drift = in.Record != nil && !actual.Equal(in.Record.Written)
-	switch {
-	case tp.FirstRun:
-		tp.Reason = "first run: the owned statement is replaced with the desired addresses, whatever it held"
-	case tp.Drift:
-		tp.Reason = "drift: the owned statement was changed outside ipsync; restoring it"
-	case !in.Source.Equal(in.Record.Source):
-		tp.Reason = "Atlas's addresses changed"
-	default:
-		tp.Reason = "the desired set changed (static CIDRs, or the removal grace ended for addresses Atlas no longer lists)"
-	}
+	tp.Reason = changeReason(tp, in)
 	return tp
+}
+
+// changeReason says why a target changes, in the words of what ipsync owns
+// in it: a policy's owned statement, or an access list's managed entries,
+// which follow NAT gateways rather than Atlas.
+func changeReason(tp TargetPlan, in Input) string {
+	list := in.Limit.Entries
+	switch {
+	case tp.FirstRun && list:
+		return "first run: the managed entries are replaced with the desired addresses, whatever they held"
+	case tp.FirstRun:
+		return "first run: the owned statement is replaced with the desired addresses, whatever it held"
+	case tp.Drift && list:
+		return "drift: the managed entries were changed outside ipsync; restoring them"
+	case tp.Drift:
+		return "drift: the owned statement was changed outside ipsync; restoring it"
+	case !in.Source.Equal(in.Record.Source) && list:
+		return "the NAT gateways' addresses changed"
+	case !in.Source.Equal(in.Record.Source):
+		return "Atlas's addresses changed"
+	}
+	return "the desired set changed (static CIDRs, or the removal grace ended for addresses the sources no longer give)"
 }
 
 func withError(tp TargetPlan, err error, in Input) TargetPlan {

@@ -166,6 +166,35 @@ func TestPlanTarget(t *testing.T) {
 	}
 }
 
+// An access list's reasons speak of its managed entries and, when its
+// sources change, of the NAT gateways, not of Atlas; it has no form.
+func TestAccessListReasons(t *testing.T) {
+	list := Target{Name: "egress", Type: "atlas-access-list", Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
+	doc := func(values ...string) []byte {
+		return []byte(`{"AccessList":"5aec7afbf7d068e35a39809b","Statement":[{"Sid":"ipsync:","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":` + quoteList(values) + `}}}]}`)
+	}
+	one, two := set("198.51.100.7"), set("198.51.100.7", "198.51.100.9")
+	for _, tt := range []struct {
+		name, want string
+		in         Input
+	}{
+		{"first run", "first run: the managed entries are replaced with the desired addresses, whatever they held", Input{Source: one, Live: doc()}},
+		{"drift", "drift: the managed entries were changed outside ipsync; restoring them", Input{Source: one, Record: record(one, one), Live: doc("192.0.2.1")}},
+		{"a NAT gateway added", "the NAT gateways' addresses changed", Input{Source: two, Record: record(one, one), Live: doc("198.51.100.7")}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Target, tt.in.HasSources, tt.in.Limit = list, true, policy.AtlasAccessList
+			tp := Build([]Input{tt.in}, guards, now).Targets[0]
+			if tp.Status != Changes || tp.Reason != tt.want {
+				t.Fatalf("%s: %q, want %q", tp.Status, tp.Reason, tt.want)
+			}
+			if tp.Form != "" || tp.Size != tp.Desired.Len() {
+				t.Errorf("form %q size %d, want no form and %d entries", tp.Form, tp.Size, tp.Desired.Len())
+			}
+		})
+	}
+}
+
 func TestOversizeIsRefusedBeforeAnyWrite(t *testing.T) {
 	var many []string
 	for i := range 3000 {

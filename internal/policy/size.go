@@ -73,7 +73,7 @@ func (l Limit) Size(doc []byte) int {
 // Rendered is a document in the form that will be written.
 type Rendered struct {
 	Text []byte
-	Form string // "indented" or "compact"
+	Form string // "indented" or "compact"; empty for an access list
 	Size int    // in the limit's unit
 }
 
@@ -92,7 +92,8 @@ func (e *SizeError) Error() string {
 }
 
 // Render returns the document indented when that fits the limit, compact
-// when only that fits, and a *SizeError when neither does.
+// when only that fits, and a *SizeError when neither does. An entry-counted
+// document (an access list) comes back as it is, with no form.
 func Render(compact []byte, l Limit) (Rendered, error) {
 	if n := l.Size(compact); n > l.Max {
 		// Indenting only adds characters: no need to try it.
@@ -101,6 +102,11 @@ func Render(compact []byte, l Limit) (Rendered, error) {
 	var ind bytes.Buffer
 	if err := json.Indent(&ind, compact, "", "  "); err != nil {
 		return Rendered{}, fmt.Errorf("render policy: %w", err)
+	}
+	if l.Entries {
+		// An access list is written entry by entry: the document's form
+		// means nothing there.
+		return Rendered{Text: compact, Size: l.Size(compact)}, nil
 	}
 	if n := l.Size(ind.Bytes()); n <= l.Max {
 		return Rendered{Text: ind.Bytes(), Form: "indented", Size: n}, nil

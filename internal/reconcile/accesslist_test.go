@@ -136,6 +136,11 @@ func TestAccessListFollowsTheNATGateways(t *testing.T) {
 	if strings.Contains(got, "192.0.2.50") {
 		t.Errorf("the old managed entry is still there: %s", got)
 	}
+	// What on-call reads speaks of the list's entries, not of a policy.
+	if len(r.Alerts) != 1 || !strings.HasPrefix(r.Alerts[0].Body, "The access list's managed entries were updated and verified.") ||
+		!strings.Contains(r.Targets[0].Reason, "managed entries") {
+		t.Errorf("reason %q, alerts %+v", r.Targets[0].Reason, r.Alerts)
+	}
 	if w.sim.MaxInFlight(atlastest.AccessListAdd) != 1 || w.sim.Calls(atlastest.AccessListAdd) != 2 || w.sim.Calls(atlastest.AccessListDelete) != 1 {
 		t.Fatalf("POSTs %d (max in flight %d), DELETEs %d", w.sim.Calls(atlastest.AccessListAdd), w.sim.MaxInFlight(atlastest.AccessListAdd), w.sim.Calls(atlastest.AccessListDelete))
 	}

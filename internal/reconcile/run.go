@@ -519,7 +519,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 	}
 	var outcomes []notify.Outcome
 	for _, t := range r.Targets {
-		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
+		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, AccessList: limits[t.Type].Entries, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
 	}
 	var runErr error
 	if r.Status == plan.Error && r.Targets == nil {
