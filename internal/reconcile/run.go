@@ -336,7 +336,9 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	}
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
-	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now)
+	stored := &blockLog{snap: prev, version: version}
+	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now, stored)
+	prev, version = stored.snap, stored.version
 	next := recordAll(prev, fetched, r.Targets, blocks, now)
 	return d.finish(ctx, o, r, prev, version, next, true)
 }

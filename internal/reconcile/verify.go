@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"maps"
 	"sync"
 	"time"
 
@@ -61,12 +62,13 @@ func (d Deps) checkBefore(ctx context.Context, cfg *config.Config, targets []pla
 // watchAfter polls Atlas for every applied target that guards encryption at
 // rest, for cfg.Verify.Window. When a project that was valid before the
 // change turns invalid, the previous policy is restored at once and the
-// target is blocked until a human clears it. It returns the new blocks.
+// target is blocked until a human clears it: the block is recorded in
+// blocked right after the rollback. It returns the new blocks.
 //
 // A target an earlier run changed but never recorded (it stopped, perhaps
 // while watching) is watched too: its previous state is the set the record
 // says it held.
-func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, live [][]byte, o Options, now time.Time) map[string]snapshot.Block {
+func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, live [][]byte, o Options, now time.Time, blocked *blockLog) map[string]snapshot.Block {
 	var mu sync.Mutex
 	blocks := map[string]snapshot.Block{}
 	var wg sync.WaitGroup
@@ -94,13 +96,51 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 				return
 			}
 			d.rollBack(ctx, tp, previous, invalid, o)
+			b := snapshot.Block{Since: now, Reason: tp.Reason, Projects: invalid, Add: tp.Add, Remove: tp.Remove}
+			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
 			mu.Lock()
-			blocks[tp.Name] = snapshot.Block{Since: now, Reason: tp.Reason, Projects: invalid, Add: tp.Add, Remove: tp.Remove}
+			blocks[tp.Name] = b
 			mu.Unlock()
+			d.checkpoint("rolled-back:" + tp.Name)
 		}()
 	}
 	wg.Wait()
 	return blocks
+}
+
+// blockLog is the snapshot as stored while targets are watched: the one the
+// run claimed, then with each block recorded so far.
+type blockLog struct {
+	mu      sync.Mutex
+	snap    *snapshot.Snapshot
+	version snapshot.Version
+}
+
+// recordBlock stores a block as soon as its rollback is done. The run
+// records everything else at its end, but another target may keep it
+// watching for the rest of the verify window; a run that stopped in between
+// would leave the next one to make the rolled-back change again. If this
+// write fails, the record at the end still carries the block.
+func (d Deps) recordBlock(ctx context.Context, log *blockLog, name string, b snapshot.Block, timeout time.Duration) {
+	log.mu.Lock()
+	defer log.mu.Unlock()
+	if log.snap == nil {
+		return
+	}
+	next := *log.snap
+	next.Blocked = maps.Clone(log.snap.Blocked)
+	if next.Blocked == nil {
+		next.Blocked = map[string]snapshot.Block{}
+	}
+	next.Blocked[name] = b
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	v, err := d.Store.Save(cctx, &next, log.version)
+	cancel()
+	if err != nil {
+		d.Log.Error("could not record the block right after the rollback; the run's record at its end carries it", "target", name, "error", err.Error())
+		return
+	}
+	log.snap, log.version = &next, v
 }
 
 // pollValid asks right away, then every interval until the window has

@@ -234,3 +234,81 @@ func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
 		t.Fatalf("no block recorded: %v", err)
 	}
 }
+
+// A run that stops right after a rollback (another target may keep it
+// watching for the rest of the window) has already recorded the block: the
+// next run does not make the rolled-back change again, and on-call hears
+// that the target is blocked.
+func TestCrashAfterRollbackKeepsTheBlock(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	ctx, crash := context.WithCancel(context.Background())
+	d := s.deps(t)
+	crashed := false
+	d.Checkpoint = func(step string) {
+		switch step {
+		case "wrote:target":
+			s.sim.SetEncryptionAtRestValid(project, false)
+		case "rolled-back:target":
+			crashed = true
+			crash()
+		}
+	}
+	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	if !crashed {
+		t.Fatal("the run never rolled back")
+	}
+	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != before {
+		t.Fatalf("after the rollback the policy holds %s, want %s", live, before)
+	}
+	s.sim.SetEncryptionAtRestValid(project, true)
+	s.advance(3 * time.Minute) // the dead run's lease has expired
+	s.calls.Reset()
+	r := s.run(t, reconcile.Options{})
+	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "previous policy was restored") {
+		t.Fatalf("next run: target %s: %s", tp.Status, tp.Reason)
+	}
+	if n := s.calls.Get(s.k.writeOp); n != 0 {
+		t.Fatalf("the rolled-back change was made again: %d writes", n)
+	}
+	if e := events(s.alerts(t)); e != "blocked" {
+		t.Fatalf("alerts %s", e)
+	}
+}
+
+// failBlockSave refuses the first save that carries a block: the one made
+// right after a rollback.
+type failBlockSave struct {
+	snapshot.Store
+	refused int
+}
+
+func (f *failBlockSave) Save(ctx context.Context, s *snapshot.Snapshot, v snapshot.Version) (snapshot.Version, error) {
+	if len(s.Blocked) > 0 && f.refused == 0 {
+		f.refused++
+		return "", errors.New("injected: S3 is unavailable")
+	}
+	return f.Store.Save(ctx, s, v)
+}
+
+// When the block cannot be recorded right after the rollback, the run's
+// record at its end still carries it.
+func TestBlockRecordedAtTheEndWhenTheEarlyWriteFails(t *testing.T) {
+	s := newStack(t, kinds[0], verifyConfig)
+	d := s.deps(t)
+	store := &failBlockSave{Store: d.Store}
+	d.Store = store
+	d.Checkpoint = func(step string) {
+		if step == "wrote:target" {
+			s.sim.SetEncryptionAtRestValid(project, false)
+		}
+	}
+	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	if tp := r.Targets[0]; tp.Status != plan.RolledBack || store.refused != 1 {
+		t.Fatalf("target %s (%s), %d early writes refused", tp.Status, tp.Reason, store.refused)
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil || snap.Blocked["target"].Reason == "" || snap.Lease != nil {
+		t.Fatalf("no block in the run's record: %+v %v", snap, err)
+	}
+}
