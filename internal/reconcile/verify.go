@@ -121,26 +121,26 @@ type blockLog struct {
 // watching for the rest of the verify window; a run that stopped in between
 // would leave the next one to make the rolled-back change again. If this
 // write fails, the record at the end still carries the block.
-func (d Deps) recordBlock(ctx context.Context, log *blockLog, name string, b snapshot.Block, timeout time.Duration) {
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	if log.snap == nil {
+func (d Deps) recordBlock(ctx context.Context, stored *blockLog, name string, b snapshot.Block, timeout time.Duration) {
+	stored.mu.Lock()
+	defer stored.mu.Unlock()
+	if stored.snap == nil {
 		return
 	}
-	next := *log.snap
-	next.Blocked = maps.Clone(log.snap.Blocked)
+	next := *stored.snap
+	next.Blocked = maps.Clone(stored.snap.Blocked)
 	if next.Blocked == nil {
 		next.Blocked = map[string]snapshot.Block{}
 	}
 	next.Blocked[name] = b
 	cctx, cancel := context.WithTimeout(ctx, timeout)
-	v, err := d.Store.Save(cctx, &next, log.version)
+	v, err := d.Store.Save(cctx, &next, stored.version)
 	cancel()
 	if err != nil {
 		d.Log.Error("could not record the block right after the rollback; the run's record at its end carries it", "target", name, "error", err.Error())
 		return
 	}
-	log.snap, log.version = &next, v
+	stored.snap, stored.version = &next, v
 }
 
 // pollValid asks right away, then every interval until the window has
