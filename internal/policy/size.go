@@ -95,26 +95,24 @@ func (e *SizeError) Error() string {
 // when only that fits, and a *SizeError when neither does. An entry-counted
 // document (an access list) comes back as it is, with no form.
 func Render(compact []byte, l Limit) (Rendered, error) {
-	if n := l.Size(compact); n > l.Max {
+	n := l.Size(compact)
+	if n > l.Max {
 		// Indenting only adds characters: no need to try it.
 		return Rendered{}, &SizeError{Limit: l, Compact: n}
+	}
+	if l.Entries {
+		// An access list is written entry by entry: the document's form
+		// means nothing there.
+		return Rendered{Text: compact, Size: n}, nil
 	}
 	var ind bytes.Buffer
 	if err := json.Indent(&ind, compact, "", "  "); err != nil {
 		return Rendered{}, fmt.Errorf("render policy: %w", err)
 	}
-	if l.Entries {
-		// An access list is written entry by entry: the document's form
-		// means nothing there.
-		return Rendered{Text: compact, Size: l.Size(compact)}, nil
+	if m := l.Size(ind.Bytes()); m <= l.Max {
+		return Rendered{Text: ind.Bytes(), Form: "indented", Size: m}, nil
 	}
-	if n := l.Size(ind.Bytes()); n <= l.Max {
-		return Rendered{Text: ind.Bytes(), Form: "indented", Size: n}, nil
-	}
-	if n := l.Size(compact); n <= l.Max {
-		return Rendered{Text: compact, Form: "compact", Size: n}, nil
-	}
-	return Rendered{}, &SizeError{Limit: l, Compact: l.Size(compact)}
+	return Rendered{Text: compact, Form: "compact", Size: n}, nil
 }
 
 // entries counts the values of every statement's IP conditions and its
