@@ -4,8 +4,9 @@
 # endpoint and an IAM role whose policies own an Atlas statement, a NAT
 # gateway for a project's IP access list, the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
-# then plans, applies, follows a change in Atlas, corrects a hand edit,
-# refuses an empty answer, and prints the alerts on-call would receive.
+# then plans, applies, follows a change in Atlas and a new NAT gateway,
+# corrects a hand edit, refuses an empty answer, and prints the alerts
+# on-call would receive.
 # Everything it starts is stopped on exit.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -174,6 +175,13 @@ doc = json.load(open("infra/policies/vpc-endpoint-policy.json"))
 doc["Statement"][1]["Condition"]["IpAddress"]["aws:VpcSourceIp"] = ["203.0.113.66/32"]
 print(json.dumps(doc))')" >/dev/null
 run "$IPSYNC" apply --config "$CFG"
+
+say "The app gets a second NAT gateway: the next run adds its address to the project's access list"
+EIP2=$(aws ec2 allocate-address --domain vpc --address 198.51.100.78 --query AllocationId --output text)
+aws ec2 create-nat-gateway --subnet-id "$SUBNET" --allocation-id "$EIP2" \
+  --tag-specifications 'ResourceType=natgateway,Tags=[{Key=atlas-egress,Value=app}]' >/dev/null
+run "$IPSYNC" apply --config "$CFG"
+echo "the project's IP access list:"; access_list
 
 say "Atlas raises an alert: a signed webhook reaches ipsync webhook serve (the webhook function's handler)"
 "$IPSYNC" webhook serve --config "$CFG" --addr 127.0.0.1:0 >"$WORK/webhook.url" 2>"$WORK/webhook.log" &
