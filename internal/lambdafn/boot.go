@@ -42,11 +42,11 @@ func Exit(log *slog.Logger, err error) {
 
 // LoadConfig reads the config the functions get in IPSYNC_CONFIG.
 func LoadConfig(getenv func(string) string) (*config.Config, error) {
-	raw := getenv("IPSYNC_CONFIG")
-	if strings.TrimSpace(raw) == "" {
+	raw := strings.TrimSpace(getenv("IPSYNC_CONFIG"))
+	if raw == "" {
 		return nil, errors.New("IPSYNC_CONFIG is empty: set it to the ipsync config as JSON (`ipsync config` prints it)")
 	}
-	if t := strings.TrimSpace(raw); t[0] != '{' {
+	if raw[0] != '{' {
 		// No YAML parser is linked into the functions (cold start): the
 		// template writes JSON, and `ipsync config` turns YAML into it.
 		return nil, errors.New("IPSYNC_CONFIG must be JSON; run `ipsync config --config FILE` to turn a YAML config into it")
