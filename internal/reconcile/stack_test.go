@@ -241,6 +241,7 @@ func (s *stack) run(t testing.TB, o reconcile.Options) reconcile.Report {
 
 // alertMsg is an SNS notification as it lands in a subscribed SQS queue.
 type alertMsg struct {
+	MessageID         string `json:"MessageId"`
 	Subject           string
 	Message           string
 	MessageAttributes map[string]struct{ Type, Value string }
@@ -248,11 +249,17 @@ type alertMsg struct {
 
 func (m alertMsg) event() string { return m.MessageAttributes["event"].Value }
 
-// alerts drains the on-call queue.
+// alerts drains the on-call queue. SNS delivers at least once: when moto
+// answers a publish with a 5xx after delivering it, the SDK retries and the
+// alert arrives twice, under another SNS message id. An alert identical to
+// one already drained is dropped, and logged; tests that must know how many
+// alerts the run sent count its Publish calls (s.calls), which the SDK's
+// retries do not multiply.
 func (s *stack) alerts(t testing.TB) []alertMsg {
 	t.Helper()
 	q := sqs.NewFromConfig(s.rawAWS)
 	var out []alertMsg
+	seen := map[[3]string]string{}
 	for {
 		res, err := q.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: &s.queueURL, MaxNumberOfMessages: 10, WaitTimeSeconds: 0})
 		if err != nil {
@@ -266,7 +273,12 @@ func (s *stack) alerts(t testing.TB) []alertMsg {
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &a); err != nil {
 				t.Fatalf("alert body: %v", err)
 			}
-			out = append(out, a)
+			if first, dup := seen[[3]string{a.event(), a.Subject, a.Message}]; dup {
+				t.Logf("alert %s %q delivered again (SNS message ids %s, %s)", a.event(), a.Subject, first, a.MessageID)
+			} else {
+				seen[[3]string{a.event(), a.Subject, a.Message}] = a.MessageID
+				out = append(out, a)
+			}
 			if _, err := q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &s.queueURL, ReceiptHandle: m.ReceiptHandle}); err != nil {
 				t.Fatal(err)
 			}

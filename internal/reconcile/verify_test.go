@@ -85,12 +85,16 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	if _, err := reconcile.Unblock(context.Background(), storeOf(s), "target"); !errors.As(err, &nb) {
 		t.Fatalf("second unblock: %v", err)
 	}
+	s.calls.Reset()
 	r = s.run(t, reconcile.Options{})
 	if r.Status != plan.Changes || r.Targets[0].Status != plan.Applied {
 		t.Fatalf("after unblock: %s %+v", r.Status, r.Targets[0])
 	}
 	if e := events(s.alerts(t)); e != "applied,recovered" && e != "recovered,applied" {
 		t.Fatalf("alerts after unblock: %s", e)
+	}
+	if n := s.calls.Get("Publish"); n != 2 {
+		t.Fatalf("%d alerts published after unblock, want 2", n)
 	}
 }
 
