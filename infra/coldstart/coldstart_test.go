@@ -3,27 +3,72 @@
 package coldstart
 
 import (
+	"debug/elf"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 )
 
-func build(b *testing.B, pkg string) string {
-	out := filepath.Join(b.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+// build builds pkg with the functions' flags (template.yaml, Makefile);
+// ldflags "-s -w" strips the symbol table, as the deployed bootstraps are.
+func build(tb testing.TB, pkg, ldflags string) string {
+	out := filepath.Join(tb.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", ldflags, "-o", out, pkg)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+runtime.GOARCH)
 	if o, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("build %s: %v\n%s", pkg, err, o)
+		tb.Fatalf("build %s: %v\n%s", pkg, err, o)
 	}
 	return out
+}
+
+// sdkCall is one AWS SDK operation as the linker names it.
+var sdkCall = regexp.MustCompile(`^github\.com/aws/aws-sdk-go-v2/service/[a-z0-9]+\.\(\*Client\)\.[A-Z][A-Za-z0-9]*$`)
+
+// sdkCalls lists the SDK operations a binary links.
+func sdkCalls(t *testing.T, bin string) []string {
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	syms, err := f.Symbols()
+	if err != nil {
+		t.Fatalf("symbols of %s: %v", bin, err)
+	}
+	var calls []string
+	for _, s := range syms {
+		if sdkCall.MatchString(s.Name) {
+			calls = append(calls, strings.TrimPrefix(s.Name, "github.com/aws/aws-sdk-go-v2/service/"))
+		}
+	}
+	slices.Sort(calls)
+	return slices.Compact(calls)
+}
+
+// TestFloorsLinkTheSDKCalls: each SDK floor links exactly the SDK operations
+// its function links, no more (which would flatter the function) and no
+// fewer (which would charge the SDK's code to ours).
+func TestFloorsLinkTheSDKCalls(t *testing.T) {
+	for _, fn := range []string{"reconcile", "webhook"} {
+		got := sdkCalls(t, build(t, "./floor-"+fn, ""))
+		want := sdkCalls(t, build(t, "../../functions/"+fn, ""))
+		if len(want) == 0 {
+			t.Fatalf("found no SDK operation in functions/%s: has the linker's naming changed?", fn)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("floor-%s links %v;\nfunctions/%s links %v", fn, got, fn, want)
+		}
+	}
 }
 
 // startToNext is one cold start: exec, then the first GET .../invocation/next.
@@ -73,22 +118,23 @@ const config = `{"atlas":{"baseURL":"https://cloud.mongodb.com","credentials":{"
 
 // BenchmarkColdStart reports, for each function, the median of 20 starts and
 // its ratio to its SDK floor and to the hello world (measured side by side,
-// interleaved, in one run). It splits each function's ratio in two with a
-// binary that links what the function links but starts like the floor:
-// linked/floor is the cost of linking the SDK calls the function makes (and
-// our code), function/linked the cost of what the function does at start.
+// interleaved, in one run). Two more binaries per function split the ratio:
+//   - imports-NAME only imports the SDK packages (issue 6's first sketch of a
+//     floor): floor/imports is what linking the SDK operations costs;
+//   - linked-NAME links what the function links but starts like the floor:
+//     linked/floor is what linking our code and non-SDK dependencies costs,
+//     function/linked what the function does at start.
 func BenchmarkColdStart(b *testing.B) {
-	bins := map[string]string{
-		"hello":            build(b, "./hello"),
-		"floor-reconcile":  build(b, "./floor-reconcile"),
-		"floor-webhook":    build(b, "./floor-webhook"),
-		"reconcile":        build(b, "../../functions/reconcile"),
-		"webhook":          build(b, "../../functions/webhook"),
-		"linked-reconcile": build(b, "./linked-reconcile"),
-		"linked-webhook":   build(b, "./linked-webhook"),
+	bins := map[string]string{"hello": build(b, "./hello", "-s -w")}
+	for _, fn := range []string{"reconcile", "webhook"} {
+		bins[fn] = build(b, "../../functions/"+fn, "-s -w")
+		for _, kind := range []string{"imports-", "floor-", "linked-"} {
+			bins[kind+fn] = build(b, "./"+kind+fn, "-s -w")
+		}
 	}
 	env := []string{"IPSYNC_CONFIG=" + config, "AWS_REGION=us-east-1", "AWS_ACCESS_KEY_ID=x", "AWS_SECRET_ACCESS_KEY=x", "AWS_EC2_METADATA_DISABLED=true"}
-	order := []string{"hello", "floor-reconcile", "linked-reconcile", "reconcile", "floor-webhook", "linked-webhook", "webhook"}
+	order := []string{"hello", "imports-reconcile", "floor-reconcile", "linked-reconcile", "reconcile",
+		"imports-webhook", "floor-webhook", "linked-webhook", "webhook"}
 	// Issue 6 asks for the median of 20 starts; COLDSTART_STARTS=150 gives a
 	// steadier median when two ratios sit near the goal.
 	starts := 20
@@ -120,6 +166,8 @@ func BenchmarkColdStart(b *testing.B) {
 	b.ReportMetric(median["reconcile"]/median["floor-reconcile"], "reconcile/floor")
 	b.ReportMetric(median["webhook"]/median["floor-webhook"], "webhook/floor")
 	for _, fn := range []string{"reconcile", "webhook"} {
+		b.ReportMetric(median[fn]/median["imports-"+fn], fn+"/imports")
+		b.ReportMetric(median["floor-"+fn]/median["imports-"+fn], "floor-"+fn+"/imports")
 		b.ReportMetric(median["linked-"+fn]/median["floor-"+fn], "linked-"+fn+"/floor")
 		b.ReportMetric(median[fn]/median["linked-"+fn], fn+"/linked")
 	}

@@ -147,7 +147,7 @@ func contains(list []string, s string) bool {
 }
 
 // TestFunctionsLinkOnlyTheServicesTheyCall: each function links exactly the
-// AWS SDK services of its SDK floor (infra/coldstart), which lists the ones
+// AWS SDK services of its SDK floors (infra/coldstart), which list the ones
 // it calls; the webhook never links KMS, EC2 or SNS.
 func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
 	pkgs := listPackages(t)
@@ -165,9 +165,12 @@ func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
 		return out
 	}
 	for _, fn := range []string{"reconcile", "webhook"} {
-		got, floor := services("functions/"+fn), services("infra/coldstart/floor-"+fn)
-		if len(got) == 0 || strings.Join(got, ",") != strings.Join(floor, ",") {
-			t.Errorf("functions/%s links AWS services %v; its SDK floor lists %v", fn, got, floor)
+		got := services("functions/" + fn)
+		for _, floor := range []string{"floor-", "imports-"} {
+			want := services("infra/coldstart/" + floor + fn)
+			if len(got) == 0 || strings.Join(got, ",") != strings.Join(want, ",") {
+				t.Errorf("functions/%s links AWS services %v; infra/coldstart/%s%s lists %v", fn, got, floor, fn, want)
+			}
 		}
 	}
 	for _, banned := range []string{"kms", "ec2", "sns"} {
@@ -183,7 +186,8 @@ func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
 	// IPSYNC_CONFIG is JSON: a YAML parser would cost every cold start, and
 	// so would the SDK's config loader with its credential providers
 	// (lambdafn.AWSConfig reads Lambda's environment instead).
-	for _, fn := range []string{"functions/reconcile", "functions/webhook", "infra/coldstart/floor-reconcile", "infra/coldstart/floor-webhook"} {
+	for _, fn := range []string{"functions/reconcile", "functions/webhook", "infra/coldstart/floor-reconcile", "infra/coldstart/floor-webhook",
+		"infra/coldstart/imports-reconcile", "infra/coldstart/imports-webhook"} {
 		for _, banned := range []string{"gopkg.in/yaml.v3", module + "/internal/configfile", "github.com/aws/aws-sdk-go-v2/config"} {
 			if contains(pkgs[fn].Deps, banned) {
 				t.Errorf("%s links %s", fn, banned)

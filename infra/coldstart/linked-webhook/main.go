@@ -1,8 +1,8 @@
 // Command linked-webhook links what the webhook function links but, like
 // the SDK floor, does nothing else at start: linked/floor is what linking
-// the SDK calls the function makes (and our code) costs a cold start, and
-// webhook/linked is what the function's own start-up work costs. Measured
-// by make bench; never deployed.
+// our code and non-SDK dependencies costs a cold start (the floor links the
+// same SDK calls), and webhook/linked is what the function's own start-up
+// work costs. Measured by make bench; never deployed.
 package main
 
 import (
