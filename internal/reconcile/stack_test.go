@@ -249,12 +249,12 @@ type alertMsg struct {
 
 func (m alertMsg) event() string { return m.MessageAttributes["event"].Value }
 
-// alerts drains the on-call queue. SNS delivers at least once: when moto
-// answers a publish with a 5xx after delivering it, the SDK retries and the
-// alert arrives twice, under another SNS message id. An alert identical to
-// one already drained is dropped, and logged; tests that must know how many
-// alerts the run sent count its Publish calls (s.calls), which the SDK's
-// retries do not multiply.
+// alerts drains the on-call queue. SNS delivers at least once (and the
+// SDK retries a publish whose answer it did not get): in one full run of
+// the suite, one alert arrived twice. An alert identical to one already
+// drained is dropped, and logged with both SNS message ids; tests that must
+// know how many alerts the run sent count its Publish calls (s.calls),
+// which the SDK's retries do not multiply.
 func (s *stack) alerts(t testing.TB) []alertMsg {
 	t.Helper()
 	q := sqs.NewFromConfig(s.rawAWS)
@@ -273,10 +273,11 @@ func (s *stack) alerts(t testing.TB) []alertMsg {
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &a); err != nil {
 				t.Fatalf("alert body: %v", err)
 			}
-			if first, dup := seen[[3]string{a.event(), a.Subject, a.Message}]; dup {
+			key := [3]string{a.event(), a.Subject, a.Message}
+			if first, dup := seen[key]; dup {
 				t.Logf("alert %s %q delivered again (SNS message ids %s, %s)", a.event(), a.Subject, first, a.MessageID)
 			} else {
-				seen[[3]string{a.event(), a.Subject, a.Message}] = a.MessageID
+				seen[key] = a.MessageID
 				out = append(out, a)
 			}
 			if _, err := q.DeleteMessage(context.Background(), &sqs.DeleteMessageInput{QueueUrl: &s.queueURL, ReceiptHandle: m.ReceiptHandle}); err != nil {
