@@ -1,0 +1,83 @@
+package reconcile
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+)
+
+// applyAll writes and verifies every changed target, in parallel. A failure
+// on one does not stop the others.
+func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options) {
+	var wg sync.WaitGroup
+	for i := range targets {
+		tp := &targets[i]
+		if tp.Status != plan.Changes {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Document, tp.Desired, o); err != nil {
+				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
+				tp.Status, tp.Reason = plan.Error, err.Error()
+				return
+			}
+			d.Log.Info("target applied", "target", tp.Name, "add", tp.Add.Strings(), "remove", tp.Remove.Strings(), "drift", tp.Drift)
+			tp.Status = plan.Applied
+		}()
+	}
+	wg.Wait()
+}
+
+// writeAndVerify writes doc, then reads it back until the owned statement
+// holds want; a failure names the role the target is reached through (for
+// the apply and for a rollback alike).
+// step names the checkpoint after the write.
+func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, doc []byte, want ipset.Set, o Options) (err error) {
+	defer func() { err = throughRole(t.RoleArn, err) }()
+	a, err := d.adapter(t.Type, t.RoleArn)
+	if err != nil {
+		return err
+	}
+	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+	err = a.Write(wctx, t.Resource, doc)
+	cancel()
+	if err != nil {
+		return err
+	}
+	d.checkpoint(step)
+	var last string
+	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
+		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		doc, err := a.Read(rctx, t.Resource)
+		cancel()
+		if err == nil {
+			c, err := policy.Read(doc, t.Sid)
+			if err == nil {
+				got, err := ipset.Parse(c.Values)
+				if err == nil && got.Equal(want) {
+					return nil
+				}
+				last = fmt.Sprintf("it holds %v", got)
+			} else {
+				last = err.Error()
+			}
+		} else {
+			last = err.Error()
+		}
+		if attempt < o.VerifyAttempts {
+			select {
+			case <-time.After(o.VerifyWait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+	}
+	return fmt.Errorf("written, but reading it back %d times did not show the desired set (%s)", o.VerifyAttempts, last)
+}
