@@ -223,6 +223,20 @@ func TestOversizeRefusedBeforeAnyWrite(t *testing.T) {
 		if s.calls.Get("PutObject") != 0 {
 			t.Fatal("snapshot written on a refused first run")
 		}
+		if got := events(s.alerts(t)); got != "refused" {
+			t.Fatalf("alerts %q, want refused", got)
+		}
+		// A second refused first run writes nothing either; with no snapshot
+		// to remember the first alert in, it alerts again (README, Alerts).
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.Refused {
+			t.Fatalf("second run: %s", r.Status)
+		}
+		if s.calls.Get("PutObject") != 0 || s.calls.Get(k.writeOp) != 0 {
+			t.Fatal("a second refused first run wrote")
+		}
+		if got := events(s.alerts(t)); got != "refused" {
+			t.Fatalf("second run's alerts %q, want refused", got)
+		}
 	})
 }
 
