@@ -41,6 +41,11 @@ func cmdUnblock(ctx context.Context, e env, args []string) int {
 	s.log.Info("target unblocked", "target", names[0], "blockedSince", b.Since)
 	fmt.Fprintf(e.stdout, "Unblocked %s (blocked since %s: %s).\nThe next run (ipsync plan shows it) may change it again:", names[0], b.Since.Format(time.RFC3339), b.Reason)
 	fmt.Fprintf(e.stdout, " the change that was rolled back was %s.\n", describeChange(b.Add.Strings(), b.Remove.Strings()))
+	if b.Pending {
+		// The run stopped between deciding the rollback and knowing it
+		// written; the next run would have finished it, and now will not.
+		fmt.Fprintf(e.stdout, "Its rollback was never known to be written: the policy may still hold that change, and no run restores %s now (ipsync plan shows what it holds).\n", b.Restore)
+	}
 	return exitOK
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // Atlas loses the key right after apply's change: apply rolls it back and
@@ -45,5 +49,34 @@ func TestRollbackThenUnblock(t *testing.T) {
 	}
 	if r := ipsync(t, keyEnv, "apply", "--config", cfg); r.code != exitOK || !strings.Contains(r.stdout, "[applied]") {
 		t.Fatalf("apply after unblock: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
+
+// Unblocking a target whose rollback a run decided but never finished says
+// so: no run restores the policy after that.
+func TestUnblockAPendingRollbackWarns(t *testing.T) {
+	_, cfg := planStack(t)
+	if r := ipsync(t, keyEnv, "apply", "--config", cfg); r.code != exitOK {
+		t.Fatalf("apply: exit %d\n%s", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(b), "url: file://")
+	path, _, _ := strings.Cut(rest, "\n")
+	store := snapshot.NewFileStore(path)
+	snap, version, err := store.Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Blocked = map[string]snapshot.Block{"atlas-ear-key": {Reason: "Atlas reported encryption at rest invalid for [p] after this change, which is rolled back",
+		Add: ipset.MustParse("3.92.113.229"), Pending: true, Restore: ipset.MustParse("192.0.2.0")}}
+	if _, err := store.Save(context.Background(), snap, version); err != nil {
+		t.Fatal(err)
+	}
+	r := ipsync(t, keyEnv, "unblock", "atlas-ear-key", "--config", cfg)
+	if r.code != exitOK || !strings.Contains(r.stdout, "no run restores [192.0.2.0/32] now") {
+		t.Fatalf("unblock: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }

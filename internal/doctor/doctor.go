@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -247,10 +249,21 @@ func (d Deps) checkSnapshot(ctx context.Context, add adder) *snapshot.Snapshot {
 		return nil
 	}
 	add(OK, "snapshot", "%s: Atlas's answer %s, fetched %s", d.Store.URL(), snap.Hash, snap.FetchedAt.Format(time.RFC3339))
-	for name, b := range snap.Blocked {
-		add(Warn, "blocked "+name, "since %s: %s. When the cause is fixed: ipsync unblock %s", b.Since.Format(time.RFC3339), b.Reason, name)
-	}
+	checkBlocked(snap, add)
 	return snap
+}
+
+// checkBlocked warns of each blocked target, and of a rollback a run
+// decided but stopped before it was known to be written.
+func checkBlocked(snap *snapshot.Snapshot, add adder) {
+	for _, name := range slices.Sorted(maps.Keys(snap.Blocked)) {
+		b := snap.Blocked[name]
+		pending := ""
+		if b.Pending {
+			pending = fmt.Sprintf(". The run that rolled it back stopped before the restore was known to be written: the next run restores the owned statement to %s", b.Restore)
+		}
+		add(Warn, "blocked "+name, "since %s: %s%s. When the cause is fixed: ipsync unblock %s", b.Since.Format(time.RFC3339), b.Reason, pending, name)
+	}
 }
 
 func (d Deps) checkTopicAndQueue(ctx context.Context, add adder) {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
@@ -41,6 +42,26 @@ func TestCheckSeen(t *testing.T) {
 				t.Fatalf("%+v", c)
 			}
 		})
+	}
+}
+
+func TestCheckBlocked(t *testing.T) {
+	since := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	snap := &snapshot.Snapshot{Blocked: map[string]snapshot.Block{
+		"b-done":    {Since: since, Reason: "Atlas reported encryption at rest invalid for [p] after this change; the previous policy was restored"},
+		"a-pending": {Since: since, Reason: "Atlas reported encryption at rest invalid for [p] after this change, which is rolled back", Pending: true, Restore: ipset.MustParse("192.0.2.1")},
+	}}
+	got, add := collect()
+	checkBlocked(snap, add)
+	if len(*got) != 2 {
+		t.Fatalf("%d checks: %+v", len(*got), *got)
+	}
+	pending, done := (*got)[0], (*got)[1]
+	if pending.Name != "blocked a-pending" || pending.Status != Warn || !strings.Contains(pending.Detail, "the next run restores the owned statement to [192.0.2.1/32]") || !strings.Contains(pending.Detail, "ipsync unblock a-pending") {
+		t.Errorf("pending block: %+v", pending)
+	}
+	if done.Name != "blocked b-done" || done.Status != Warn || strings.Contains(done.Detail, "next run restores") || !strings.Contains(done.Detail, "ipsync unblock b-done") {
+		t.Errorf("finished block: %+v", done)
 	}
 }
 

@@ -111,7 +111,7 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 		case plan.Blocked:
 			if was != stateBlocked {
 				alerts = append(alerts, Alert{Event: Blocked, Key: name,
-					Subject: subject(fmt.Sprintf("ipsync BLOCKED %s: changes wait for ipsync unblock", name)), Body: body(o, "This target has changes but is blocked after a rollback; nothing is written to it.")})
+					Subject: subject(fmt.Sprintf("ipsync BLOCKED %s: changes wait for ipsync unblock", name)), Body: body(o, "This target is blocked after a rollback: until `ipsync unblock`, the only write ipsync makes to it is finishing that rollback (the reason says whether this run did).")})
 			}
 			next[name] = stateBlocked
 			continue

@@ -74,6 +74,10 @@ type Input struct {
 	AtlasChanged bool
 	// Blocked, when set, says why the target takes no change (a rollback).
 	Blocked string
+	// Restore, when set, is the set a rollback an earlier run decided (and
+	// may not have written) restores: the target takes that change and no
+	// other, and stays blocked.
+	Restore *ipset.Set
 }
 
 // TargetPlan is the plan for one target.
@@ -104,9 +108,13 @@ type TargetPlan struct {
 	// orchestrator.
 	InvalidBefore []string `json:"encryptionInvalidBefore,omitempty"`
 	InvalidAfter  []string `json:"encryptionInvalidAfter,omitempty"`
-	// Document is the policy to write when Status is Changes.
-	Document  []byte `json:"-"`
-	NewRecord Record `json:"-"`
+	// Document is the policy to write when Status is Changes, or when
+	// Restore is set.
+	Document []byte `json:"-"`
+	// Restore is set when a blocked target's Document finishes a rollback
+	// an earlier run decided: the set its owned statement must hold again.
+	Restore   *ipset.Set `json:"-"`
+	NewRecord Record     `json:"-"`
 }
 
 // Guards are the safety limits.
@@ -183,6 +191,9 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 		return tp
 	}
 	tp.Actual = actual
+	if in.Restore != nil {
+		return restoreTarget(tp, owned, *in.Restore, in)
+	}
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
 	for _, g := range guards {
 		if reason := g(in, &tp); reason != "" {
@@ -215,6 +226,29 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	// Drift: the policy no longer holds what ipsync left in it.
 	tp.Drift = in.Record != nil && !actual.Equal(in.Record.Written)
 	tp.Reason = changeReason(tp, in)
+	return tp
+}
+
+// restoreTarget plans a target whose rollback an earlier run decided but
+// may not have written: its only change is that restore, which no guard
+// holds back (it puts back what the policy held before a change Atlas
+// rejected), and it stays blocked.
+func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Input) TargetPlan {
+	tp.Status, tp.Kept = Blocked, ipset.Set{}
+	tp.Add, tp.Remove = ipset.Diff(tp.Actual, restore)
+	unblock := "; no change is made to it until `ipsync unblock " + in.Target.Name + "`"
+	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
+		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + unblock
+		tp.Size = in.Limit.Size(in.Live)
+		return tp
+	}
+	rendered, err := policy.Render(owned.Rewrite(restore.Strings()), in.Limit)
+	if err != nil {
+		tp.Status, tp.Reason = Error, "restoring the previous policy: "+err.Error()
+		return tp
+	}
+	tp.Document, tp.Size, tp.Form, tp.Restore = rendered.Text, rendered.Size, rendered.Form, &restore
+	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + unblock
 	return tp
 }
 

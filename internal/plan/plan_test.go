@@ -168,6 +168,67 @@ func TestPlanTarget(t *testing.T) {
 
 // An access list's reasons speak of its managed entries and, when its
 // sources change, of the NAT gateways, not of Atlas; it has no form.
+// A rollback an earlier run decided but may not have written (a pending
+// block): the plan restores the set it names, unless the policy holds it
+// already, with no guard in the way, and the target stays blocked.
+func TestPendingRestore(t *testing.T) {
+	a3, a4 := set("1.1.1.1", "2.2.2.2", "3.3.3.3"), set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")
+	tests := []struct {
+		name      string
+		live      []byte
+		restore   ipset.Set
+		readErr   error
+		status    Status
+		write     string // the owned set the document restores; "" for no document
+		add, rm   string
+		reasonHas string
+	}{
+		{name: "the restoring write happened: nothing to write", live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), restore: a3,
+			status: Blocked, add: "[]", rm: "[]", reasonHas: "holds what it held before that change"},
+		{name: "the change is still in place: restore it", live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), restore: a3,
+			status: Blocked, write: a3.String(), add: "[]", rm: "[4.4.4.4/32]", reasonHas: "this run restores it"},
+		{name: "no guard holds the restore back (it removes them all)", live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), restore: set("192.0.2.0/32"),
+			status: Blocked, write: "[192.0.2.0/32]", add: "[192.0.2.0/32]", rm: "[1.1.1.1/32 2.2.2.2/32 3.3.3.3/32]"},
+		{name: "an unreadable policy stays an error", readErr: errors.New("AccessDeniedException"), restore: a3,
+			status: Error, reasonHas: "AccessDenied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := Input{Target: kms, Source: a4, HasSources: true, Live: tt.live, ReadErr: tt.readErr, Record: record(a3, a3),
+				Limit: policy.KMSKeyPolicy, Blocked: "blocked since then: Atlas lost the key", Restore: &tt.restore}
+			tp := Build([]Input{in}, guards, now).Targets[0]
+			if tp.Status != tt.status {
+				t.Fatalf("status %s (%s), want %s", tp.Status, tp.Reason, tt.status)
+			}
+			if tt.add != "" && (tp.Add.String() != tt.add || tp.Remove.String() != tt.rm) {
+				t.Errorf("add %v remove %v, want %s %s", tp.Add, tp.Remove, tt.add, tt.rm)
+			}
+			if !strings.Contains(tp.Reason, tt.reasonHas) {
+				t.Errorf("reason %q lacks %q", tp.Reason, tt.reasonHas)
+			}
+			if tt.write == "" {
+				if tp.Document != nil || tp.Restore != nil {
+					t.Fatalf("a document to write (restore %v)", tp.Restore)
+				}
+				return
+			}
+			if tp.Restore == nil || tp.Restore.String() != tt.write {
+				t.Fatalf("restore %v, want %s", tp.Restore, tt.write)
+			}
+			c, err := policy.Read(tp.Document, kms.Sid)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ipset.MustParse(c.Values...); got.String() != tt.write {
+				t.Errorf("the document restores %v, want %s", got, tt.write)
+			}
+			if !strings.Contains(string(tp.Document), `"Sid":"Root"`) && !strings.Contains(string(tp.Document), `"Sid": "Root"`) {
+				t.Errorf("the other statement is gone:\n%s", tp.Document)
+			}
+		})
+	}
+}
+
 func TestAccessListReasons(t *testing.T) {
 	list := Target{Name: "egress", Type: "atlas-access-list", Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
 	doc := func(values ...string) []byte {

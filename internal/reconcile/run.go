@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	mathrand "math/rand/v2"
 	"time"
 
@@ -224,6 +225,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 			ReadErr:    readErrs[i],
 			Limit:      limits[t.Type],
 			Blocked:    blockedReason(prev, t.Name),
+			Restore:    pendingRestore(prev, t.Name),
 		}
 	}
 	guards := plan.Guards{
@@ -251,7 +253,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	}
 	// A run that will write (or watch a change it may roll back) claims the
 	// snapshot first.
-	writes := anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets)
+	writes := anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) || anyRestores(r.Targets)
 	if busy := leased(prev, holder, now); busy != nil {
 		if writes {
 			r.Err = busy // wait for it, then start again
@@ -290,10 +292,12 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		r.Status, r.Err = plan.Error, errors.New("a changed target has encryptionAtRestProjects, but no Atlas client was given to verify the change with")
 		return r
 	}
+	finished := d.finishRollbacks(ctx, r.Targets, prev, o)
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
 	stored := &blockLog{snap: prev, version: version}
 	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now, stored)
+	maps.Copy(blocks, finished)
 	prev, version = stored.snap, stored.version
 	next := recordAll(prev, fetched, r.Targets, blocks, now)
 	return d.finish(ctx, o, r, prev, version, next, true)

@@ -95,8 +95,17 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 			if len(invalid) == 0 {
 				return
 			}
+			// Recorded first as pending: a run that stops before the
+			// restoring write leaves the next run to finish the rollback.
+			b := snapshot.Block{Since: now, Projects: invalid, Add: tp.Add, Remove: tp.Remove, Pending: true, Restore: heldBefore(tp),
+				Reason: fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, which is rolled back", invalid)}
+			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
+			d.checkpoint("rolling-back:" + tp.Name)
 			d.rollBack(ctx, tp, previous, invalid, o)
-			b := snapshot.Block{Since: now, Reason: tp.Reason, Projects: invalid, Add: tp.Add, Remove: tp.Remove}
+			b.Reason = tp.Reason
+			if tp.Status == plan.RolledBack {
+				b.Pending, b.Restore = false, ipset.Set{}
+			}
 			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
 			mu.Lock()
 			blocks[tp.Name] = b
@@ -194,7 +203,7 @@ func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte
 	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
 	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, heldBefore(tp), o); err != nil {
 		tp.Status = plan.Error
-		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy holds the change; restore it by hand", invalid, err)
+		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy may hold the change; the next run restores it again (or restore it by hand)", invalid, err)
 		return
 	}
 	tp.Status = plan.RolledBack

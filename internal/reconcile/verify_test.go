@@ -280,6 +280,81 @@ func TestCrashAfterRollbackKeepsTheBlock(t *testing.T) {
 	}
 }
 
+// A run that stops after recording its rollback but before the restoring
+// write leaves the change in place: the next run restores the policy rather
+// than make the change again, and the target stays blocked.
+func TestCrashBeforeTheRestoringWrite(t *testing.T) {
+	crashDuringRollback(t, "rolling-back:target", 1, "this run restored it")
+}
+
+// A run that stops right after its restoring write: the next run writes
+// nothing, and the target stays blocked.
+func TestCrashAfterTheRestoringWrite(t *testing.T) {
+	crashDuringRollback(t, "restored:target", 0, "the policy holds what it held before that change")
+}
+
+// crashDuringRollback stops a run at step of its rollback; the next run
+// makes restores policy writes and says reason in its blocked alert.
+func crashDuringRollback(t *testing.T, step string, restores int, reason string) {
+	s := newStack(t, kinds[0], verifyConfig)
+	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	ctx, crash := context.WithCancel(context.Background())
+	d := s.deps(t)
+	crashed := false
+	d.Checkpoint = func(got string) {
+		switch got {
+		case "wrote:target":
+			s.sim.SetEncryptionAtRestValid(project, false)
+		case step:
+			crashed = true
+			crash()
+		}
+	}
+	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	if !crashed {
+		t.Fatalf("the run never reached %s", step)
+	}
+	// Atlas can use the key again by now; the rollback Atlas's answer
+	// decided stands all the same.
+	s.sim.SetEncryptionAtRestValid(project, true)
+	s.advance(3 * time.Minute) // the dead run's lease has expired
+	s.alerts(t)
+	s.calls.Reset()
+	r := s.run(t, reconcile.Options{})
+	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "ipsync unblock target") {
+		t.Fatalf("next run: target %s: %s", tp.Status, tp.Reason)
+	}
+	if n := s.calls.Get(s.k.writeOp); n != restores {
+		t.Fatalf("next run: %d policy writes, want %d", n, restores)
+	}
+	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != before {
+		t.Fatalf("after the next run the policy holds %s, want %s", live, before)
+	}
+	if a := s.alerts(t); events(a) != "blocked" || !strings.Contains(a[0].Message, reason) {
+		t.Fatalf("next run's alerts %q, want blocked saying %q:\n%v", events(a), reason, a)
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := snap.Blocked["target"]; b.Pending || !strings.Contains(b.Reason, "previous policy was restored") {
+		t.Fatalf("block after the next run: %+v", b)
+	}
+
+	// The run after that writes nothing and pages nobody.
+	s.calls.Reset()
+	r = s.run(t, reconcile.Options{})
+	if tp := r.Targets[0]; tp.Status != plan.Blocked {
+		t.Fatalf("third run: target %s: %s", tp.Status, tp.Reason)
+	}
+	if n := s.calls.Get(s.k.writeOp); n != 0 {
+		t.Fatalf("third run: %d policy writes", n)
+	}
+	if a := s.alerts(t); len(a) != 0 {
+		t.Fatalf("third run paged: %s", events(a))
+	}
+}
+
 // failBlockSave refuses the first save that carries a block: the one made
 // right after a rollback.
 type failBlockSave struct {

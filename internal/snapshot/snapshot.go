@@ -58,6 +58,13 @@ type Block struct {
 	// Add and Remove are the change that was rolled back.
 	Add    ipset.Set `json:"add"`
 	Remove ipset.Set `json:"remove"`
+	// Pending says the rollback was decided and recorded, but not yet known
+	// to be written: Restore is the set the owned statement must hold again.
+	// The block is recorded before the restoring write, so that a run that
+	// stops in between leaves the next one to finish the rollback rather
+	// than make the change again.
+	Pending bool      `json:"pending,omitempty"`
+	Restore ipset.Set `json:"restore,omitzero"`
 }
 
 // PendingAlert is an alert waiting in the outbox.
