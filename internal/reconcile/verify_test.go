@@ -244,40 +244,7 @@ func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
 // next run does not make the rolled-back change again, and on-call hears
 // that the target is blocked.
 func TestCrashAfterRollbackKeepsTheBlock(t *testing.T) {
-	s := newStack(t, kinds[0], verifyConfig)
-	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
-	ctx, crash := context.WithCancel(context.Background())
-	d := s.deps(t)
-	crashed := false
-	d.Checkpoint = func(step string) {
-		switch step {
-		case "wrote:target":
-			s.sim.SetEncryptionAtRestValid(project, false)
-		case "rolled-back:target":
-			crashed = true
-			crash()
-		}
-	}
-	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
-	if !crashed {
-		t.Fatal("the run never rolled back")
-	}
-	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != before {
-		t.Fatalf("after the rollback the policy holds %s, want %s", live, before)
-	}
-	s.sim.SetEncryptionAtRestValid(project, true)
-	s.advance(3 * time.Minute) // the dead run's lease has expired
-	s.calls.Reset()
-	r := s.run(t, reconcile.Options{})
-	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "previous policy was restored") {
-		t.Fatalf("next run: target %s: %s", tp.Status, tp.Reason)
-	}
-	if n := s.calls.Get(s.k.writeOp); n != 0 {
-		t.Fatalf("the rolled-back change was made again: %d writes", n)
-	}
-	if e := events(s.alerts(t)); e != "blocked" {
-		t.Fatalf("alerts %s", e)
-	}
+	crashDuringRollback(t, "rolled-back:target", 0, "the previous policy was restored")
 }
 
 // A run that stops after recording its rollback but before the restoring
