@@ -219,7 +219,7 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	}
 	if in.Blocked != "" {
 		tp.Status, tp.Kept = Blocked, ipset.Set{}
-		tp.Reason = in.Blocked + "; no change is made to it until `ipsync unblock " + in.Target.Name + "`"
+		tp.Reason = in.Blocked + untilUnblock(in.Target.Name)
 		return tp
 	}
 	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form
@@ -236,9 +236,8 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Input) TargetPlan {
 	tp.Status, tp.Kept = Blocked, ipset.Set{}
 	tp.Add, tp.Remove = ipset.Diff(tp.Actual, restore)
-	unblock := "; no change is made to it until `ipsync unblock " + in.Target.Name + "`"
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
-		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + unblock
+		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + untilUnblock(in.Target.Name)
 		tp.Size = in.Limit.Size(in.Live)
 		return tp
 	}
@@ -248,8 +247,12 @@ func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Inp
 		return tp
 	}
 	tp.Document, tp.Size, tp.Form, tp.Restore = rendered.Text, rendered.Size, rendered.Form, &restore
-	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + unblock
+	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + untilUnblock(in.Target.Name)
 	return tp
+}
+
+func untilUnblock(name string) string {
+	return "; no change is made to it until `ipsync unblock " + name + "`"
 }
 
 // changeReason says why a target changes, in the words of what ipsync owns
