@@ -56,9 +56,19 @@ func (d Deps) finishRollbacks(ctx context.Context, targets []plan.TargetPlan, pr
 			}
 			tp.Reason = blockedReason(prev, tp.Name) + "; the run that rolled it back stopped before restoring the policy, and this run restored it (+/- below); no change is made to it until `ipsync unblock " + tp.Name + "`"
 		}
-		b.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change; the previous policy was restored", b.Projects)
-		b.Pending, b.Restore = false, ipset.Set{}
-		done[tp.Name] = b
+		done[tp.Name] = restored(b)
 	}
 	return done
+}
+
+// restoredReason says why a target is blocked once its rollback is done.
+func restoredReason(projects []string) string {
+	return fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change; the previous policy was restored", projects)
+}
+
+// restored is the block once its rollback is written and verified.
+func restored(b snapshot.Block) snapshot.Block {
+	b.Reason = restoredReason(b.Projects)
+	b.Pending, b.Restore = false, ipset.Set{}
+	return b
 }

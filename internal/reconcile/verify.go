@@ -102,9 +102,10 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
 			d.checkpoint("rolling-back:" + tp.Name)
 			d.rollBack(ctx, tp, previous, invalid, o)
-			b.Reason = tp.Reason
 			if tp.Status == plan.RolledBack {
-				b.Pending, b.Restore = false, ipset.Set{}
+				b = restored(b)
+			} else {
+				b.Reason = tp.Reason // the restore failed: still pending
 			}
 			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
 			mu.Lock()
@@ -207,7 +208,7 @@ func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte
 		return
 	}
 	tp.Status = plan.RolledBack
-	tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change; the previous policy was restored", invalid)
+	tp.Reason = restoredReason(invalid)
 }
 
 func without(all, drop []string) []string {
