@@ -18,10 +18,12 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// Moto is one moto_server process on 127.0.0.1.
+// Moto is one moto_server process on 127.0.0.1, reached through a proxy
+// that makes its conditional S3 writes atomic (see atomicWrites).
 type Moto struct {
-	Endpoint string
+	Endpoint string // the proxy: give this to every client
 	cmd      *exec.Cmd
+	proxy    *atomicWrites
 }
 
 var (
@@ -50,23 +52,37 @@ func StartMoto() (*Moto, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start moto_server: %w", err)
 	}
-	m := &Moto{Endpoint: fmt.Sprintf("http://127.0.0.1:%d", port), cmd: cmd}
+	m := &Moto{cmd: cmd}
+	direct := fmt.Sprintf("http://127.0.0.1:%d", port)
+	if m.proxy, err = startAtomicWrites(direct); err != nil {
+		m.Stop()
+		return nil, fmt.Errorf("proxy for moto_server: %w", err)
+	}
+	m.Endpoint = m.proxy.url
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		resp, err := http.Get(m.Endpoint + "/moto-api/")
 		if err == nil {
 			resp.Body.Close()
-			return m, nil
+			if resp.StatusCode == http.StatusOK {
+				return m, nil
+			}
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	m.Stop()
-	return nil, fmt.Errorf("moto_server did not answer on %s within 30s", m.Endpoint)
+	return nil, fmt.Errorf("moto_server did not answer on %s within 30s", direct)
 }
 
-// Stop ends the process group by PID.
+// Stop ends the proxy and moto's process group by PID.
 func (m *Moto) Stop() {
-	if m == nil || m.cmd == nil || m.cmd.Process == nil {
+	if m == nil {
+		return
+	}
+	if m.proxy != nil {
+		m.proxy.close()
+	}
+	if m.cmd == nil || m.cmd.Process == nil {
 		return
 	}
 	_ = syscall.Kill(-m.cmd.Process.Pid, syscall.SIGTERM)
