@@ -34,7 +34,7 @@ func TestAssumeRoleFaults(t *testing.T) {
 	const roleB = "arn:aws:iam::222222222222:role/atlas-ip-sync"
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			s, proxy := faultStack(t, kinds[0])
+			s, proxy := faultStack(t, kinds[0], "")
 			cfgB := asRole(s.rawAWS, roleB, "")
 			keyB := testenv.CreateKey(t, cfgB, testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"))
 			s.cfg = s.config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}

@@ -62,9 +62,9 @@ func startProxy(t *testing.T) (*testenv.FaultProxy, aws.Config) {
 	return proxy, testenv.AWSConfigAt(t, proxy.URL)
 }
 
-func faultStack(t *testing.T, k kind) (*stack, *testenv.FaultProxy) {
+func faultStack(t *testing.T, k kind, extraConfig string) (*stack, *testenv.FaultProxy) {
 	t.Helper()
-	s := newStack(t, k, "")
+	s := newStack(t, k, extraConfig)
 	proxy, awsCfg := startProxy(t)
 	s.awsCfg = awsCfg
 	s.calls = testenv.CountCalls(&s.awsCfg)
@@ -114,7 +114,7 @@ func TestAWSFaultMatrix(t *testing.T) {
 			name = fmt.Sprintf("%s %s timeout", row.fault.Service, row.fault.Op)
 		}
 		t.Run(name, func(t *testing.T) {
-			s, proxy := faultStack(t, row.k)
+			s, proxy := faultStack(t, row.k, "")
 			// CallTimeout above the SDK's own retry backoff (up to ~1 s for one retry).
 			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 2500 * time.Millisecond}
 			runs := 0

@@ -21,19 +21,23 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			a, err := d.adapter(t.Type, t.RoleArn)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			cctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			docs[i], err = a.Read(cctx, t.Resource)
-			errs[i] = throughRole(t.RoleArn, err)
+			docs[i], errs[i] = d.readPolicy(ctx, t.Type, t.RoleArn, t.Resource, timeout)
 		}()
 	}
 	wg.Wait()
 	return docs, errs
+}
+
+// readPolicy reads one target's policy document.
+func (d Deps) readPolicy(ctx context.Context, typ, roleArn, resource string, timeout time.Duration) ([]byte, error) {
+	a, err := d.adapter(typ, roleArn)
+	if err != nil {
+		return nil, err
+	}
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	doc, err := a.Read(cctx, resource)
+	return doc, throughRole(roleArn, err)
 }
 
 // throughRole names, in a target's error, the role it is reached through:

@@ -296,7 +296,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
 	stored := &blockLog{snap: prev, version: version}
-	blocks := d.watchAfter(ctx, cfg, r.Targets, docs, o, now, stored)
+	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, stored)
 	maps.Copy(blocks, finished)
 	prev, version = stored.snap, stored.version
 	next := recordAll(prev, fetched, r.Targets, blocks, now)

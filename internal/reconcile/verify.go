@@ -61,14 +61,15 @@ func (d Deps) checkBefore(ctx context.Context, cfg *config.Config, targets []pla
 
 // watchAfter polls Atlas for every applied target that guards encryption at
 // rest, for cfg.Verify.Window. When a project that was valid before the
-// change turns invalid, the previous policy is restored at once and the
-// target is blocked until a human clears it: the block is recorded in
-// blocked right after the rollback. It returns the new blocks.
+// change turns invalid, the owned statement's previous set is restored at
+// once and the target is blocked until a human clears it: the block is
+// recorded in blocked before and after the rollback. It returns the new
+// blocks.
 //
 // A target an earlier run changed but never recorded (it stopped, perhaps
 // while watching) is watched too: its previous state is the set the record
 // says it held.
-func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, live [][]byte, o Options, now time.Time, blocked *blockLog) map[string]snapshot.Block {
+func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan.TargetPlan, o Options, now time.Time, blocked *blockLog) map[string]snapshot.Block {
 	var mu sync.Mutex
 	blocks := map[string]snapshot.Block{}
 	var wg sync.WaitGroup
@@ -78,15 +79,6 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 		unrecorded := tp.Status == plan.InSync && tp.Unrecorded
 		if (tp.Status != plan.Applied && !unrecorded) || len(projects) == 0 {
 			continue
-		}
-		previous := live[i]
-		if unrecorded {
-			doc, err := previousOf(tp, live[i])
-			if err != nil {
-				d.Log.Error("cannot rebuild the policy an unrecorded change replaced; not watching it", "target", tp.Name, "error", err.Error())
-				continue
-			}
-			previous = doc
 		}
 		wg.Add(1)
 		go func() {
@@ -101,7 +93,7 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 				Reason: fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, which is rolled back", invalid)}
 			d.recordBlock(ctx, blocked, tp.Name, b, o.CallTimeout)
 			d.checkpoint("rolling-back:" + tp.Name)
-			d.rollBack(ctx, tp, previous, invalid, o)
+			d.rollBack(ctx, tp, invalid, o)
 			if tp.Status == plan.RolledBack {
 				b = restored(b)
 			} else {
@@ -184,31 +176,35 @@ func heldBefore(tp *plan.TargetPlan) ipset.Set {
 	return tp.Actual
 }
 
-// previousOf rebuilds the policy as it was before an unrecorded change: the
-// live document with the owned statement holding what the record says.
-func previousOf(tp *plan.TargetPlan, live []byte) ([]byte, error) {
-	owned, err := policy.Parse(live, tp.Sid)
-	if err != nil {
-		return nil, err
-	}
-	r, err := policy.Render(owned.Rewrite(heldBefore(tp).Strings()), limits[tp.Type])
-	if err != nil {
-		return nil, err
-	}
-	return r.Text, nil
-}
-
-// rollBack restores the policy read before the change and verifies it.
-func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, previous []byte, invalid []string, o Options) {
+// rollBack puts the owned statement's previous set back and verifies it.
+// It rewrites the policy as it is now, not as it was read before the change:
+// anything else someone changed in it meanwhile stays (DESIGN, Ownership).
+func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, invalid []string, o Options) {
 	tp.InvalidAfter = invalid
-	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous policy", "target", tp.Name, "projects", invalid)
-	if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, heldBefore(tp), o); err != nil {
+	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous set", "target", tp.Name, "projects", invalid)
+	if err := d.restorePrevious(ctx, tp, o); err != nil {
 		tp.Status = plan.Error
 		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy may hold the change; the next run restores it again (or restore it by hand)", invalid, err)
 		return
 	}
 	tp.Status = plan.RolledBack
 	tp.Reason = restoredReason(invalid)
+}
+
+func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, o Options) error {
+	live, err := d.readPolicy(ctx, tp.Type, tp.RoleArn, tp.Resource, o.CallTimeout)
+	if err != nil {
+		return fmt.Errorf("read the policy to restore: %w", err)
+	}
+	owned, err := policy.Parse(live, tp.Sid)
+	if err != nil {
+		return fmt.Errorf("read the policy to restore: %w", err)
+	}
+	previous, err := policy.Render(owned.Rewrite(heldBefore(tp).Strings()), limits[tp.Type])
+	if err != nil {
+		return fmt.Errorf("rebuild the previous policy: %w", err)
+	}
+	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous.Text, heldBefore(tp), o)
 }
 
 func without(all, drop []string) []string {

@@ -2,6 +2,7 @@ package reconcile_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 const verifyConfig = `    encryptionAtRestProjects: ["` + project + `"]
@@ -96,6 +98,52 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	if n := s.calls.Get("Publish"); n != 2 {
 		t.Fatalf("%d alerts published after unblock, want 2", n)
 	}
+}
+
+// Someone adds a statement while the change is watched; Atlas then
+// loses the key. The rollback puts back only the owned statement's set: the
+// other edit stays (DESIGN, Ownership: everything else comes out exactly as
+// it went in).
+func TestRollbackKeepsOtherEditsToThePolicy(t *testing.T) {
+	k := kinds[0] // only a KMS key policy guards encryption at rest
+	s := newStack(t, k, verifyConfig)
+	before := ownedValues(t, k.getLive(t, s), k.sid)
+	d := s.deps(t)
+	d.Checkpoint = func(step string) {
+		if step != "wrote:target" {
+			return
+		}
+		k.setLive(t, s, withStatement(t, k.getLive(t, s), map[string]any{
+			"Sid": "AddedDuringTheWindow", "Effect": "Deny", "Principal": "*", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}))
+		s.sim.SetEncryptionAtRestValid(project, false)
+	}
+	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	if tp := r.Targets[0]; tp.Status != plan.RolledBack {
+		t.Fatalf("target %+v", tp)
+	}
+	live := k.getLive(t, s)
+	if got, want := strings.Join(ownedValues(t, live, k.sid), " "), strings.Join(before, " "); got != want {
+		t.Fatalf("owned statement after the rollback holds %s, want %s", got, want)
+	}
+	if !strings.Contains(live, `"AddedDuringTheWindow"`) {
+		t.Fatalf("the rollback dropped a statement added after the change:\n%s", live)
+	}
+}
+
+// withStatement is doc with one more statement, as a person editing the
+// policy by hand might add it.
+func withStatement(t *testing.T, doc string, st map[string]any) string {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(doc), &m); err != nil {
+		t.Fatalf("policy: %v", err)
+	}
+	m["Statement"] = append(m["Statement"].([]any), st)
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 // Atlas already cannot use the key: on-call hears the likely cause (what the
@@ -260,8 +308,8 @@ func TestCrashAfterTheRestoringWrite(t *testing.T) {
 	crashDuringRollback(t, "restored:target", 0, "the policy holds what it held before that change")
 }
 
-// crashDuringRollback stops a run at step of its rollback; the next run
-// makes restores policy writes and says reason in its blocked alert.
+// crashDuringRollback stops a run at step of its rollback; then
+// nextRunFinishesTheRollback.
 func crashDuringRollback(t *testing.T, step string, restores int, reason string) {
 	s := newStack(t, kinds[0], verifyConfig)
 	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
@@ -281,11 +329,19 @@ func crashDuringRollback(t *testing.T, step string, restores int, reason string)
 	if !crashed {
 		t.Fatalf("the run never reached %s", step)
 	}
+	s.advance(3 * time.Minute) // the dead run's lease has expired
+	s.alerts(t)
+	nextRunFinishesTheRollback(t, s, before, restores, reason)
+}
+
+// nextRunFinishesTheRollback: after a run left its rollback pending, the
+// next run makes restores policy writes, leaves the owned statement holding
+// before, and says reason in its blocked alert; the run after it is quiet.
+func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores int, reason string) {
+	t.Helper()
 	// Atlas can use the key again by now; the rollback Atlas's answer
 	// decided stands all the same.
 	s.sim.SetEncryptionAtRestValid(project, true)
-	s.advance(3 * time.Minute) // the dead run's lease has expired
-	s.alerts(t)
 	s.calls.Reset()
 	r := s.run(t, reconcile.Options{})
 	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "ipsync unblock target") {
@@ -320,6 +376,42 @@ func crashDuringRollback(t *testing.T, step string, restores int, reason string)
 	if a := s.alerts(t); len(a) != 0 {
 		t.Fatalf("third run paged: %s", events(a))
 	}
+}
+
+// The restoring write fails: the run says so, the block stays pending, and
+// the next run restores the policy.
+func TestFailedRollbackIsFinishedByTheNextRun(t *testing.T) {
+	s, proxy := faultStack(t, kinds[0], verifyConfig)
+	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	d := s.deps(t)
+	d.Checkpoint = func(step string) {
+		switch step {
+		case "wrote:target":
+			s.sim.SetEncryptionAtRestValid(project, false)
+		case "rolling-back:target":
+			proxy.Inject(testenv.AWSFault{Service: "kms", Op: "PutKeyPolicy", Status: 400, Code: "AccessDeniedException", Times: 100})
+		}
+	}
+	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	tp := r.Targets[0]
+	if r.Status != plan.Error || tp.Status != plan.Error || !strings.Contains(tp.Reason, "restoring the previous policy FAILED") || !strings.Contains(tp.Reason, "the next run restores it again") {
+		t.Fatalf("run %s, target %s: %s", r.Status, tp.Status, tp.Reason)
+	}
+	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live == before {
+		t.Fatalf("the restoring write was refused, yet the policy holds %s again", live)
+	}
+	snap, _, err := storeOf(s).Load(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := snap.Blocked["target"]; !b.Pending || strings.Join(b.Restore.Strings(), " ") != before {
+		t.Fatalf("block after the failed rollback: %+v", b)
+	}
+	if a := s.alerts(t); len(a) == 0 || !strings.Contains(a[0].Message, "FAILED") {
+		t.Fatalf("alerts after the failed rollback: %q %v", events(a), a)
+	}
+	proxy.Clear()
+	nextRunFinishesTheRollback(t, s, before, 1, "this run restored it")
 }
 
 // failBlockSave refuses the first save that carries a block: the one made
