@@ -219,7 +219,7 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	}
 	if in.Blocked != "" {
 		tp.Status, tp.Kept = Blocked, ipset.Set{}
-		tp.Reason = in.Blocked + untilUnblock(in.Target.Name)
+		tp.Reason = in.Blocked + UntilUnblock(in.Target.Name)
 		return tp
 	}
 	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form
@@ -237,7 +237,7 @@ func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Inp
 	tp.Status, tp.Kept = Blocked, ipset.Set{}
 	tp.Add, tp.Remove = ipset.Diff(tp.Actual, restore)
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
-		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + untilUnblock(in.Target.Name)
+		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + UntilUnblock(in.Target.Name)
 		tp.Size = in.Limit.Size(in.Live)
 		return tp
 	}
@@ -247,11 +247,12 @@ func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Inp
 		return tp
 	}
 	tp.Document, tp.Size, tp.Form, tp.Restore = rendered.Text, rendered.Size, rendered.Form, &restore
-	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + untilUnblock(in.Target.Name)
+	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + UntilUnblock(in.Target.Name)
 	return tp
 }
 
-func untilUnblock(name string) string {
+// UntilUnblock ends the reason of a blocked target: what lifts the block.
+func UntilUnblock(name string) string {
 	return "; no change is made to it until `ipsync unblock " + name + "`"
 }
 

@@ -54,7 +54,7 @@ func (d Deps) finishRollbacks(ctx context.Context, targets []plan.TargetPlan, pr
 				tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after a change an earlier run made, and restoring the previous policy FAILED: %v. The next run tries again (or restore it by hand)", b.Projects, err)
 				continue
 			}
-			tp.Reason = blockedReason(prev, tp.Name) + "; the run that rolled it back stopped before restoring the policy, and this run restored it (+/- below); no change is made to it until `ipsync unblock " + tp.Name + "`"
+			tp.Reason = blockedReason(prev, tp.Name) + "; the run that rolled it back stopped before restoring the policy, and this run restored it (+/- below)" + plan.UntilUnblock(tp.Name)
 		}
 		done[tp.Name] = restored(b)
 	}
