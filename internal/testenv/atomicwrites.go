@@ -1,10 +1,7 @@
 package testenv
 
 import (
-	"net"
 	"net/http"
-	"net/http/httputil"
-	"net/url"
 	"sync"
 )
 
@@ -25,26 +22,20 @@ type atomicWrites struct {
 }
 
 func startAtomicWrites(target string) (*atomicWrites, error) {
-	u, err := url.Parse(target)
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	rp := httputil.NewSingleHostReverseProxy(u)
 	var mu sync.Mutex
-	p := &atomicWrites{url: "http://" + ln.Addr().String()}
-	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if conditionalWrite(r) {
-			mu.Lock()
-			defer mu.Unlock()
+	addr, srv, err := serveProxy(target, func(forward http.Handler) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			if conditionalWrite(r) {
+				mu.Lock()
+				defer mu.Unlock()
+			}
+			forward.ServeHTTP(w, r)
 		}
-		rp.ServeHTTP(w, r)
-	})}
-	go func() { _ = p.srv.Serve(ln) }()
-	return p, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &atomicWrites{url: addr, srv: srv}, nil
 }
 
 // conditionalWrite: a PUT or POST (PutObject, CompleteMultipartUpload) with

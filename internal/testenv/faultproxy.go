@@ -4,9 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/http/httputil"
 	"net/url"
 	"regexp"
 	"strings"
@@ -43,17 +41,18 @@ type proxyRule struct {
 
 // StartFaultProxy forwards to target (moto's endpoint).
 func StartFaultProxy(target string) (*FaultProxy, error) {
-	u, err := url.Parse(target)
+	p := &FaultProxy{seen: map[string]int{}}
+	var err error
+	p.URL, p.srv, err = serveProxy(target, p.serve)
 	if err != nil {
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &FaultProxy{URL: "http://" + ln.Addr().String(), seen: map[string]int{}}
-	rp := httputil.NewSingleHostReverseProxy(u)
-	p.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return p, nil
+}
+
+// serve answers with an injected fault, or forwards.
+func (p *FaultProxy) serve(forward http.Handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		service, op := identify(r, body)
@@ -82,10 +81,8 @@ func StartFaultProxy(target string) (*FaultProxy, error) {
 				return
 			}
 		}
-		rp.ServeHTTP(w, r)
-	})}
-	go func() { _ = p.srv.Serve(ln) }()
-	return p, nil
+		forward.ServeHTTP(w, r)
+	}
 }
 
 // Inject adds a fault; faults apply in the order injected.
