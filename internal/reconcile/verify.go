@@ -191,6 +191,8 @@ func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, invalid []strin
 	tp.Reason = restoredReason(invalid)
 }
 
+// restorePrevious rewrites the owned statement, in the live policy, to the
+// set it held before the change.
 func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, o Options) error {
 	live, err := d.readPolicy(ctx, tp.Type, tp.RoleArn, tp.Resource, o.CallTimeout)
 	if err != nil {
@@ -198,13 +200,14 @@ func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, o Option
 	}
 	owned, err := policy.Parse(live, tp.Sid)
 	if err != nil {
-		return fmt.Errorf("read the policy to restore: %w", err)
+		return fmt.Errorf("find the owned statement to restore: %w", err)
 	}
-	previous, err := policy.Render(owned.Rewrite(heldBefore(tp).Strings()), limits[tp.Type])
+	before := heldBefore(tp)
+	previous, err := policy.Render(owned.Rewrite(before.Strings()), limits[tp.Type])
 	if err != nil {
 		return fmt.Errorf("rebuild the previous policy: %w", err)
 	}
-	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous.Text, heldBefore(tp), o)
+	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous.Text, before, o)
 }
 
 func without(all, drop []string) []string {
