@@ -188,10 +188,10 @@ func BenchmarkColdStart(b *testing.B) {
 
 // settle writes a binary back to disk, drops it from the page cache and
 // reads it in once, front to back, so that every binary starts from the same
-// cache state. As the linker leaves it, a binary's cached pages are however
-// its writes made them: in a throwaway test (60 interleaved starts), one of
-// two identical builds started 7 % faster than the other once it had been
-// dropped and read back in.
+// cache state. Left as the linker wrote it, a binary starts as fast as its
+// cached pages allow: in a throwaway test (60 interleaved starts), three
+// identical builds started up to 7 % apart, depending on when and how their
+// pages had entered the cache.
 func settle(b *testing.B, bin string) {
 	f, err := os.Open(bin)
 	if err != nil {
