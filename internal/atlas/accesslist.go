@@ -45,7 +45,9 @@ func (c *Client) AccessList(ctx context.Context, groupID string) ([]AccessEntry,
 				return err
 			}
 			if doc.Results == nil {
-				return errors.New("access list: the answer has no results")
+				// Atlas answers an empty list as []; null or a missing
+				// field is no answer to trust as "no entries".
+				return fmt.Errorf("access list of project %s: the answer's \"results\" is null or missing, not a list (page %d)", groupID, page)
 			}
 			return nil
 		})

@@ -84,3 +84,19 @@ func TestConcurrentAccessListPostsAreRefused(t *testing.T) {
 		t.Fatalf("two concurrent POSTs: %v / %v", errs[0], errs[1])
 	}
 }
+
+// An empty list reads as no entries; an answer whose results are null is
+// refused with an error that says so (Atlas answers [], never null).
+func TestEmptyAndNullAccessLists(t *testing.T) {
+	sim := startSim(t)
+	c := newClient(t, sim, nil)
+	got, err := c.AccessList(context.Background(), projectA)
+	if err != nil || len(got) != 0 {
+		t.Fatalf("empty list: %v, %v", got, err)
+	}
+	sim.InjectFault(atlastest.AccessList, atlastest.Fault{Body: `{"results":null,"totalCount":0,"links":[]}`}, 1)
+	_, err = c.AccessList(context.Background(), projectA)
+	if err == nil || !strings.Contains(err.Error(), `"results" is null or missing`) || !strings.Contains(err.Error(), projectA) {
+		t.Fatalf("null results: %v", err)
+	}
+}

@@ -51,7 +51,9 @@ func (s *Server) SetAccessList(groupID string, entries ...AccessEntry) {
 func (s *Server) AccessListOf(groupID string) []AccessEntry {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := append([]AccessEntry(nil), s.accessLists[groupID]...)
+	// Never nil: Atlas answers an empty list as "results": [] (the spec's
+	// schema), and the simulator encodes what this returns.
+	out := append([]AccessEntry{}, s.accessLists[groupID]...)
 	sort.Slice(out, func(i, j int) bool { return out[i].key() < out[j].key() })
 	return out
 }

@@ -420,3 +420,25 @@ func TestAccessListMatchesTheOfficialSpec(t *testing.T) {
 		t.Fatalf("entries left %+v", got)
 	}
 }
+
+// An empty list is "results": [], as Atlas answers (the spec's schema is an
+// array); a simulator answering null made the client refuse every empty list.
+func TestEmptyAccessListIsAnEmptyArray(t *testing.T) {
+	sim, authed := start(t)
+	sim.SetAccessList(group)
+	req, _ := http.NewRequest("GET", sim.URL()+"/api/atlas/v2/groups/"+group+"/accessList", nil)
+	req.Header.Set("Accept", "application/vnd.atlas.2023-01-01+json")
+	resp, err := authed.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var doc struct {
+		Results json.RawMessage `json:"results"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil || string(doc.Results) != "[]" {
+		t.Fatalf("results %s (%v), want []: %s", doc.Results, err, b)
+	}
+	validateOp(t, "GET", "/api/atlas/v2/groups/{groupId}/accessList", resp, b)
+}
