@@ -222,7 +222,8 @@ func TestTemplateConfigParses(t *testing.T) {
 		"SnapshotBucket":  {"stack-snapshotbucket-1x2y3z"}, "AlertTopic": {"arn:aws:sns:us-east-1:111122223333:stack-AlertTopic-ABC"},
 		"TriggerQueue":     {"https://sqs.us-east-1.amazonaws.com/111122223333/stack-TriggerQueue-ABC.fifo"},
 		"WebhookSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/webhook-AbCdEf"}, "WebhookCheckSource": {"false"},
-		"StatementSid": {"AtlasIPAllowList"}, "KeySources": {`"control-plane-outbound"`}, "EndpointSources": {`"nodes"`},
+		"KeyStatementSid": {"KeySid"}, "EndpointStatementSid": {"EndpointSid"}, "AtlasRolePolicyStatementSid": {"RoleSid"}, "AccessListCommentPrefix": {"ipsync:"},
+		"KeySources": {`"control-plane-outbound"`}, "EndpointSources": {`"nodes"`},
 		"KeyArns":                    {"arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:key/2234abcd-12ab-34cd-56ef-1234567890ab"},
 		"EndpointIds":                {"vpce-0a1b2c3d4e5f67890", "vpce-1a1b2c3d4e5f67890"},
 		"EncryptionAtRestProjectIds": {"5aec7afbf7d068e35a39809b"}, "VerifyWindow": {"90s"},
@@ -251,9 +252,11 @@ func TestTemplateConfigParses(t *testing.T) {
 		if len(c.Targets) != wantTargets || len(c.Atlas.Projects) != 2 || c.Webhook.SecretID == "" || c.Trigger.QueueURL == "" || c.Notify.TopicArn == "" {
 			t.Fatalf("config %+v", c)
 		}
+		// Each target type has its own Sid parameter.
+		sids := map[string]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:"}
 		for _, tg := range c.Targets {
-			if tg.Sid != "AtlasIPAllowList" || len(tg.Sources) == 0 {
-				t.Fatalf("target %+v did not inherit the defaults", tg)
+			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
+				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])
 			}
 			verifies := withEndpoints && tg.Type == config.TypeKMSKeyPolicy
 			if verifies != (len(tg.EncryptionAtRestProjects) == 1) {
@@ -303,6 +306,51 @@ func TestEnvironmentTheCodeReads(t *testing.T) {
 	for _, n := range names {
 		if get(vars, n) == nil && !slices.Contains(lambdaSets, n) {
 			t.Errorf("the code reads %s but the template does not set it", n)
+		}
+	}
+}
+
+// A secret ARN without the 6 characters Secrets Manager appends matches no
+// secret when an IAM statement names it: the parameters must refuse it.
+func TestSecretParametersWantTheFullARN(t *testing.T) {
+	params := get(loadTemplate(t), "Parameters")
+	for _, name := range []string{"AtlasSecretArn", "WebhookSecretArn"} {
+		p := get(params, name)
+		re, err := regexp.Compile(get(p, "AllowedPattern").Value)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for arn, want := range map[string]bool{
+			"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas-AbCdEf":     true,
+			"arn:aws-us-gov:secretsmanager:us-gov-west-1:111122223333:secret:a-b-c-123456": true,
+			"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas":            false,
+			"arn:aws:secretsmanager:us-east-1:111122223333:secret:atlas":                   false,
+		} {
+			if re.MatchString(arn) != want {
+				t.Errorf("%s: %s accepted=%v, want %v", name, arn, !want, want)
+			}
+		}
+	}
+}
+
+// Both functions read the snapshot; without s3:ListBucket on the bucket S3
+// answers a missing snapshot with 403 and the first run can never start.
+func TestSnapshotReadersMayListTheBucket(t *testing.T) {
+	for name, fn := range functions(loadTemplate(t)) {
+		found := false
+		var walk func(n *yaml.Node)
+		walk = func(n *yaml.Node) {
+			if n.Kind == yaml.MappingNode && get(n, "Action") != nil && get(n, "Action").Value == "s3:ListBucket" {
+				res := get(n, "Resource")
+				found = res.Tag == "!GetAtt" && res.Value == "SnapshotBucket.Arn"
+			}
+			for _, c := range n.Content {
+				walk(c)
+			}
+		}
+		walk(get(fn, "Properties", "Policies"))
+		if !found {
+			t.Errorf("%s may not s3:ListBucket on SnapshotBucket.Arn", name)
 		}
 	}
 }

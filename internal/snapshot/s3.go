@@ -44,6 +44,12 @@ func (s *S3Store) Load(ctx context.Context) (*Snapshot, Version, error) {
 		if errors.As(err, &nsk) || (errors.As(err, &api) && api.ErrorCode() == "NoSuchKey") {
 			return nil, "", ErrNotFound
 		}
+		if errors.As(err, &api) && api.ErrorCode() == "AccessDenied" {
+			// S3 answers a missing key with 403, not 404, to a caller
+			// without s3:ListBucket: before the first snapshot exists, that
+			// is the likelier cause than a missing s3:GetObject.
+			return nil, "", fmt.Errorf("read snapshot %s: %w (if no snapshot exists yet, S3 answers 403 instead of 404 to a caller without s3:ListBucket on arn:aws:s3:::%s; grant it, with s3:GetObject and s3:PutObject on the key)", s.URL(), err, s.bucket)
+		}
 		return nil, "", fmt.Errorf("read snapshot %s: %w", s.URL(), err)
 	}
 	defer out.Body.Close()

@@ -252,3 +252,38 @@ func FuzzUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// On AWS a role without s3:ListBucket gets 403 AccessDenied, not 404, for
+// the snapshot before the first run writes it (moto always answers 404, so
+// the fault proxy answers as S3 does). The error must say what to grant;
+// with ListBucket (a 404) the store reports "no snapshot yet".
+func TestS3StoreMissingKeyWithoutListBucket(t *testing.T) {
+	moto := testenv.SharedMoto(t)
+	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	client := s3.NewFromConfig(testenv.AWSConfigAt(t, proxy.URL), func(o *s3.Options) { o.UsePathStyle = true })
+	bucket := fmt.Sprintf("ipsync-test-denied-%d", time.Now().UnixNano())
+	if _, err := client.CreateBucket(context.Background(), &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	store := snapshot.NewS3Store(client, bucket, "ipsync/snapshot.json")
+	if _, _, err := store.Load(context.Background()); !errors.Is(err, snapshot.ErrNotFound) {
+		t.Fatalf("404: %v, want ErrNotFound", err)
+	}
+	proxy.DenyMissingKeys(true)
+	_, _, err = store.Load(context.Background())
+	if err == nil || errors.Is(err, snapshot.ErrNotFound) || !strings.Contains(err.Error(), "AccessDenied") ||
+		!strings.Contains(err.Error(), "s3:ListBucket on arn:aws:s3:::"+bucket) {
+		t.Fatalf("403 on a missing key: %v", err)
+	}
+	// A key that exists is read as before: only missing keys are denied.
+	if _, err := store.Save(context.Background(), sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1"), ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := store.Load(context.Background()); err != nil {
+		t.Fatalf("existing key through the denying proxy: %v", err)
+	}
+}

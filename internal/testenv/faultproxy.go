@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -22,6 +23,11 @@ type FaultProxy struct {
 	mu    sync.Mutex
 	rules []*proxyRule
 	seen  map[string]int // "service:Operation" → requests
+	// denyMissingKeys answers a GetObject of a missing key as S3 does to a
+	// caller without s3:ListBucket: 403 AccessDenied. moto always answers
+	// 404 NoSuchKey, so without this no test sees what a role without
+	// ListBucket gets on AWS.
+	denyMissingKeys bool
 }
 
 // AWSFault is one injected failure.
@@ -67,7 +73,22 @@ func (p *FaultProxy) serve(forward http.Handler) http.HandlerFunc {
 				break
 			}
 		}
+		denyMissing := p.denyMissingKeys && service == "s3" && op == "GetObject"
 		p.mu.Unlock()
+		if fault == nil && denyMissing {
+			rec := httptest.NewRecorder()
+			forward.ServeHTTP(rec, r)
+			if rec.Code == http.StatusNotFound && bytes.Contains(rec.Body.Bytes(), []byte("<Code>NoSuchKey</Code>")) {
+				writeAWSError(w, service, http.StatusForbidden, "AccessDenied")
+				return
+			}
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+			return
+		}
 		if fault != nil {
 			if fault.Delay > 0 {
 				select {
@@ -91,6 +112,10 @@ func (p *FaultProxy) Inject(f AWSFault) {
 	p.rules = append(p.rules, &proxyRule{f: f, left: f.Times})
 	p.mu.Unlock()
 }
+
+// DenyMissingKeys makes a GetObject of a missing key answer 403
+// AccessDenied, as S3 answers a caller that lacks s3:ListBucket.
+func (p *FaultProxy) DenyMissingKeys(on bool) { p.mu.Lock(); p.denyMissingKeys = on; p.mu.Unlock() }
 
 // Clear removes every fault.
 func (p *FaultProxy) Clear() { p.mu.Lock(); p.rules = nil; p.mu.Unlock() }
