@@ -11,69 +11,104 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
+// stored is the snapshot as this run last read or wrote it, and the run's
+// name in a lease.
+type stored struct {
+	snap    *snapshot.Snapshot
+	version snapshot.Version
+	holder  string
+}
+
 // finish records what must be recorded, then alerts. next is the snapshot to
 // store when the run got as far as applying; otherwise only the alert memory
 // of the stored snapshot may change.
-func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Snapshot, version snapshot.Version, next *snapshot.Snapshot, applied bool) Report {
-	var prevAlerts map[string]string
-	if prev != nil {
-		prevAlerts = prev.Alerts
+//
+// Alerts wait in the snapshot's outbox until published, and a run publishes
+// only an outbox it has written itself, with its lease on the snapshot:
+// recorded with the run, sent, then cleared with the lease. A run that finds
+// another run's live lease leaves the outbox to it; a run that stops in
+// between leaves it to the first run after the lease ends. So every alert is
+// sent once, except where docs/operations.md says it can be sent twice.
+func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next *snapshot.Snapshot, applied bool) Report {
+	now := d.Now().UTC().Truncate(time.Second)
+	if busy := leased(prev.snap, prev.holder, now); busy != nil && !applied {
+		// Another run is applying or publishing: it records and alerts. What
+		// this run found is decided again by the next one.
+		d.Log.Warn("another run holds the snapshot: this run records and alerts nothing", "holder", busy.Holder, "until", busy.Until)
+		return settle(r)
 	}
-	var outcomes []notify.Outcome
-	for _, t := range r.Targets {
-		outcomes = append(outcomes, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, AccessList: limits[t.Type].Entries, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
-	}
-	var runErr error
-	if r.Status == plan.Error && r.Targets == nil {
-		runErr = r.Err
-	}
-	alerts, state := notify.Decide(prevAlerts, outcomes, runErr)
+	alerts, state := notify.Decide(alertStateOf(prev.snap), outcomesOf(r), runErrOf(r))
 	r.Alerts = alerts
-
-	// Alerts wait in the snapshot's outbox until published: recorded with
-	// the run, sent, then cleared. A run that stops in between leaves them
-	// for the next one, so a change is announced once and never lost.
 	var outbox []snapshot.PendingAlert
-	if prev != nil {
-		outbox = append(outbox, prev.Outbox...)
+	if prev.snap != nil {
+		outbox = append(outbox, prev.snap.Outbox...)
 	}
 	for _, a := range alerts {
 		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
 	}
 	toStore := next
-	if !applied && prev != nil && (!sameState(prev.Alerts, state) || len(outbox) != len(prev.Outbox)) {
+	if !applied && prev.snap != nil && (!sameState(prev.snap.Alerts, state) || len(outbox) > 0) {
 		// Refused or failed: keep Atlas's record as it was; remember only
 		// what on-call was told, so the next run does not page again.
-		kept := *prev
+		kept := *prev.snap
 		toStore = &kept
 	}
-	stored := false
-	if toStore != nil {
-		toStore.Alerts, toStore.Outbox = state, outbox
-		toStore.Seen = seen(prev, toStore, o.Trigger, d.Now().UTC().Truncate(time.Second))
-		if prev == nil || changed(prev, toStore) {
-			d.checkpoint("before-record")
-			sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-			v, err := d.Store.Save(sctx, toStore, version)
-			cancel()
-			if err != nil {
-				if r.Err == nil {
-					r.Err = fmt.Errorf("record snapshot: %w", err)
-				}
-				var conflict *snapshot.ConflictError
-				if errors.As(err, &conflict) {
-					return r // the run starts again; it will decide the alerts itself
-				}
-				r.Status = plan.Error
-			} else {
-				stored, version = true, v
-				d.checkpoint("recorded")
-				d.Log.Info("snapshot recorded", "url", d.Store.URL(), "hash", toStore.Hash)
-			}
-		} else {
-			stored = true // nothing new; what is stored already says it
+	if toStore == nil {
+		// No snapshot yet and none to write: there is nowhere to remember
+		// the alerts, so they are sent now, and again by the next such run.
+		d.publish(ctx, o, &r, outbox)
+		return settle(r)
+	}
+	toStore.Alerts, toStore.Outbox = state, outbox
+	if len(outbox) > 0 {
+		toStore.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
+	}
+	toStore.Seen = seen(prev.snap, toStore, o.Trigger, now)
+	version, ok := d.record(ctx, o, &r, prev, toStore)
+	if !ok {
+		return settle(r) // nothing recorded: nothing published either
+	}
+	if len(outbox) > 0 {
+		cleared := *toStore
+		cleared.Outbox, cleared.Lease = d.publish(ctx, o, &r, outbox), nil
+		sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+		_, err := d.Store.Save(sctx, &cleared, version)
+		cancel()
+		if err != nil {
+			// Left in the outbox, they are sent again after the lease: at least once.
+			d.Log.Warn("could not clear the alert outbox", "error", err.Error())
 		}
 	}
+	return settle(r)
+}
+
+// record writes toStore when it says something the stored snapshot does
+// not, and reports the version stored and whether toStore is what is stored.
+func (d Deps) record(ctx context.Context, o Options, r *Report, prev stored, toStore *snapshot.Snapshot) (snapshot.Version, bool) {
+	if prev.snap != nil && !changed(prev.snap, toStore) {
+		return prev.version, true // nothing new; what is stored already says it
+	}
+	d.checkpoint("before-record")
+	sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+	v, err := d.Store.Save(sctx, toStore, prev.version)
+	cancel()
+	if err != nil {
+		if r.Err == nil {
+			r.Err = fmt.Errorf("record snapshot: %w", err)
+		}
+		var conflict *snapshot.ConflictError
+		if !errors.As(err, &conflict) {
+			r.Status = plan.Error // a conflict starts the run again instead
+		}
+		return "", false
+	}
+	d.checkpoint("recorded")
+	d.Log.Info("snapshot recorded", "url", d.Store.URL(), "hash", toStore.Hash)
+	return v, true
+}
+
+// publish sends the outbox and returns what could not be sent.
+func (d Deps) publish(ctx context.Context, o Options, r *Report, outbox []snapshot.PendingAlert) []snapshot.PendingAlert {
 	d.checkpoint("before-notify")
 	var unsent []snapshot.PendingAlert
 	for _, a := range outbox {
@@ -88,29 +123,54 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev *snapshot.Sn
 			d.Log.Error("alert not sent; it stays in the outbox for the next run", "event", a.Event, "key", a.Key, "error", err.Error())
 			unsent = append(unsent, a)
 			if r.Err == nil {
-				r.Err = err
+				r.Err = fmt.Errorf("send alert %s %s: %w", a.Event, a.Key, err)
 			}
 		}
 	}
-	if stored && len(outbox) > 0 && len(unsent) < len(outbox) {
-		cleared := *toStore
-		cleared.Outbox = unsent
-		sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		_, err := d.Store.Save(sctx, &cleared, version)
-		cancel()
-		if err != nil {
-			// Left in the outbox, they are sent again next run: at least once.
-			d.Log.Warn("could not clear the alert outbox", "error", err.Error())
+	return unsent
+}
+
+// settle makes the run's status agree with its targets and its error
+// (DESIGN "CLI": the exit code follows the status): a failed, rolled-back or
+// blocked target, or a failure after planning (an alert not sent, the
+// snapshot not recorded), makes the run an error. A refused run stays
+// refused: nothing was written.
+func settle(r Report) Report {
+	if r.Status == plan.Refused {
+		return r
+	}
+	for _, t := range r.Targets {
+		if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
+			r.Status = plan.Error
 		}
 	}
-	if r.Status != plan.Refused && r.Status != plan.Error {
-		for _, t := range r.Targets {
-			if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
-				r.Status = plan.Error
-			}
-		}
+	if r.Err != nil {
+		r.Status = plan.Error
 	}
 	return r
+}
+
+func alertStateOf(s *snapshot.Snapshot) map[string]string {
+	if s == nil {
+		return nil
+	}
+	return s.Alerts
+}
+
+func outcomesOf(r Report) []notify.Outcome {
+	var out []notify.Outcome
+	for _, t := range r.Targets {
+		out = append(out, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, AccessList: limits[t.Type].Entries, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
+	}
+	return out
+}
+
+// runErrOf is the failure of the run as a whole, before any target was planned.
+func runErrOf(r Report) error {
+	if r.Status == plan.Error && r.Targets == nil {
+		return r.Err
+	}
+	return nil
 }
 
 func sameState(a, b map[string]string) bool {

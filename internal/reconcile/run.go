@@ -198,13 +198,13 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	prev, version, err := d.Store.Load(lctx)
 	cancel()
 	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
-		return d.fail(ctx, o, nil, "", fmt.Errorf("load snapshot: %w", err))
+		return d.fail(ctx, o, stored{holder: holder}, fmt.Errorf("load snapshot: %w", err))
 	}
 	fetchStart := time.Now()
 	fetched, err := Fetch(ctx, d.Atlas, cfg.Atlas.Projects, now)
 	fetchDuration := time.Since(fetchStart)
 	if err != nil {
-		r := d.fail(ctx, o, prev, version, err)
+		r := d.fail(ctx, o, stored{prev, version, holder}, err)
 		r.FetchDuration = fetchDuration
 		return r
 	}
@@ -249,7 +249,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	if p.Status == plan.Refused {
 		// The source is suspect: no target and no address record is written.
 		d.Log.Warn("refused by a guard: nothing written")
-		return d.finish(ctx, o, r, prev, version, nil, false)
+		return d.finish(ctx, o, r, stored{prev, version, holder}, nil, false)
 	}
 	// A run that will write (or watch a change it may roll back) claims the
 	// snapshot first.
@@ -295,22 +295,22 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	finished := d.finishRollbacks(ctx, r.Targets, prev, o)
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
-	stored := &blockLog{snap: prev, version: version}
-	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, stored)
+	watched := &blockLog{snap: prev, version: version}
+	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, watched)
 	maps.Copy(blocks, finished)
-	prev, version = stored.snap, stored.version
+	prev, version = watched.snap, watched.version
 	next := recordAll(prev, fetched, r.Targets, blocks, now)
-	return d.finish(ctx, o, r, prev, version, next, true)
+	return d.finish(ctx, o, r, stored{prev, version, holder}, next, true)
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.
-func (d Deps) fail(ctx context.Context, o Options, prev *snapshot.Snapshot, version snapshot.Version, err error) Report {
+func (d Deps) fail(ctx context.Context, o Options, prev stored, err error) Report {
 	r := Report{Status: plan.Error, Err: err}
 	if o.DryRun {
 		return r
 	}
 	d.Log.Error("run failed before planning", "error", err.Error())
-	return d.finish(ctx, o, r, prev, version, nil, false)
+	return d.finish(ctx, o, r, prev, nil, false)
 }
 
 func anyChanges(ts []plan.TargetPlan) bool {

@@ -12,6 +12,10 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
+// The errors are built here, not drawn from moto: moto answers a KMS access
+// denial as XML, which the SDK cannot decode for a JSON service ("deserialization
+// failed", only the 403 kept), so the AccessDenied hint cannot be reached on moto
+// (TestDeployedRoles in functions/ sees exactly that).
 func TestClassify(t *testing.T) {
 	tests := []struct {
 		err       error

@@ -1,0 +1,187 @@
+package reconcile_test
+
+import (
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
+)
+
+// Alerts are sent once per transition: these tests hold the outbox to that
+// where SNS, the snapshot or a racing run fails it (each failed before the
+// outbox was claimed with the lease).
+
+var snsDown = testenv.AWSFault{Service: "sns", Op: "Publish", Status: 500, Code: "InternalError", Times: 1000}
+
+// faultOptions: CallTimeout above the SDK's own retry backoff.
+var faultOptions = reconcile.Options{CallTimeout: 2500 * time.Millisecond}
+
+// A refused (or failed) run whose alert SNS refused leaves it in the
+// outbox; the next run sends it, and the runs after that, still refused,
+// send nothing.
+func TestTroublePagesOnceAcrossAnSNSFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		status plan.Status
+		event  string
+		break_ func(s *stack)
+	}{
+		{"refused", plan.Refused, "refused", func(s *stack) { s.sim.SetControlPlane(controlPlane()); s.sim.SetProject(project) }},
+		{"failed", plan.Error, "failed", func(s *stack) { s.sim.RemoveProject(project) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, proxy := faultStack(t, kinds[0], "")
+			if r := s.run(t, faultOptions); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			s.alerts(t)
+			tc.break_(s)
+			proxy.Inject(snsDown)
+			if r := s.run(t, faultOptions); r.Status != tc.status || r.Err == nil {
+				t.Fatalf("run with SNS down: %s %v", r.Status, r.Err)
+			}
+			proxy.Clear()
+			if got := events(s.alerts(t)); got != "" {
+				t.Fatalf("alerts %q reached on-call with SNS down", got)
+			}
+			for i := range 3 {
+				s.calls.Reset()
+				if r := s.run(t, faultOptions); r.Status != tc.status {
+					t.Fatalf("run %d: %s %v", i, r.Status, r.Err)
+				}
+				want := 0
+				if i == 0 {
+					want = 1 // the alert left in the outbox
+				}
+				if n := s.calls.Get("Publish"); n != want {
+					t.Fatalf("run %d after SNS recovered published %d alerts, want %d", i, n, want)
+				}
+			}
+			if got := events(s.alerts(t)); got != tc.event {
+				t.Fatalf("alerts %q, want one %s", got, tc.event)
+			}
+		})
+	}
+}
+
+// Two runs at once: the first stops between recording its alert and
+// publishing it while the second runs from start to end. The second must
+// leave the first's outbox to it.
+func TestRacingRunsPublishOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name, event string
+		change      func(s *stack)
+	}{
+		{"refused", "refused", func(s *stack) { s.sim.SetControlPlane(controlPlane()); s.sim.SetProject(project) }},
+		{"applied", "applied", func(s *stack) {
+			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.3.7"))
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newStack(t, kinds[0], "")
+			if r := s.run(t, reconcile.Options{}); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			s.alerts(t)
+			tc.change(s)
+			s.calls.Reset()
+			paused, resume := make(chan struct{}), make(chan struct{})
+			first := s.deps(t)
+			var once sync.Once
+			first.Checkpoint = func(step string) {
+				if step == "before-notify" {
+					once.Do(func() { close(paused); <-resume })
+				}
+			}
+			done := make(chan reconcile.Report)
+			go func() {
+				done <- reconcile.Run(t.Context(), s.cfg, first, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+			}()
+			select {
+			case <-paused:
+			case r := <-done:
+				t.Fatalf("the first run ended without publishing: %s %v", r.Status, r.Err)
+			}
+			second := s.run(t, reconcile.Options{})
+			close(resume)
+			r := <-done
+			if r.Err != nil || second.Err != nil {
+				t.Fatalf("runs: %s %v; %s %v", r.Status, r.Err, second.Status, second.Err)
+			}
+			// The drain drops identical deliveries: count what was published.
+			if n := s.calls.Get("Publish"); n != 1 {
+				t.Fatalf("the two runs published %d alerts, want 1", n)
+			}
+			if got := events(s.alerts(t)); got != tc.event {
+				t.Fatalf("alerts %q, want one %s", got, tc.event)
+			}
+			s.calls.Reset()
+			if r := s.run(t, reconcile.Options{}); r.Err != nil || s.calls.Get("Publish") != 0 {
+				t.Fatalf("the run after: %v, %d alerts published", r.Err, s.calls.Get("Publish"))
+			}
+		})
+	}
+}
+
+// SNS refusing the alert after a verified write: the run is an error (exit
+// 1) with the target applied, and the next run sends the alert once.
+func TestAlertNotSentAfterApplyIsAnError(t *testing.T) {
+	s, proxy := faultStack(t, kinds[0], "")
+	if r := s.run(t, faultOptions); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	s.alerts(t)
+	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.3.7"))
+	proxy.Inject(snsDown)
+	r := s.run(t, faultOptions)
+	if r.Status != plan.Error || r.Err == nil || !strings.Contains(r.Err.Error(), "send alert applied") || r.Targets[0].Status != plan.Applied {
+		t.Fatalf("run: %s %v, target %s", r.Status, r.Err, r.Targets[0].Status)
+	}
+	proxy.Clear()
+	if r := s.run(t, faultOptions); r.Status != plan.InSync || r.Err != nil {
+		t.Fatalf("next run: %s %v", r.Status, r.Err)
+	}
+	if got := events(s.alerts(t)); got != "applied" {
+		t.Fatalf("alerts %q, want one applied", got)
+	}
+}
+
+// The record fails after the policy was written: nothing is announced by
+// that run (its outbox was never stored), and the next run, finding the
+// change written but not recorded, announces it once.
+func TestRecordFailureAfterAWriteAnnouncesOnce(t *testing.T) {
+	s, proxy := faultStack(t, kinds[0], "")
+	if r := s.run(t, faultOptions); r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	s.alerts(t)
+	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.3.7"))
+	d := s.deps(t)
+	d.Checkpoint = func(step string) {
+		if step == "wrote:target" {
+			proxy.Inject(testenv.AWSFault{Service: "s3", Op: "PutObject", Status: 500, Code: "InternalError", Times: 1000})
+		}
+	}
+	o := faultOptions
+	o.VerifyWait = 10 * time.Millisecond
+	s.calls.Reset()
+	r := reconcile.Run(t.Context(), s.cfg, d, o)
+	if r.Status != plan.Error || r.Err == nil || !strings.Contains(r.Err.Error(), "record snapshot") {
+		t.Fatalf("run: %s %v", r.Status, r.Err)
+	}
+	if n := s.calls.Get("Publish"); n != 0 {
+		t.Fatalf("a run that recorded nothing published %d alerts", n)
+	}
+	proxy.Clear()
+	s.advance(3 * time.Minute) // past the failed run's lease
+	if r := s.run(t, faultOptions); r.Err != nil {
+		t.Fatalf("next run: %s %v", r.Status, r.Err)
+	}
+	if got := events(s.alerts(t)); got != "applied" {
+		t.Fatalf("alerts %q, want one applied", got)
+	}
+}
