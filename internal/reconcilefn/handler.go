@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -120,8 +121,22 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 	case r.Err != nil:
 		return fmt.Errorf("reconcile: %w", r.Err)
 	case r.Status == plan.Error:
-		return errors.New("reconcile: a target failed (see the log and the alert)")
+		return h.targetsFailed(r)
 	}
 	h.Log.Info("reconcile done", "status", string(r.Status), "hash", r.Hash)
 	return nil
+}
+
+// targetsFailed logs each target that did not end in sync, with its reason,
+// and returns an error naming them: the invocation's error is what the
+// Lambda console and the error alarm's investigation start from.
+func (h *Reconcile) targetsFailed(r reconcile.Report) error {
+	var failed []string
+	for _, t := range r.Targets {
+		if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
+			h.Log.Error("target not in sync", "target", t.Name, "status", string(t.Status), "reason", t.Reason)
+			failed = append(failed, fmt.Sprintf("%s (%s): %s", t.Name, t.Status, t.Reason))
+		}
+	}
+	return fmt.Errorf("reconcile: %d target(s) not in sync: %s", len(failed), strings.Join(failed, "; "))
 }

@@ -23,11 +23,11 @@ type FaultProxy struct {
 	mu    sync.Mutex
 	rules []*proxyRule
 	seen  map[string]int // "service:Operation" → requests
-	// denyMissingKeys answers a GetObject of a missing key as S3 does to a
-	// caller without s3:ListBucket: 403 AccessDenied. moto always answers
-	// 404 NoSuchKey, so without this no test sees what a role without
-	// ListBucket gets on AWS.
-	denyMissingKeys bool
+	// denyMissingKey, when set, says whether a GetObject of a missing key
+	// is answered as S3 answers a caller without s3:ListBucket on the
+	// bucket: 403 AccessDenied. moto always answers 404 NoSuchKey, so
+	// without this no test sees what such a role gets on AWS.
+	denyMissingKey func(accessKeyID, bucket string) bool
 }
 
 // AWSFault is one injected failure.
@@ -73,12 +73,13 @@ func (p *FaultProxy) serve(forward http.Handler) http.HandlerFunc {
 				break
 			}
 		}
-		denyMissing := p.denyMissingKeys && service == "s3" && op == "GetObject"
+		deny := p.denyMissingKey
 		p.mu.Unlock()
-		if fault == nil && denyMissing {
+		if fault == nil && deny != nil && service == "s3" && op == "GetObject" {
 			rec := httptest.NewRecorder()
 			forward.ServeHTTP(rec, r)
-			if rec.Code == http.StatusNotFound && bytes.Contains(rec.Body.Bytes(), []byte("<Code>NoSuchKey</Code>")) {
+			bucket, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+			if rec.Code == http.StatusNotFound && bytes.Contains(rec.Body.Bytes(), []byte("<Code>NoSuchKey</Code>")) && deny(accessKeyID(r), bucket) {
 				writeAWSError(w, service, http.StatusForbidden, "AccessDenied")
 				return
 			}
@@ -113,9 +114,24 @@ func (p *FaultProxy) Inject(f AWSFault) {
 	p.mu.Unlock()
 }
 
-// DenyMissingKeys makes a GetObject of a missing key answer 403
+// DenyMissingKeys makes every GetObject of a missing key answer 403
 // AccessDenied, as S3 answers a caller that lacks s3:ListBucket.
-func (p *FaultProxy) DenyMissingKeys(on bool) { p.mu.Lock(); p.denyMissingKeys = on; p.mu.Unlock() }
+func (p *FaultProxy) DenyMissingKeys(on bool) {
+	var deny func(string, string) bool
+	if on {
+		deny = func(string, string) bool { return true }
+	}
+	p.DenyMissingKeysTo(deny)
+}
+
+// DenyMissingKeysTo answers a GetObject of a missing key with 403 when
+// lacksList(the caller's access key id, the bucket) says the caller may not
+// s3:ListBucket (nil: moto's 404 for everyone).
+func (p *FaultProxy) DenyMissingKeysTo(lacksList func(accessKeyID, bucket string) bool) {
+	p.mu.Lock()
+	p.denyMissingKey = lacksList
+	p.mu.Unlock()
+}
 
 // Clear removes every fault.
 func (p *FaultProxy) Clear() { p.mu.Lock(); p.rules = nil; p.mu.Unlock() }
@@ -130,7 +146,18 @@ func (p *FaultProxy) Requests(service, op string) int {
 // Close stops the proxy.
 func (p *FaultProxy) Close() { _ = p.srv.Close() }
 
-var credScope = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
+var (
+	credScope = regexp.MustCompile(`Credential=[^/]+/[^/]+/[^/]+/([^/]+)/aws4_request`)
+	credKey   = regexp.MustCompile(`Credential=([^/]+)/`)
+)
+
+// accessKeyID is the key a request was signed with.
+func accessKeyID(r *http.Request) string {
+	if m := credKey.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
+		return m[1]
+	}
+	return ""
+}
 
 // identify names the service (from the signature's scope) and the operation
 // (JSON target header, query Action, or S3 method and path).

@@ -33,7 +33,12 @@ var (
 )
 
 // StartMoto starts moto_server on a free loopback port and waits until it answers.
-func StartMoto() (*Moto, error) {
+func StartMoto() (*Moto, error) { return StartMotoWith() }
+
+// StartMotoWith starts a moto_server of its own with extra environment
+// (KEY=VALUE), such as INITIAL_NO_AUTH_ACTION_COUNT to make it enforce IAM.
+// The caller stops it.
+func StartMotoWith(env ...string) (*Moto, error) {
 	bin, err := exec.LookPath("moto_server")
 	if err != nil {
 		return nil, fmt.Errorf("moto_server not on PATH: %w", err)
@@ -44,6 +49,9 @@ func StartMoto() (*Moto, error) {
 	}
 	cmd := exec.Command(bin, "-H", "127.0.0.1", "-p", fmt.Sprint(port))
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if len(env) > 0 {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	if os.Getenv("IPSYNC_MOTO_LOG") == "" {
 		cmd.Stdout, cmd.Stderr = nil, nil
 	} else {
