@@ -20,7 +20,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -128,7 +127,7 @@ func deploy(t *testing.T, tpl template, admin aws.Config, keys *roleKeys, sim *a
 	d.key = "arn:aws:kms:us-east-1:123456789012:key/" + keyID
 	d.endpoint = testenv.CreateEndpoint(t, admin, testenv.EndpointPolicy("AtlasNodes", "192.0.2.0/32"))
 	d.rolePol = testenv.CreateRolePolicy(t, admin, testenv.RolePolicy("AtlasIPAllowList", "192.0.2.0/32"))
-	d.natIP = natGateway(t, admin, "prod-egress-"+d.suffix)
+	d.natIP = testenv.CreateNatGateway(t, admin, "prod-egress-"+d.suffix)
 	bucket := "ipsync-deployed-" + d.suffix
 	if _, err := s3.NewFromConfig(admin, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
@@ -477,29 +476,4 @@ func unescape(t *testing.T, s string) string {
 		t.Fatal(err)
 	}
 	return out
-}
-
-// natGateway makes a NAT gateway tagged Name=name and returns its Elastic IP.
-func natGateway(t *testing.T, cfg aws.Config, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	c := ec2.NewFromConfig(cfg)
-	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.1.0/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: subnet.Subnet.SubnetId, AllocationId: eip.AllocationId,
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeNatgateway, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(eip.PublicIp)
 }

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/ec2"
-	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
@@ -21,32 +19,6 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
-
-// natGateway makes a NAT gateway in moto tagged Name=name and returns its
-// Elastic IP.
-func natGateway(t *testing.T, cfg aws.Config, name string) string {
-	t.Helper()
-	ctx := context.Background()
-	c := ec2.NewFromConfig(cfg)
-	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	subnet, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.1.0/24")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: subnet.Subnet.SubnetId, AllocationId: eip.AllocationId,
-		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeNatgateway, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return aws.ToString(eip.PublicIp)
-}
 
 type accessListWorld struct {
 	sim   *atlastest.Server
@@ -73,7 +45,7 @@ func newAccessListWorldWith(t *testing.T, static string, awsCfg aws.Config) *acc
 	w.sim.SetControlPlane(controlPlane("3.92.113.229"))
 	w.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
 	tag := uniq("egress")
-	w.natIP = natGateway(t, awsCfg, tag)
+	w.natIP = testenv.CreateNatGateway(t, awsCfg, tag)
 	doc := fmt.Sprintf(`
 atlas: {baseURL: %q, projects: [%q]}
 snapshot: {url: "file://%s/snapshot.json"}

@@ -127,15 +127,23 @@ func TestRacingRunsPublishOnce(t *testing.T) {
 	}
 }
 
-// SNS refusing the alert after a verified write: the run is an error (exit
-// 1) with the target applied, and the next run sends the alert once.
-func TestAlertNotSentAfterApplyIsAnError(t *testing.T) {
+// addressAddedAfterAnApply: a stack behind a fault proxy, applied once and
+// drained of alerts; then Atlas adds an address, so the next run writes.
+func addressAddedAfterAnApply(t *testing.T) (*stack, *testenv.FaultProxy) {
+	t.Helper()
 	s, proxy := faultStack(t, kinds[0], "")
 	if r := s.run(t, faultOptions); r.Err != nil {
 		t.Fatal(r.Err)
 	}
 	s.alerts(t)
 	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.3.7"))
+	return s, proxy
+}
+
+// SNS refusing the alert after a verified write: the run is an error (exit
+// 1) with the target applied, and the next run sends the alert once.
+func TestAlertNotSentAfterApplyIsAnError(t *testing.T) {
+	s, proxy := addressAddedAfterAnApply(t)
 	proxy.Inject(snsDown)
 	r := s.run(t, faultOptions)
 	if r.Status != plan.Error || r.Err == nil || !strings.Contains(r.Err.Error(), "send alert applied") || r.Targets[0].Status != plan.Applied {
@@ -154,12 +162,7 @@ func TestAlertNotSentAfterApplyIsAnError(t *testing.T) {
 // that run (its outbox was never stored), and the next run, finding the
 // change written but not recorded, announces it once.
 func TestRecordFailureAfterAWriteAnnouncesOnce(t *testing.T) {
-	s, proxy := faultStack(t, kinds[0], "")
-	if r := s.run(t, faultOptions); r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	s.alerts(t)
-	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.3.7"))
+	s, proxy := addressAddedAfterAnApply(t)
 	d := s.deps(t)
 	d.Checkpoint = func(step string) {
 		if step == "wrote:target" {

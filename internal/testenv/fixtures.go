@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 )
@@ -99,4 +100,30 @@ func CreateEndpoint(tb testing.TB, cfg aws.Config, policy string) string {
 		tb.Fatalf("create endpoint: %v", err)
 	}
 	return aws.ToString(ep.VpcEndpoint.VpcEndpointId)
+}
+
+// CreateNatGateway makes a VPC, a subnet and an available NAT gateway
+// tagged Name=name in moto, and returns its Elastic IP.
+func CreateNatGateway(tb testing.TB, cfg aws.Config, name string) string {
+	tb.Helper()
+	ctx := context.Background()
+	c := ec2.NewFromConfig(cfg)
+	vpc, err := c.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.1.0.0/16")})
+	if err != nil {
+		tb.Fatalf("create vpc: %v", err)
+	}
+	subnet, err := c.CreateSubnet(ctx, &ec2.CreateSubnetInput{VpcId: vpc.Vpc.VpcId, CidrBlock: aws.String("10.1.1.0/24")})
+	if err != nil {
+		tb.Fatalf("create subnet: %v", err)
+	}
+	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+	if err != nil {
+		tb.Fatalf("allocate address: %v", err)
+	}
+	_, err = c.CreateNatGateway(ctx, &ec2.CreateNatGatewayInput{SubnetId: subnet.Subnet.SubnetId, AllocationId: eip.AllocationId,
+		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeNatgateway, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}})
+	if err != nil {
+		tb.Fatalf("create NAT gateway: %v", err)
+	}
+	return aws.ToString(eip.PublicIp)
 }
