@@ -35,16 +35,39 @@ const (
 	EncryptionInvalid Event = "encryption-invalid"
 )
 
-// States remembered between runs.
+// AlertState is what on-call was last told of a target, or of the run.
+type AlertState string
+
+// States remembered between runs; in sync is no state at all.
 const (
-	stateOK      = "ok"
-	stateRefused = "refused"
-	stateFailed  = "failed"
-	stateBlocked = "blocked"
+	stateRefused AlertState = "refused"
+	stateFailed  AlertState = "failed"
+	stateBlocked AlertState = "blocked"
 )
 
-// RunKey is the state key for failures of the run as a whole (Atlas down,
-// snapshot unreadable), which concern every target.
+// State is the alert memory kept between runs. The run's own state is kept
+// apart from the targets', so that no target's name can stand for the run.
+type State struct {
+	Run     AlertState            // stateFailed after a run that failed as a whole
+	Targets map[string]AlertState // by target name
+}
+
+// Equal reports whether two states remember the same.
+func (s State) Equal(o State) bool {
+	if s.Run != o.Run || len(s.Targets) != len(o.Targets) {
+		return false
+	}
+	for k, v := range s.Targets {
+		if w, ok := o.Targets[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// RunKey is the Key of an alert about the run as a whole (Atlas down,
+// snapshot unreadable), which concerns every target. It names the alert
+// only; State keeps the run's memory apart from the targets'.
 const RunKey = "run"
 
 // Alert is one message to on-call.
@@ -78,42 +101,42 @@ type Outcome struct {
 
 // Decide returns the alerts to send and the state to remember. runErr is a
 // failure before any target could be planned; then outcomes are ignored.
-func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, map[string]string) {
-	next := map[string]string{}
-	for k, v := range prev {
-		next[k] = v
+func Decide(prev State, outcomes []Outcome, runErr error) ([]Alert, State) {
+	next := State{Run: prev.Run, Targets: map[string]AlertState{}}
+	for k, v := range prev.Targets {
+		next.Targets[k] = v
 	}
 	var alerts []Alert
 	if runErr != nil {
-		if prev[RunKey] != stateFailed {
+		if prev.Run != stateFailed {
 			alerts = append(alerts, Alert{Event: Failed, Key: RunKey,
 				Subject: subject("ipsync FAILED: the run stopped before any write"),
 				Body:    "The run failed before planning any target; nothing was written and the previous snapshot is kept.\n\nError: " + runErr.Error() + "\n\nipsync retries on the next run and tells you when it recovers.\n"})
 		}
-		next[RunKey] = stateFailed
+		next.Run = stateFailed
 		return alerts, next
 	}
-	if prev[RunKey] == stateFailed {
+	if prev.Run == stateFailed {
 		alerts = append(alerts, Alert{Event: Recovered, Key: RunKey, Subject: subject("ipsync recovered: runs complete again"), Body: "The run completed again after earlier failures.\n"})
 	}
-	delete(next, RunKey)
+	next.Run = ""
 	for _, o := range outcomes {
 		name := o.Target.Name
-		was := prev[name]
+		was := prev.Targets[name]
 		if len(o.InvalidBefore) > 0 {
 			alerts = append(alerts, invalidBefore(o))
 		}
 		switch o.Status {
 		case plan.RolledBack:
 			alerts = append(alerts, rolledBack(o))
-			next[name] = stateBlocked
+			next.Targets[name] = stateBlocked
 			continue
 		case plan.Blocked:
 			if was != stateBlocked {
 				alerts = append(alerts, Alert{Event: Blocked, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync BLOCKED %s: changes wait for ipsync unblock", name)), Body: body(o, "This target is blocked after a rollback: until `ipsync unblock`, the only write ipsync makes to it is finishing that rollback (the reason says whether this run did).")})
 			}
-			next[name] = stateBlocked
+			next.Targets[name] = stateBlocked
 			continue
 		}
 		switch o.Status {
@@ -122,13 +145,13 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 				alerts = append(alerts, Alert{Event: Refused, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync REFUSED %s: nothing written", name)), Body: body(o, "A safety guard refused this run: nothing was written to any target and the previous snapshot is kept.")})
 			}
-			next[name] = stateRefused
+			next.Targets[name] = stateRefused
 		case plan.Error:
 			if was != stateFailed {
 				alerts = append(alerts, Alert{Event: Failed, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync FAILED %s", name)), Body: body(o, "This target could not be brought in sync; it is retried every run.")})
 			}
-			next[name] = stateFailed
+			next.Targets[name] = stateFailed
 		case plan.Changes:
 			// Planned but not applied (a dry run, or another target's refusal
 			// stopped the run): nothing happened to this target.
@@ -137,7 +160,7 @@ func Decide(prev map[string]string, outcomes []Outcome, runErr error) ([]Alert, 
 				alerts = append(alerts, Alert{Event: Recovered, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync recovered %s", name)), Body: body(o, "This target is in sync again.")})
 			}
-			delete(next, name)
+			delete(next.Targets, name)
 			if o.Status == plan.Applied || o.Unrecorded {
 				ev, what := Applied, "The policy was updated and verified."
 				switch {

@@ -45,29 +45,27 @@ func TestDecide(t *testing.T) {
 		{"recovery", map[string]string{"a": "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:a", map[string]string{}},
 		{"recovery with a change", map[string]string{"a": "refused"}, []Outcome{applied}, nil, "recovered:a,applied:a", map[string]string{}},
 		{"planned but not applied keeps the state", map[string]string{"a": "failed"}, []Outcome{outcome("a", plan.Changes)}, nil, "", map[string]string{"a": "failed"}},
-		{"run failure pages once", nil, nil, errors.New("atlas down"), "failed:run", map[string]string{"run": "failed"}},
-		{"run failure again is quiet", map[string]string{"run": "failed"}, nil, errors.New("atlas down"), "", map[string]string{"run": "failed"}},
-		{"run recovers", map[string]string{"run": "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:run", map[string]string{}},
+		{"run failure pages once", nil, nil, errors.New("atlas down"), "failed:run", map[string]string{runState: "failed"}},
+		{"run failure again is quiet", map[string]string{runState: "failed"}, nil, errors.New("atlas down"), "", map[string]string{runState: "failed"}},
+		{"run recovers", map[string]string{runState: "failed"}, []Outcome{outcome("a", plan.InSync)}, nil, "recovered:run", map[string]string{}},
 		{"a rollback pages and blocks", nil, []Outcome{outcome("a", plan.RolledBack)}, nil, "rolled-back:a", map[string]string{"a": "blocked"}},
 		{"a rollback pages even when blocked before", map[string]string{"a": "blocked"}, []Outcome{outcome("a", plan.RolledBack)}, nil, "rolled-back:a", map[string]string{"a": "blocked"}},
 		{"blocked stays quiet", map[string]string{"a": "blocked"}, []Outcome{outcome("a", plan.Blocked)}, nil, "", map[string]string{"a": "blocked"}},
 		{"blocked without a rollback seen pages once", nil, []Outcome{outcome("a", plan.Blocked)}, nil, "blocked:a", map[string]string{"a": "blocked"}},
+		// A target may be called "run": its state is its own.
+		{"a target named run fails again", map[string]string{"run": "failed"}, []Outcome{outcome("run", plan.Error)}, nil, "", map[string]string{"run": "failed"}},
+		{"a target named run fails while the run recovers", map[string]string{runState: "failed"}, []Outcome{outcome("run", plan.Error)}, nil, "recovered:run,failed:run", map[string]string{"run": "failed"}},
 		{"unblocked and applied", map[string]string{"a": "blocked"}, []Outcome{applied}, nil, "recovered:a,applied:a", map[string]string{}},
 		{"invalid before the change", nil, []Outcome{{Target: plan.Target{Name: "a"}, Status: plan.Applied, Add: ipset.MustParse("4.4.4.4"), InvalidBefore: []string{"p"}}}, nil, "encryption-invalid:a,applied:a", map[string]string{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			alerts, state := Decide(tt.prev, tt.in, tt.runErr)
+			alerts, state := Decide(toState(tt.prev), tt.in, tt.runErr)
 			if got := events(alerts); got != tt.want {
 				t.Errorf("alerts %q, want %q", got, tt.want)
 			}
-			if len(state) != len(tt.state) {
-				t.Errorf("state %v, want %v", state, tt.state)
-			}
-			for k, v := range tt.state {
-				if state[k] != v {
-					t.Errorf("state %v, want %v", state, tt.state)
-				}
+			if !state.Equal(toState(tt.state)) {
+				t.Errorf("state %+v, want %v", state, tt.state)
 			}
 			for _, a := range alerts {
 				if len(a.Subject) > 100 || a.Subject == "" {
@@ -81,7 +79,7 @@ func TestDecide(t *testing.T) {
 func TestBodyAndSubject(t *testing.T) {
 	o := outcome("atlas-ear-key-with-a-very-long-name-that-goes-on-and-on-and-on-and-on-and-on-and-on-and-on", plan.Applied)
 	o.Add, o.Remove, o.Kept = ipset.MustParse("4.4.4.4", "5.5.5.5"), ipset.MustParse("6.6.6.6"), ipset.MustParse("7.7.7.7")
-	alerts, _ := Decide(nil, []Outcome{o}, nil)
+	alerts, _ := Decide(State{}, []Outcome{o}, nil)
 	a := alerts[0]
 	if len(a.Subject) > 100 || !strings.HasPrefix(a.Subject, "ipsync applied atlas-ear-key") {
 		t.Errorf("subject %q (%d)", a.Subject, len(a.Subject))
@@ -109,7 +107,7 @@ func TestAppliedHeadlines(t *testing.T) {
 		o := outcome("t", plan.Applied)
 		o.Target.Type, o.Drift, o.Add = tt.typ, tt.drift, ipset.MustParse("4.4.4.4")
 		o.AccessList = tt.typ == "atlas-access-list"
-		alerts, _ := Decide(nil, []Outcome{o}, nil)
+		alerts, _ := Decide(State{}, []Outcome{o}, nil)
 		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Body, tt.want) {
 			t.Errorf("%s drift=%v: %+v, want a body starting %q", tt.typ, tt.drift, alerts, tt.want)
 		}
@@ -128,4 +126,20 @@ func TestRollbackAndInvalidBodies(t *testing.T) {
 	if b := invalidBefore(o).Body; !strings.Contains(b, "the cause is elsewhere") {
 		t.Fatalf("invalid body with nothing missing:\n%s", b)
 	}
+}
+
+// runState stands for the run's own state in the tables (no target is
+// called that: it has a space).
+const runState = "(the run)"
+
+func toState(m map[string]string) State {
+	s := State{Targets: map[string]AlertState{}}
+	for k, v := range m {
+		if k == runState {
+			s.Run = AlertState(v)
+			continue
+		}
+		s.Targets[k] = AlertState(v)
+	}
+	return s
 }

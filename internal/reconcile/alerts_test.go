@@ -188,3 +188,31 @@ func TestRecordFailureAfterAWriteAnnouncesOnce(t *testing.T) {
 		t.Fatalf("alerts %q, want one applied", got)
 	}
 }
+
+// A target may be called "run": its failures are its own, not the run's
+// (the alert memory once kept both under one key, so each later run sent
+// "ipsync recovered: runs complete again").
+func TestTargetNamedRunKeepsItsOwnAlertState(t *testing.T) {
+	s := newStack(t, kinds[0], `
+  - name: run
+    type: kms-key-policy
+    resource: 00000000-0000-4000-8000-000000000000
+    sid: AtlasIPAllowList
+`)
+	r := s.run(t, reconcile.Options{})
+	if r.Status != plan.Error || r.Targets[1].Status != plan.Error {
+		t.Fatalf("first run: %s %+v", r.Status, r.Targets)
+	}
+	if got := events(s.alerts(t)); got != "failed,applied" && got != "applied,failed" {
+		t.Fatalf("first run's alerts %q, want the target run's failure and the other's change", got)
+	}
+	for i := range 2 {
+		s.calls.Reset()
+		if r := s.run(t, reconcile.Options{}); r.Targets[1].Status != plan.Error {
+			t.Fatalf("run %d: %s %+v", i, r.Status, r.Targets)
+		}
+		if n := s.calls.Get("Publish"); n != 0 {
+			t.Fatalf("run %d published %d alerts (%s) for a failure already announced", i, n, events(s.alerts(t)))
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 type fakeSource struct {
@@ -40,7 +41,7 @@ func TestFetchBuildsASealedSnapshot(t *testing.T) {
 	if !s.FetchedAt.Equal(at.Truncate(time.Second)) || s.FetchedAt.Location() != time.UTC {
 		t.Errorf("fetchedAt = %v", s.FetchedAt)
 	}
-	if s.Hash != s.ContentHash() || s.SchemaVersion != 1 {
+	if s.Hash != s.ContentHash() || s.SchemaVersion != snapshot.SchemaVersion {
 		t.Errorf("not sealed: %q %d", s.Hash, s.SchemaVersion)
 	}
 	c := s.Projects["5aec7afbf7d068e35a39809b"].Clusters["c0"]

@@ -47,7 +47,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
 	}
 	toStore := next
-	if !applied && prev.snap != nil && (!sameState(prev.snap.Alerts, state) || len(outbox) > 0) {
+	if !applied && prev.snap != nil && (!alertStateOf(prev.snap).Equal(state) || len(outbox) > 0) {
 		// Refused or failed: keep Atlas's record as it was; remember only
 		// what on-call was told, so the next run does not page again.
 		kept := *prev.snap
@@ -59,7 +59,8 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		d.publish(ctx, o, &r, outbox)
 		return settle(r)
 	}
-	toStore.Alerts, toStore.Outbox = state, outbox
+	toStore.Alerts, toStore.RunAlert = alertsOf(state)
+	toStore.Outbox = outbox
 	if len(outbox) > 0 {
 		toStore.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
 	}
@@ -150,11 +151,28 @@ func settle(r Report) Report {
 	return r
 }
 
-func alertStateOf(s *snapshot.Snapshot) map[string]string {
+// alertStateOf is the alert memory a snapshot keeps.
+func alertStateOf(s *snapshot.Snapshot) notify.State {
+	st := notify.State{Targets: map[string]notify.AlertState{}}
 	if s == nil {
-		return nil
+		return st
 	}
-	return s.Alerts
+	st.Run = notify.AlertState(s.RunAlert)
+	for k, v := range s.Alerts {
+		st.Targets[k] = notify.AlertState(v)
+	}
+	return st
+}
+
+// alertsOf is the stored form of an alert memory.
+func alertsOf(st notify.State) (targets map[string]string, run string) {
+	if len(st.Targets) > 0 {
+		targets = map[string]string{}
+		for k, v := range st.Targets {
+			targets[k] = string(v)
+		}
+	}
+	return targets, string(st.Run)
 }
 
 func outcomesOf(r Report) []notify.Outcome {
@@ -171,18 +189,6 @@ func runErrOf(r Report) error {
 		return r.Err
 	}
 	return nil
-}
-
-func sameState(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 // seen returns next's Seen with this run's trigger stamped when the

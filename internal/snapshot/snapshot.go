@@ -15,8 +15,9 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 )
 
-// SchemaVersion is the version this code writes and reads.
-const SchemaVersion = 1
+// SchemaVersion is the version this code writes. It also reads version 1,
+// which kept the run's alert state among the targets' under "run".
+const SchemaVersion = 2
 
 // Snapshot is one fetch of Atlas's addresses.
 type Snapshot struct {
@@ -28,7 +29,10 @@ type Snapshot struct {
 	// Targets and Alerts are ipsync's memory, not Atlas's answer: the hash
 	// does not cover them.
 	Targets map[string]TargetRecord `json:"targets,omitempty"` // by target name
-	Alerts  map[string]string       `json:"alerts,omitempty"`  // by target name ("run" for the run): last alert state
+	Alerts  map[string]string       `json:"alerts,omitempty"`  // by target name: last alert state
+	// RunAlert is the last alert state of the run as a whole, apart from
+	// the targets' so that a target may have any name.
+	RunAlert string `json:"runAlert,omitempty"`
 	// Lease is held by a run while it writes policies, so that two runs
 	// racing on one snapshot cannot both apply.
 	Lease *Lease `json:"lease,omitempty"`
@@ -170,8 +174,8 @@ func Unmarshal(b []byte) (*Snapshot, error) {
 	if err := json.Unmarshal(b, &probe); err != nil {
 		return nil, fmt.Errorf("decode snapshot: %w", err)
 	}
-	if probe.SchemaVersion != SchemaVersion {
-		return nil, fmt.Errorf("decode snapshot: schema version %d, this ipsync reads %d", probe.SchemaVersion, SchemaVersion)
+	if probe.SchemaVersion != SchemaVersion && probe.SchemaVersion != 1 {
+		return nil, fmt.Errorf("decode snapshot: schema version %d, this ipsync reads 1 and %d", probe.SchemaVersion, SchemaVersion)
 	}
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -182,11 +186,24 @@ func Unmarshal(b []byte) (*Snapshot, error) {
 	if s.Projects == nil {
 		s.Projects = map[string]Project{}
 	}
+	if s.SchemaVersion == 1 {
+		// Version 1 kept the run's alert state under "run", shared with a
+		// target of that name: read it as the run's, which is what it meant
+		// to every run but that target's.
+		if v, ok := s.Alerts[legacyRunKey]; ok {
+			s.RunAlert = v
+			delete(s.Alerts, legacyRunKey)
+		}
+		s.SchemaVersion = SchemaVersion
+	}
 	if got := s.ContentHash(); got != s.Hash {
 		return nil, fmt.Errorf("decode snapshot: stored hash %s does not match its addresses (%s): the snapshot was edited or damaged", s.Hash, got)
 	}
 	return &s, nil
 }
+
+// legacyRunKey is where schema version 1 kept the run's alert state.
+const legacyRunKey = "run"
 
 // Version identifies one stored state of a snapshot (an S3 ETag, or a
 // digest of the file). The empty Version means "no snapshot yet".

@@ -68,8 +68,8 @@ func TestUnmarshalIsStrict(t *testing.T) {
 	tests := []struct{ name, from, to, wantErr string }{
 		{"edited address", `"192.0.2.1/32"`, `"192.0.2.9/32"`, "does not match"},
 		{"bad address", `"192.0.2.1/32"`, `"192.0.2.300/32"`, "not an IP"},
-		{"unknown field", `"schemaVersion": 1,`, `"schemaVersion": 1, "extra": true,`, "unknown field"},
-		{"newer schema", `"schemaVersion": 1,`, `"schemaVersion": 2,`, "schema version 2"},
+		{"unknown field", `"schemaVersion": 2,`, `"schemaVersion": 2, "extra": true,`, "unknown field"},
+		{"newer schema", `"schemaVersion": 2,`, `"schemaVersion": 3,`, "schema version 3"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -196,6 +196,30 @@ func storeContract(t *testing.T, newStore func(t *testing.T) snapshot.Store) {
 	})
 }
 
+// Version 1 kept the run's alert state under "run" among the targets';
+// it is read as the run's, and the snapshot is written back as version 2.
+func TestSchemaVersion1AlertsAreMigrated(t *testing.T) {
+	s := sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1")
+	s.Alerts = map[string]string{"run": "failed", "key": "refused"}
+	b, err := s.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v1 := strings.Replace(string(b), `"schemaVersion": 2,`, `"schemaVersion": 1,`, 1)
+	got, err := snapshot.Unmarshal([]byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.RunAlert != "failed" || len(got.Alerts) != 1 || got.Alerts["key"] != "refused" || got.SchemaVersion != 2 {
+		t.Fatalf("migrated: run %q, alerts %v, version %d", got.RunAlert, got.Alerts, got.SchemaVersion)
+	}
+	// Version 2 keeps a target named run as a target.
+	again, err := snapshot.Unmarshal(b)
+	if err != nil || again.RunAlert != "" || again.Alerts["run"] != "failed" {
+		t.Fatalf("version 2: run %q, alerts %v, %v", again.RunAlert, again.Alerts, err)
+	}
+}
+
 func TestFileStore(t *testing.T) {
 	storeContract(t, func(t *testing.T) snapshot.Store {
 		return snapshot.NewFileStore(filepath.Join(t.TempDir(), "nested", "snapshot.json"))
@@ -230,7 +254,7 @@ func TestS3Store(t *testing.T) {
 func FuzzUnmarshal(f *testing.F) {
 	good, _ := sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1").Marshal()
 	f.Add(good)
-	f.Add([]byte(`{"schemaVersion":1}`))
+	f.Add([]byte(`{"schemaVersion":2}`))
 	f.Add([]byte(`{"schemaVersion":1,"hash":"","controlPlane":{"inbound":null,"outbound":null},"projects":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := snapshot.Unmarshal(b)
