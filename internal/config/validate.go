@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 )
 
 // Target types.
@@ -60,7 +60,7 @@ func (c *Config) validate() error {
 		}
 		seenProject[p] = true
 	}
-	if _, err := snapshot.ParseURL(c.Snapshot.URL); err != nil {
+	if _, err := location.Parse(c.Snapshot.URL); err != nil {
 		add("snapshot.url: %v", err)
 	}
 	if t := c.Notify.TopicArn; t != "" && (len(t) > 320 || !isSNSTopicARN(t)) {

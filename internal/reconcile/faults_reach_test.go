@@ -10,6 +10,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -117,7 +118,7 @@ func TestAccessListFaults(t *testing.T) {
 		t.Run(row.name, func(t *testing.T) {
 			proxy, awsCfg := startProxy(t)
 			w := newAccessListWorldWith(t, `"198.51.100.7/32"`, awsCfg)
-			loc, err := snapshot.ParseURL(w.cfg.Snapshot.URL)
+			loc, err := location.Parse(w.cfg.Snapshot.URL)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -20,6 +20,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -95,7 +96,7 @@ targets:
 		keyB: testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"),
 	}, writes: map[string]int{}}
 	rec := &recorder{}
-	loc, _ := snapshot.ParseURL(cfg.Snapshot.URL)
+	loc, _ := location.Parse(cfg.Snapshot.URL)
 	d := reconcile.Deps{
 		Atlas:    fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
 		Store:    snapshot.NewFileStore(loc.Path),

@@ -84,30 +84,6 @@ func TestUnmarshalIsStrict(t *testing.T) {
 	}
 }
 
-func TestParseURL(t *testing.T) {
-	tests := []struct {
-		in   string
-		want snapshot.Location
-		ok   bool
-	}{
-		{"s3://bucket/ipsync/snapshot.json", snapshot.Location{Scheme: "s3", Bucket: "bucket", Key: "ipsync/snapshot.json"}, true},
-		{"file://.ipsync/snapshot.json", snapshot.Location{Scheme: "file", Path: ".ipsync/snapshot.json"}, true},
-		{"file:///var/lib/ipsync/s.json", snapshot.Location{Scheme: "file", Path: "/var/lib/ipsync/s.json"}, true},
-		{"s3://bucket", snapshot.Location{}, false},
-		{"s3://bucket/dir/", snapshot.Location{}, false},
-		{"s3:///key", snapshot.Location{}, false},
-		{"file://", snapshot.Location{}, false},
-		{"https://bucket/key", snapshot.Location{}, false},
-		{"/tmp/x.json", snapshot.Location{}, false},
-	}
-	for _, tt := range tests {
-		got, err := snapshot.ParseURL(tt.in)
-		if (err == nil) != tt.ok || got != tt.want {
-			t.Errorf("ParseURL(%q) = %+v, %v", tt.in, got, err)
-		}
-	}
-}
-
 // storeContract is what every Store must do.
 func storeContract(t *testing.T, newStore func(t *testing.T) snapshot.Store) {
 	ctx := context.Background()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 )
 
 // SDKLogger routes the SDK's own log lines into slog at debug level, so
@@ -28,7 +29,7 @@ func SDKLogger(log *slog.Logger) logging.Logger {
 
 // SnapshotStore opens the configured snapshot location.
 func SnapshotStore(c *config.Config, awsCfg aws.Config) (snapshot.Store, error) {
-	loc, err := snapshot.ParseURL(c.Snapshot.URL)
+	loc, err := location.Parse(c.Snapshot.URL)
 	if err != nil {
 		return nil, err
 	}
