@@ -10,6 +10,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -36,6 +37,16 @@ type OwnershipError struct {
 
 func (e *OwnershipError) Error() string {
 	return fmt.Sprintf("statement %q: %s", e.Sid, e.Problem)
+}
+
+// problemNoStatement is the Problem of a document without the owned statement.
+const problemNoStatement = "no statement has this Sid"
+
+// IsNoStatement reports whether err says the document has no statement
+// with the Sid, and nothing worse.
+func IsNoStatement(err error) bool {
+	var o *OwnershipError
+	return errors.As(err, &o) && o.Problem == problemNoStatement
 }
 
 // owned locates the statement and its IP condition inside a document.
@@ -90,7 +101,7 @@ func locate(doc []byte, sid string) (*owned, error) {
 		o.index, o.stmt = i, st
 	}
 	if o.index < 0 {
-		return nil, &OwnershipError{Sid: sid, Problem: "no statement has this Sid"}
+		return nil, &OwnershipError{Sid: sid, Problem: problemNoStatement}
 	}
 	rawCond, ok := o.stmt.get("Condition")
 	if !ok {

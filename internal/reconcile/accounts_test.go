@@ -39,7 +39,8 @@ func keyValues(t *testing.T, cfg aws.Config, key string) string {
 }
 
 // Three keys in three accounts: the run's own, and two reached through
-// roles (one with an external id). Each role is assumed once per run.
+// roles (one with an external id). Each role is assumed once per run, also
+// when it serves an access list's NAT gateways as well as a key.
 func TestTargetsInThreeAccounts(t *testing.T) {
 	s := newStack(t, kinds[0], "")
 	roleB, roleC := "arn:aws:iam::222222222222:role/atlas-ip-sync", "arn:aws:iam::333333333333:role/ops/atlas-ip-sync"
@@ -54,9 +55,11 @@ func TestTargetsInThreeAccounts(t *testing.T) {
 	}
 	s.cfg = s.config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}
   - {name: c, type: kms-key-policy, resource: `+keyC+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleC+`", externalId: ext-c}
+  - {name: egress, type: atlas-access-list, resource: `+project+`, sid: "atlas-ip-sync:", sources: ["nat-gateways:Name=egress-b"], roleArn: "`+roleB+`"}
 `)
+	natB := testenv.CreateNatGateway(t, cfgB, "egress-b")
 	r := s.run(t, reconcile.Options{})
-	if r.Err != nil || r.Status != plan.Changes || len(r.Targets) != 3 {
+	if r.Err != nil || r.Status != plan.Changes || len(r.Targets) != 4 {
 		t.Fatalf("run: %s %v %+v", r.Status, r.Err, r.Targets)
 	}
 	for _, tp := range r.Targets {
@@ -68,6 +71,9 @@ func TestTargetsInThreeAccounts(t *testing.T) {
 		if got != desired3 {
 			t.Errorf("key %s holds %s, want %s", name, got, desired3)
 		}
+	}
+	if got := s.sim.AccessListOf(project); len(got) != 1 || got[0].CIDRBlock != natB+"/32" {
+		t.Errorf("access list %+v, want account B's NAT gateway %s", got, natB)
 	}
 	if n := s.calls.Get("AssumeRole"); n != 2 {
 		t.Fatalf("AssumeRole called %d times, want 2 (once per role, cached for the run)", n)

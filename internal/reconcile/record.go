@@ -2,7 +2,6 @@ package reconcile
 
 import (
 	"bytes"
-	"encoding/json"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
@@ -69,23 +68,30 @@ func prevTarget(prev *snapshot.Snapshot, name string) (snapshot.TargetRecord, bo
 
 // sameRecord compares records but for their time stamp.
 func sameRecord(a, b snapshot.TargetRecord) bool {
-	a.UpdatedAt, b.UpdatedAt = time.Time{}, time.Time{}
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
-	return bytes.Equal(ja, jb)
+	if a.Type != b.Type || a.Resource != b.Resource || !a.Source.Equal(b.Source) || !a.Written.Equal(b.Written) || len(a.Departed) != len(b.Departed) {
+		return false
+	}
+	for i, d := range a.Departed {
+		if !d.Since.Equal(b.Departed[i].Since) || !d.Addresses.Equal(b.Departed[i].Addresses) {
+			return false
+		}
+	}
+	return true
 }
 
 // changed reports whether next says anything prev does not: Atlas's answer,
 // a target record or the alert memory. The fetch time alone is no change, so
-// a run that found nothing new writes nothing.
+// a run that found nothing new writes nothing. A snapshot that cannot be
+// encoded counts as changed: writing it then fails with the encoding error.
 func changed(prev, next *snapshot.Snapshot) bool {
-	strip := func(s *snapshot.Snapshot) []byte {
+	strip := func(s *snapshot.Snapshot) ([]byte, error) {
 		c := *s
 		c.FetchedAt = time.Time{}
-		b, _ := json.Marshal(c)
-		return b
+		return c.Marshal()
 	}
-	return !bytes.Equal(strip(prev), strip(next))
+	a, errA := strip(prev)
+	b, errB := strip(next)
+	return errA != nil || errB != nil || !bytes.Equal(a, b)
 }
 
 // mergeBlocks keeps the blocks a human has not cleared and adds new ones.

@@ -161,7 +161,7 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 		o.LeaseTTL += w // the claim must outlive the watch after a change
 	}
 	holder := newHolder()
-	for conflicts := 0; ; {
+	for conflicts, waits := 0, 0; ; {
 		r := runOnce(ctx, cfg, d, o, holder)
 		var conflict *snapshot.ConflictError
 		var busy *BusyError
@@ -177,16 +177,25 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 				return r
 			}
 		case errors.As(r.Err, &busy):
+			if waits++; waits > maxBusyWaits {
+				r.Err = fmt.Errorf("%w; other runs held the snapshot %d times in a row: giving up, the next run tries again", r.Err, maxBusyWaits)
+				return settle(r)
+			}
 			d.Log.Info("another run is applying; waiting for it", "holder", busy.Holder, "until", busy.Until)
 			if err := d.waitForLease(ctx, o.BusyWait); err != nil {
 				r.Err = fmt.Errorf("%w; %v", r.Err, err)
-				return r
+				return settle(r)
 			}
 		default:
-			return r
+			return settle(r)
 		}
 	}
 }
+
+// maxBusyWaits bounds how often a run waits for another run's lease: each
+// wait is bounded (BusyWait), and a run that keeps finding new leases (a
+// storm of triggers) gives up rather than wait without end.
+const maxBusyWaits = 3
 
 // maxConflicts bounds how often a run starts again after losing a race on
 // the snapshot; each restart reads fresh state, so it is cheap and safe.

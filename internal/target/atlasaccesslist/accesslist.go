@@ -117,8 +117,11 @@ func (a *Adapter) Write(ctx context.Context, groupID string, doc []byte) error {
 	}
 	for _, p := range a.prefixes {
 		cond, err := policy.Read(doc, p)
+		if policy.IsNoStatement(err) {
+			continue // this document speaks for other prefixes only
+		}
 		if err != nil {
-			continue // this document has no statement for that prefix
+			return &target.Error{Op: "write", Kind: kind, Resource: groupID, Err: err}
 		}
 		want, err := ipset.Parse(cond.Values)
 		if err != nil {

@@ -6,6 +6,7 @@ package reconciler
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -40,11 +41,14 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 	if err != nil {
 		return reconcile.Deps{}, err
 	}
+	// One set of role credentials for the run: a role that serves a key and
+	// a NAT gateway source is assumed once.
+	roles := newRoles(awsCfg, c)
 	d := reconcile.Deps{
 		Atlas:      client,
 		Encryption: client,
 		Store:      store,
-		Policies:   Policies(c, awsCfg, client),
+		Policies:   policies(c, roles, client),
 		Now:        time.Now,
 		Log:        log,
 	}
@@ -52,7 +56,6 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
 	}
 	if usesNAT(c) {
-		roles := newRoles(awsCfg, c)
 		d.NAT = natgw.New(func(roleArn string) *ec2.Client { return ec2.NewFromConfig(roles.config(roleArn)) })
 	}
 	return d, nil
@@ -61,8 +64,11 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 // Policies builds one adapter per target type and role. No call is made:
 // a role is assumed on first use. client serves atlas-access-list targets.
 func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[string]reconcile.Policies {
+	return policies(c, newRoles(awsCfg, c), client)
+}
+
+func policies(c *config.Config, roles *roles, client *atlas.Client) map[string]reconcile.Policies {
 	out := map[string]reconcile.Policies{}
-	roles := newRoles(awsCfg, c)
 	var prefixes []string
 	for _, t := range c.Targets {
 		if t.Type == config.TypeAtlasAccessList {
@@ -95,8 +101,9 @@ func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[str
 // cache per role for the run.
 type roles struct {
 	base    aws.Config
-	byArn   map[string]aws.Config
 	externs map[string]string
+	mu      sync.Mutex
+	byArn   map[string]aws.Config
 }
 
 func newRoles(base aws.Config, c *config.Config) *roles {
@@ -113,6 +120,8 @@ func (r *roles) config(roleArn string) aws.Config {
 	if roleArn == "" {
 		return r.base
 	}
+	r.mu.Lock() // NAT sources ask from the run's goroutines
+	defer r.mu.Unlock()
 	if cfg, ok := r.byArn[roleArn]; ok {
 		return cfg
 	}
