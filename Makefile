@@ -9,8 +9,11 @@ FUNCTIONS := $(notdir $(wildcard functions/*))
 LAMBDA_ENV   := CGO_ENABLED=0 GOOS=linux GOARCH=arm64
 LAMBDA_FLAGS := -tags lambda.norpc -trimpath -ldflags "-s -w"
 FUZZTIME  ?= 60s
+# Python tools installed by infra/tools.sh when the machine lacks them; the
+# ones already on the PATH come first.
+export PATH := $(PATH):$(CURDIR)/.venv/bin
 
-.PHONY: all build cli test unit lint bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability
+.PHONY: all build cli test unit lint tools bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability
 
 all: build
 
@@ -35,7 +38,13 @@ build-WebhookFunction:
 # The suite starts moto_server and the Atlas simulator itself. With CI=true a
 # missing component fails the run instead of skipping. -count=1: some tests
 # read the world outside Go's test cache (go list, moto).
-test: lint unit
+test: tools lint unit
+
+# moto_server, cfn-lint and aws-sam-translator: used from the PATH, or
+# installed at pinned versions into .venv (infra/tools.sh says what to do
+# by hand when pip cannot reach its index).
+tools:
+	@bash infra/tools.sh
 
 unit:
 	$(GO) test -count=1 -race -timeout 8m ./...
@@ -51,6 +60,7 @@ bench:
 	bash infra/bench.sh
 
 demo:
+	@bash infra/tools.sh demo
 	bash infra/demo.sh
 
 # The fault matrix, written from the tests into docs/RELIABILITY.md.

@@ -42,7 +42,7 @@ func startSim(t *testing.T) *atlastest.Server {
 	}
 	t.Cleanup(func() { sim.Close() })
 	var cp atlastest.ControlPlaneIPs
-	if err := json.Unmarshal(testenv.ReadShared(t, "atlas/fixtures/control-plane-ip-addresses.real.json"), &cp); err != nil {
+	if err := json.Unmarshal(testenv.ReadTestdata(t, "atlas/fixtures/control-plane-ip-addresses.real.json"), &cp); err != nil {
 		t.Fatal(err)
 	}
 	sim.SetControlPlane(cp)

@@ -411,7 +411,7 @@ func TestCredentials(t *testing.T) {
 func TestRealFixturesThroughClient(t *testing.T) {
 	sim := startSim(t)
 	c := newClient(t, sim, nil)
-	sim.InjectFault(atlastest.ControlPlane, atlastest.Fault{Body: string(testenv.ReadShared(t, "atlas/fixtures/control-plane-ip-addresses.real.json"))}, 1)
+	sim.InjectFault(atlastest.ControlPlane, atlastest.Fault{Body: string(testenv.ReadTestdata(t, "atlas/fixtures/control-plane-ip-addresses.real.json"))}, 1)
 	cp, err := c.ControlPlane(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -424,7 +424,7 @@ func TestRealFixturesThroughClient(t *testing.T) {
 	}
 	const fixtureGroup = "111111111111111111111111"
 	sim.SetProject(fixtureGroup)
-	sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Body: string(testenv.ReadShared(t, "atlas/fixtures/group-ip-addresses.shape.json"))}, 1)
+	sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Body: string(testenv.ReadTestdata(t, "atlas/fixtures/group-ip-addresses.shape.json"))}, 1)
 	p, err := c.Project(context.Background(), fixtureGroup)
 	if err != nil {
 		t.Fatal(err)
@@ -433,7 +433,7 @@ func TestRealFixturesThroughClient(t *testing.T) {
 		t.Fatalf("clusters = %+v", p.Clusters)
 	}
 	// The same fixture asked for as another project is refused: the answer names its own.
-	sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Body: string(testenv.ReadShared(t, "atlas/fixtures/group-ip-addresses.shape.json"))}, 1)
+	sim.InjectFault(atlastest.GroupIPs, atlastest.Fault{Body: string(testenv.ReadTestdata(t, "atlas/fixtures/group-ip-addresses.shape.json"))}, 1)
 	if _, err := c.Project(context.Background(), projectA); err == nil || !strings.Contains(err.Error(), "answer is for project") {
 		t.Fatalf("mismatched groupId accepted: %v", err)
 	}

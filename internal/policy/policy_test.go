@@ -165,11 +165,7 @@ var (
 func loadCorpus(t testing.TB) []json.RawMessage {
 	t.Helper()
 	corpusOnce.Do(func() {
-		dir := os.Getenv("IPSYNC_SHARED_DIR")
-		if dir == "" {
-			dir = filepath.Join("..", "..", "..", "shared")
-		}
-		f, err := os.Open(filepath.Join(dir, "corpora", "aws-managed-policies.jsonl"))
+		f, err := os.Open(filepath.Join("..", "..", "testdata", "corpora", "aws-managed-policies.jsonl"))
 		if err != nil {
 			corpusErr = err
 			return

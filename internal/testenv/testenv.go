@@ -33,15 +33,13 @@ func RepoRoot(tb testing.TB) string {
 	return filepath.Dir(string(out[:len(out)-1]))
 }
 
-// SharedDir is ../shared beside the repository (or $IPSYNC_SHARED_DIR).
-func SharedDir(tb testing.TB) string {
+// Testdata is the repository's testdata/ directory: the reference data
+// the tests read, vendored with its provenance (testdata/README.md).
+func Testdata(tb testing.TB) string {
 	tb.Helper()
-	dir := os.Getenv("IPSYNC_SHARED_DIR")
-	if dir == "" {
-		dir = filepath.Join(RepoRoot(tb), "..", "shared")
-	}
-	if _, err := os.Stat(filepath.Join(dir, "atlas", "atlas-api-transformed.yaml")); err != nil {
-		Missing(tb, "shared reference material at %s: %v", dir, err)
+	dir := filepath.Join(RepoRoot(tb), "testdata")
+	if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil {
+		Missing(tb, "reference data at %s: %v", dir, err)
 	}
 	return dir
 }
@@ -57,12 +55,12 @@ func ReadEvent(tb testing.TB, name string) []byte {
 	return b
 }
 
-// ReadShared reads a file below SharedDir.
-func ReadShared(tb testing.TB, rel string) []byte {
+// ReadTestdata reads a file below testdata/.
+func ReadTestdata(tb testing.TB, rel string) []byte {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join(SharedDir(tb), rel))
+	b, err := os.ReadFile(filepath.Join(Testdata(tb), rel))
 	if err != nil {
-		tb.Fatalf("read shared %s: %v", rel, err)
+		tb.Fatalf("read testdata %s: %v", rel, err)
 	}
 	return b
 }

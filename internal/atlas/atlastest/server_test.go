@@ -32,7 +32,7 @@ var (
 // loadSpec loads the official Atlas spec once per test binary (about 0.6 s).
 func loadSpec(t *testing.T) *openapi3.T {
 	t.Helper()
-	path := filepath.Join(testenv.SharedDir(t), "atlas", "atlas-api-transformed.yaml")
+	path := filepath.Join(testenv.Testdata(t), "atlas", "atlas-api-transformed.yaml")
 	specOnce.Do(func() {
 		loader := openapi3.NewLoader()
 		spec, specErr = loader.LoadFromFile(path)
@@ -184,7 +184,7 @@ func TestRealFixturesMatchTheSpec(t *testing.T) {
 		"atlas/fixtures/error-429.real.json":                  "ApiError",
 	} {
 		var v any
-		if err := json.Unmarshal(testenv.ReadShared(t, file), &v); err != nil {
+		if err := json.Unmarshal(testenv.ReadTestdata(t, file), &v); err != nil {
 			t.Fatal(err)
 		}
 		if err := doc.Components.Schemas[schema].Value.VisitJSON(v); err != nil {
