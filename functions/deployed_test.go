@@ -207,7 +207,7 @@ func deploy(t *testing.T, tpl template, admin aws.Config, keys *roleKeys, sim *a
 }
 
 // targetRole is the role "in another account" that TargetRoleArn names:
-// what README "Targets in other accounts" says it needs (here in the same
+// what docs/operations.md "Targets in other accounts" says it needs (here in the same
 // moto account).
 func (d *deployment) targetRole(t *testing.T, atlasRole string) string {
 	t.Helper()

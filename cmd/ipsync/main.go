@@ -1,6 +1,6 @@
-// Command ipsync shows and (later) corrects the IP allow-lists that guard
-// MongoDB Atlas encryption at rest. See README.md and DESIGN.md for the
-// commands and their exit codes.
+// Command ipsync shows and corrects the IP allow-lists that guard MongoDB
+// Atlas encryption at rest. docs/design.md lists the commands and their
+// exit codes.
 package main
 
 import (
@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// Exit codes (DESIGN.md "CLI").
+// Exit codes (docs/design.md "CLI").
 const (
 	exitOK      = 0
 	exitError   = 1

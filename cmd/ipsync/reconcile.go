@@ -90,7 +90,7 @@ func reconcileRun(ctx context.Context, e env, cfgPath string, o reconcile.Option
 	return r, -1
 }
 
-// document is the --json output (DESIGN.md "CLI").
+// document is the --json output (docs/design.md "CLI").
 type document struct {
 	Status   plan.Status       `json:"status"`
 	Error    string            `json:"error,omitempty"`

@@ -50,7 +50,7 @@ func internalImports(p pkg) []string {
 	return out
 }
 
-// allowed is DESIGN.md's table of which internal packages each may
+// allowed is docs/design.md's table of which internal packages each may
 // import, for every package under internal/ but the test helpers. wire is
 // the CLI's and functions' shared wiring; wire/reconciler is where the
 // target kinds meet the loop.
@@ -112,7 +112,7 @@ func TestDependencyRule(t *testing.T) {
 		}
 		for _, imp := range internalImports(p) {
 			if !contains(rules, imp) {
-				t.Errorf("%s imports %s, which DESIGN.md's dependency table does not allow", name, imp)
+				t.Errorf("%s imports %s, which docs/design.md's dependency table does not allow", name, imp)
 			}
 		}
 	}

@@ -1,3 +1,3 @@
-// Package archtest holds the test that enforces DESIGN.md's dependency rule,
+// Package archtest holds the test that enforces docs/design.md's dependency rule,
 // so it holds without anyone remembering it. It has no code of its own.
 package archtest

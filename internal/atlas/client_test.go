@@ -240,7 +240,7 @@ func TestEmptyControlPlaneAnswer(t *testing.T) {
 		sim.InjectFault(atlastest.ControlPlane, atlastest.Fault{Body: body}, 1)
 		cp, err := c.ControlPlane(context.Background())
 		// An empty answer is what Atlas said: the fetch reports it faithfully and
-		// the plan's minAddresses guard refuses to write it (DESIGN.md, guards).
+		// the plan's minAddresses guard refuses to write it (docs/design.md, guards).
 		if err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}

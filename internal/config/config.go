@@ -1,4 +1,4 @@
-// Package config loads and validates the ipsync configuration (DESIGN.md
+// Package config loads and validates the ipsync configuration (docs/design.md
 // "Config"): JSON here, YAML through internal/configfile. Unknown keys are
 // errors, defaults are filled in, and every problem is reported before any
 // call is made.
@@ -44,11 +44,10 @@ type Atlas struct {
 	BaseURL     string      `json:"baseURL"`
 	Credentials Credentials `json:"credentials"`
 	Projects    []string    `json:"projects,omitempty"`
-	// Concurrency is how many projects are fetched at once (default 16:
-	// 14× faster than one at a time at 1,000 projects in BenchmarkScale,
-	// where 8 fell short of issue 6's 10×). Atlas rate-limits each endpoint
-	// set per scope (a project's endpoints per project), and a 429 waits
-	// out its Retry-After.
+	// Concurrency is how many projects are fetched at once (default 16,
+	// chosen by BenchmarkScale: see BENCHMARKS.md). Atlas rate-limits each
+	// endpoint set per scope (a project's endpoints per project), and a 429
+	// waits out its Retry-After.
 	Concurrency int `json:"concurrency"`
 }
 
@@ -85,7 +84,7 @@ type Webhook struct {
 	CheckSource bool `json:"checkSource,omitempty"`
 }
 
-// Guards are the safety limits (DESIGN.md "Safety guards").
+// Guards are the safety limits (docs/design.md "Safety guards").
 type Guards struct {
 	MinAddresses     int      `json:"minAddresses"`
 	MaxRemovePercent float64  `json:"maxRemovePercent"`
@@ -144,8 +143,8 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // defaults and validates it. Validation problems are reported together.
 //
 // The functions read IPSYNC_CONFIG with Parse, so this package links no YAML
-// parser (yaml.v3's package init alone took 0.55-0.75 ms of every cold
-// start) and reads JSON without reflection (see decode.go).
+// parser (yaml.v3's package init runs on every cold start) and reads JSON
+// without reflection (see decode.go).
 func Parse(data []byte) (*Config, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {

@@ -13,9 +13,9 @@ import (
 
 // The config is read in one pass over encoding/json's tokens, each key
 // mapped to its field below, without reflection. encoding/json's reflective
-// Decode built its type caches on every cold start: 0.43 ms of the 0.56 ms
-// Parse took in a fresh process, against 0.07 ms for the token walk alone
-// (issue 6). Being hand-mapped, it is also stricter than encoding/json:
+// Decode built its type caches on every cold start, most of what Parse cost
+// in a fresh process (issue 6; BENCHMARKS.md). Being hand-mapped, it is also
+// stricter than encoding/json:
 // keys match exactly, each key appears once, unknown keys are errors.
 // TestDecodeReadsEveryField fails when a field is added to Config and not
 // here.

@@ -4,9 +4,9 @@ import "strings"
 
 // Matchers for resource ids and ARNs. They are plain functions, not
 // regexps: RE2 compiles counted repetitions ({24}, {8,17}) by unrolling
-// them when the package initialises, which cost 0.7 ms of every Lambda cold
-// start (GODEBUG=inittrace=1). ids_test.go checks each against the regexp
-// it replaces.
+// them when the package initialises, a cost paid on every Lambda cold start
+// (measured with GODEBUG=inittrace=1; BENCHMARKS.md). ids_test.go checks each
+// against the regexp it replaces.
 
 func isLowerHex(s string, n int) bool {
 	if len(s) != n {

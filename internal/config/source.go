@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// Source kinds (DESIGN.md "Sources").
+// Source kinds (docs/design.md "Sources").
 const (
 	SourceControlPlaneOutbound = "control-plane-outbound"
 	SourceControlPlaneInbound  = "control-plane-inbound"

@@ -1,5 +1,5 @@
 // Package configfile reads the ipsync config as a user writes it: YAML or
-// JSON (DESIGN.md "Config"). YAML is turned into JSON and parsed by
+// JSON (docs/design.md "Config"). YAML is turned into JSON and parsed by
 // config.Parse, so both formats obey one set of rules; the Lambda functions
 // read IPSYNC_CONFIG with config.Parse directly and never link a YAML parser.
 package configfile

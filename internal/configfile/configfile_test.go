@@ -12,7 +12,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 )
 
-// designExample is the config of DESIGN.md, as a user would copy it.
+// designExample is the config of docs/design.md, as a user would copy it.
 const designExample = `
 atlas:
   baseURL: https://cloud.mongodb.com

@@ -20,10 +20,9 @@ import (
 //
 // It does not use the SDK's config.LoadDefaultConfig, as the CLI does:
 // that loader links and initialises every credential provider (profiles,
-// SSO, web identity, IMDS, processes), none of which a function uses. With
-// it gone (and the config read without reflection) the webhook's cold start
-// went from 19.6-21.1 ms to 15.1-15.7 ms (issue 6, BENCHMARKS.md). A
-// setting only that loader understands is refused by name, never ignored.
+// SSO, web identity, IMDS, processes), none of which a function uses, at a
+// cost to every cold start (issue 6; BENCHMARKS.md). A setting only that
+// loader understands is refused by name, never ignored.
 func AWSConfig(getenv func(string) string, log *slog.Logger) (aws.Config, error) {
 	for _, name := range []string{
 		"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE",

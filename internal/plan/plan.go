@@ -16,7 +16,7 @@ import (
 // Status is a target's or a plan's verdict.
 type Status string
 
-// Verdicts (DESIGN.md "CLI": the --json document).
+// Verdicts (docs/design.md "CLI": the --json document).
 const (
 	InSync  Status = "in-sync"
 	Changes Status = "changes"
@@ -69,9 +69,6 @@ type Input struct {
 	Live       []byte  // the live policy document
 	ReadErr    error   // reading the live policy failed
 	Limit      policy.Limit
-	// AtlasChanged says the snapshot's hash differs from the stored one; a
-	// difference between policy and desired set without it is drift.
-	AtlasChanged bool
 	// Blocked, when set, says why the target takes no change (a rollback).
 	Blocked string
 	// Restore, when set, is the set a rollback an earlier run decided (and

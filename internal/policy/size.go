@@ -21,7 +21,7 @@ type Limit struct {
 	Entries bool
 }
 
-// The service limits (DESIGN.md "Ownership"); moto does not enforce them, we do.
+// The service limits (docs/design.md "Ownership"); moto does not enforce them, we do.
 var (
 	KMSKeyPolicy      = Limit{Name: "KMS key policy", Max: 32768}
 	VPCEndpointPolicy = Limit{Name: "VPC endpoint policy", Max: 20480, Chars: true}

@@ -331,7 +331,9 @@ func TestSecretsManagerFaults(t *testing.T) {
 	record(matrixRow{Target: "atlas credentials", Fault: "secretsmanager GetSecretValue timeout", Outcome: "failed before any call after 30 s: nothing read or written", Runs: 1})
 }
 
-// TestZWriteReliabilityDoc runs last (by name) and writes the matrix.
+// TestZWriteReliabilityDoc writes the matrix. Go runs a package's tests in
+// file order, then in source order: every test that records a row
+// (faults_reach_test.go, and this file's above) has run before it.
 func TestZWriteReliabilityDoc(t *testing.T) {
 	if os.Getenv("IPSYNC_WRITE_RELIABILITY") != "1" {
 		t.Skip("set IPSYNC_WRITE_RELIABILITY=1 (make reliability) to write docs/RELIABILITY.md")

@@ -1,5 +1,5 @@
 // Package reconcile is the one loop: fetch → snapshot → plan → guards →
-// apply → record → notify (DESIGN.md). Callers — the Lambda handlers, the CLI,
+// apply → record → notify (docs/design.md). Callers — the Lambda handlers, the CLI,
 // tests — are thin; everything they share lives here.
 package reconcile
 

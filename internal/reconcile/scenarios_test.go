@@ -227,7 +227,7 @@ func TestOversizeRefusedBeforeAnyWrite(t *testing.T) {
 			t.Fatalf("alerts %q, want refused", got)
 		}
 		// A second refused first run writes nothing either; with no snapshot
-		// to remember the first alert in, it alerts again (README, Alerts).
+		// to remember the first alert in, it alerts again (docs/design.md, Decisions).
 		if r := s.run(t, reconcile.Options{}); r.Status != plan.Refused {
 			t.Fatalf("second run: %s", r.Status)
 		}
