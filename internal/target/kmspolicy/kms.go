@@ -61,8 +61,6 @@ func classify(op, keyID string, err error) error {
 		malformed *types.MalformedPolicyDocumentException
 		limit     *types.LimitExceededException
 		invalid   *types.KMSInvalidStateException
-		depTime   *types.DependencyTimeoutException
-		internal  *types.KMSInternalException
 		api       smithy.APIError
 	)
 	switch {
@@ -74,14 +72,8 @@ func classify(op, keyID string, err error) error {
 		e.Hint = "a KMS limit was reached"
 	case errors.As(err, &invalid):
 		e.Hint = "the key is disabled or pending deletion: enable it (or cancel the deletion) first"
-	case errors.As(err, &depTime), errors.As(err, &internal):
-		e.Retryable = true
-	case errors.As(err, &api) && (api.ErrorCode() == "ThrottlingException" || api.ErrorCode() == "RequestLimitExceeded"):
-		e.Retryable = true
 	case errors.As(err, &api) && api.ErrorCode() == "AccessDeniedException":
 		e.Hint = "the caller lacks kms:GetKeyPolicy or kms:PutKeyPolicy on this key (check the key policy and the role)"
-	case !errors.As(err, &api):
-		e.Retryable = true // transport failure: no answer from KMS
 	}
 	return e
 }

@@ -2,6 +2,7 @@ package vpcepolicy
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/smithy-go"
@@ -10,17 +11,20 @@ import (
 )
 
 func TestClassify(t *testing.T) {
-	for code, retryable := range map[string]bool{
-		"InvalidVpcEndpointId.NotFound": false, "InvalidPolicyDocument": false, "UnauthorizedOperation": false,
-		"RequestLimitExceeded": true, "InternalError": true, "ServiceUnavailable": true,
+	for code, hint := range map[string]string{
+		"InvalidVpcEndpointId.NotFound": "does not exist", "InvalidPolicyDocument": "refused the policy document",
+		"UnauthorizedOperation": "ec2:ModifyVpcEndpoint",
+		// Transient: the SDK retries them; there is nothing to fix.
+		"RequestLimitExceeded": "", "InternalError": "", "ServiceUnavailable": "",
 	} {
 		var te *target.Error
-		if err := classify("write", "vpce-1", &smithy.GenericAPIError{Code: code}); !errors.As(err, &te) || te.Retryable != retryable {
+		err := classify("write", "vpce-1", &smithy.GenericAPIError{Code: code})
+		if !errors.As(err, &te) || !strings.Contains(te.Hint, hint) || (hint == "") != (te.Hint == "") {
 			t.Errorf("%s: %+v", code, te)
 		}
 	}
 	var te *target.Error
-	if err := classify("read", "vpce-1", errors.New("dial tcp: refused")); !errors.As(err, &te) || !te.Retryable {
-		t.Errorf("transport failure not retryable: %+v", te)
+	if err := classify("read", "vpce-1", errors.New("dial tcp: refused")); !errors.As(err, &te) || te.Hint != "" || !errors.Is(err, te.Err) {
+		t.Errorf("transport failure: %+v", te)
 	}
 }

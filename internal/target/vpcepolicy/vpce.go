@@ -45,7 +45,7 @@ func (a *Adapter) Write(ctx context.Context, id string, doc []byte) error {
 		return classify("write", id, err)
 	}
 	if !aws.ToBool(out.Return) {
-		return &target.Error{Op: "write", Kind: "VPC endpoint policy", Resource: id, Err: errors.New("ModifyVpcEndpoint returned false"), Retryable: true}
+		return &target.Error{Op: "write", Kind: "VPC endpoint policy", Resource: id, Err: errors.New("ModifyVpcEndpoint returned false")}
 	}
 	return nil
 }
@@ -54,16 +54,13 @@ func classify(op, id string, err error) error {
 	e := &target.Error{Op: op, Kind: "VPC endpoint policy", Resource: id, Err: err}
 	var api smithy.APIError
 	if !errors.As(err, &api) {
-		e.Retryable = true // transport failure
-		return e
+		return e // transport failure: no hint to give
 	}
 	switch api.ErrorCode() {
 	case "InvalidVpcEndpointId.NotFound", "InvalidVpcEndpointId.Malformed":
 		e.Hint = "the endpoint does not exist in this account and region; check the target's resource and AWS_REGION"
 	case "InvalidPolicyDocument", "MalformedPolicyDocument":
 		e.Hint = "EC2 refused the policy document"
-	case "RequestLimitExceeded", "Throttling", "ThrottlingException", "InternalError", "ServiceUnavailable", "Unavailable":
-		e.Retryable = true
 	case "UnauthorizedOperation", "AccessDenied":
 		e.Hint = "the caller lacks ec2:DescribeVpcEndpoints or ec2:ModifyVpcEndpoint"
 	}
