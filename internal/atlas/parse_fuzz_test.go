@@ -8,13 +8,14 @@ import (
 	"testing"
 )
 
-// seed adds a shared fixture to a fuzz corpus when it is there; the fixtures
-// are also checked in under testdata/fuzz by `make fuzz` findings.
+// seed adds a real fixture (vendored in testdata/) to a fuzz corpus; the
+// findings of `make fuzz` are checked in under testdata/fuzz.
 func seed(f *testing.F, rel string) {
-	b, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "atlas", "fixtures", rel))
-	if err == nil {
-		f.Add(b)
+	b, err := os.ReadFile(filepath.Join("..", "..", "testdata", "atlas", "fixtures", rel))
+	if err != nil {
+		f.Fatal(err)
 	}
+	f.Add(b)
 }
 
 func FuzzParseControlPlane(f *testing.F) {
