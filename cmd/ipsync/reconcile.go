@@ -48,7 +48,7 @@ func cmdApply(ctx context.Context, e env, args []string) int {
 	if code := parseFlags(fs, args); code >= 0 {
 		return code
 	}
-	o := reconcile.Options{Trigger: "cli"}
+	o := reconcile.Options{Trigger: reconcile.TriggerCLI}
 	if *saved != "" {
 		b, err := os.ReadFile(*saved)
 		if err != nil {

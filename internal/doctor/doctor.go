@@ -301,14 +301,14 @@ func checkSeen(snap *snapshot.Snapshot, now time.Time, add adder) {
 		return
 	}
 	stale := snapshot.SeenHeartbeat + time.Hour
-	if last, ok := snap.Seen["schedule"]; !ok {
+	if last, ok := snap.Seen[string(reconcile.TriggerSchedule)]; !ok {
 		add(Warn, "schedule", "no scheduled run recorded yet: is the EventBridge schedule deployed and enabled?")
 	} else if age := now.Sub(last); age > stale {
 		add(Warn, "schedule", "last scheduled run recorded %s ago (%s); runs refresh it at least every %s: is the schedule enabled, is the function failing?", age.Round(time.Minute), last.Format(time.RFC3339), snapshot.SeenHeartbeat)
 	} else {
 		add(OK, "schedule", "last scheduled run recorded %s ago", age.Round(time.Minute))
 	}
-	if last, ok := snap.Seen["webhook"]; ok {
+	if last, ok := snap.Seen[string(reconcile.TriggerWebhook)]; ok {
 		add(OK, "webhook", "last webhook-triggered run recorded %s ago (%s)", now.Sub(last).Round(time.Minute), last.Format(time.RFC3339))
 	} else {
 		add(OK, "webhook", "no webhook-triggered run recorded yet (expected until Atlas sends an alert)")

@@ -193,17 +193,17 @@ func runErrOf(r Report) error {
 
 // seen returns next's Seen with this run's trigger stamped when the
 // snapshot is written anyway, or when the stamp is older than the heartbeat.
-func seen(prev, next *snapshot.Snapshot, trigger string, now time.Time) map[string]time.Time {
+func seen(prev, next *snapshot.Snapshot, trigger Trigger, now time.Time) map[string]time.Time {
 	if trigger == "" {
 		return next.Seen
 	}
-	last, ok := next.Seen[trigger]
+	last, ok := next.Seen[string(trigger)]
 	if prev != nil && !changed(prev, next) && ok && now.Sub(last) < snapshot.SeenHeartbeat {
 		return next.Seen
 	}
-	out := map[string]time.Time{trigger: now}
+	out := map[string]time.Time{string(trigger): now}
 	for k, v := range next.Seen {
-		if k != trigger {
+		if k != string(trigger) {
 			out[k] = v
 		}
 	}

@@ -69,15 +69,26 @@ type Options struct {
 	// run's claim to end before giving up (default 1m).
 	LeaseTTL time.Duration
 	BusyWait time.Duration
-	// Trigger names what started the run ("schedule", "webhook",
-	// "eventbridge", "cli"); the snapshot remembers when each last ran.
-	Trigger string
+	// Trigger names what started the run; the snapshot remembers when each
+	// last ran.
+	Trigger Trigger
 	// CallTimeout bounds each AWS call the loop makes — policy reads and
 	// writes, snapshot reads and writes, alerts (default 30s): a hung
 	// service fails its step instead of holding the run until Lambda's own
 	// timeout.
 	CallTimeout time.Duration
 }
+
+// Trigger names what started a run, as the snapshot's Seen records it.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerSchedule    Trigger = "schedule"    // EventBridge Scheduler
+	TriggerWebhook     Trigger = "webhook"     // an Atlas alert, through the trigger queue
+	TriggerEventBridge Trigger = "eventbridge" // an EventBridge rule
+	TriggerCLI         Trigger = "cli"         // ipsync apply
+)
 
 // Report is what a run found and did.
 type Report struct {

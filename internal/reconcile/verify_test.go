@@ -218,7 +218,7 @@ func storeOf(s *stack) snapshot.Store {
 // nothing to do writes nothing in between.
 func TestSeenHeartbeat(t *testing.T) {
 	s := newStack(t, kinds[0], "")
-	if r := s.run(t, reconcile.Options{Trigger: "schedule"}); r.Targets[0].Status != plan.Applied {
+	if r := s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule}); r.Targets[0].Status != plan.Applied {
 		t.Fatalf("first run %+v", r.Targets[0])
 	}
 	snap, _, err := storeOf(s).Load(context.Background())
@@ -227,13 +227,13 @@ func TestSeenHeartbeat(t *testing.T) {
 	}
 	s.advance(time.Hour)
 	s.calls.Reset()
-	s.run(t, reconcile.Options{Trigger: "schedule"})
+	s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
 	if n := s.calls.Get("PutObject"); n != 0 {
 		t.Fatalf("a no-op run within the heartbeat wrote the snapshot %d times", n)
 	}
 	s.advance(snapshot.SeenHeartbeat)
-	s.run(t, reconcile.Options{Trigger: "webhook"})
-	s.run(t, reconcile.Options{Trigger: "schedule"})
+	s.run(t, reconcile.Options{Trigger: reconcile.TriggerWebhook})
+	s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
 	if n := s.calls.Get("PutObject"); n != 2 {
 		t.Fatalf("%d snapshot writes after the heartbeat, want 2 (one per trigger)", n)
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 func TestReconcileEventsDecode(t *testing.T) {
-	for name, want := range map[string]string{"schedule.json": "schedule", "eventbridge.json": "eventbridge", "sqs-trigger.json": "sqs", `{}`: "schedule"} {
+	for name, want := range map[string]EventKind{"schedule.json": EventSchedule, "eventbridge.json": EventEventBridge, "sqs-trigger.json": EventSQS, `{}`: EventSchedule} {
 		raw := []byte(name)
 		if strings.HasSuffix(name, ".json") {
 			raw = testenv.ReadEvent(t, name)
@@ -28,7 +28,7 @@ func TestReconcileEventsDecode(t *testing.T) {
 		}
 	}
 	tr, _ := Decode(testenv.ReadEvent(t, "sqs-trigger.json"))
-	if tr.Seen() != "webhook" {
+	if tr.Seen() != reconcile.TriggerWebhook {
 		t.Errorf("the webhook's queue is remembered as %q", tr.Seen())
 	}
 	if len(tr.Messages) != 1 || tr.Messages[0] != "c80e8021-a70a-42c7-a470-796e1186f753" {

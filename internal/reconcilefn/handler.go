@@ -21,20 +21,33 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 )
 
+// EventKind is the shape of the event that invoked the function.
+type EventKind string
+
+// Event kinds.
+const (
+	EventSQS         EventKind = "sqs"         // a batch of the trigger queue (the webhook)
+	EventEventBridge EventKind = "eventbridge" // an EventBridge rule's event
+	EventSchedule    EventKind = "schedule"    // an EventBridge Scheduler payload (any JSON)
+)
+
 // Trigger says what invoked the function.
 type Trigger struct {
-	Kind     string   // "sqs", "eventbridge" or "schedule"
+	Kind     EventKind
 	Messages []string // SQS message ids
 	Detail   string   // EventBridge detail-type
 }
 
-// Seen is the name the snapshot remembers this trigger by: the webhook's
-// queue is "webhook", a Scheduler payload "schedule".
-func (t Trigger) Seen() string {
-	if t.Kind == "sqs" {
-		return "webhook"
+// Seen is the trigger the snapshot remembers this one by: the webhook's
+// queue is the webhook.
+func (t Trigger) Seen() reconcile.Trigger {
+	switch t.Kind {
+	case EventSQS:
+		return reconcile.TriggerWebhook
+	case EventEventBridge:
+		return reconcile.TriggerEventBridge
 	}
-	return t.Kind
+	return reconcile.TriggerSchedule
 }
 
 // Decode tells an SQS batch, an EventBridge rule event and an EventBridge
@@ -55,7 +68,7 @@ func Decode(raw json.RawMessage) (Trigger, error) {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return Trigger{}, fmt.Errorf("decode SQS event: %w", err)
 		}
-		t := Trigger{Kind: "sqs"}
+		t := Trigger{Kind: EventSQS}
 		for _, m := range e.Records {
 			t.Messages = append(t.Messages, m.MessageId)
 		}
@@ -65,9 +78,9 @@ func Decode(raw json.RawMessage) (Trigger, error) {
 		if err := json.Unmarshal(raw, &e); err != nil {
 			return Trigger{}, fmt.Errorf("decode EventBridge event: %w", err)
 		}
-		return Trigger{Kind: "eventbridge", Detail: e.DetailType}, nil
+		return Trigger{Kind: EventEventBridge, Detail: e.DetailType}, nil
 	}
-	return Trigger{Kind: "schedule"}, nil
+	return Trigger{Kind: EventSchedule}, nil
 }
 
 // Reconcile is the reconcile function's handler. Its adapters are built on
@@ -103,7 +116,7 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 		h.Log.Error("unreadable event", "error", err.Error())
 		return err
 	}
-	h.Log.Info("reconcile triggered", "trigger", t.Kind, "messages", len(t.Messages), "detailType", t.Detail)
+	h.Log.Info("reconcile triggered", "trigger", string(t.Kind), "messages", len(t.Messages), "detailType", t.Detail)
 	d, err := h.adapters(ctx)
 	if err != nil {
 		h.Log.Error("building adapters failed", "error", err.Error())
