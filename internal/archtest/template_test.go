@@ -242,7 +242,7 @@ func TestTemplateConfigParses(t *testing.T) {
 		if withEndpoints {
 			wantTargets = 2 + 2 + 1 + 2 // keys, endpoints, the role policy, access lists
 		}
-		types := map[string]int{}
+		types := map[config.TargetType]int{}
 		for _, tg := range c.Targets {
 			types[tg.Type]++
 		}
@@ -253,7 +253,7 @@ func TestTemplateConfigParses(t *testing.T) {
 			t.Fatalf("config %+v", c)
 		}
 		// Each target type has its own Sid parameter.
-		sids := map[string]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:"}
+		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:"}
 		for _, tg := range c.Targets {
 			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])

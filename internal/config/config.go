@@ -25,8 +25,8 @@ type Config struct {
 	// TargetDefaults gives, per target type, the sid and sources of targets
 	// that leave them out (many keys with one statement layout, or the SAM
 	// template, which can only list resource ids).
-	TargetDefaults map[string]TargetDefault `json:"targetDefaults,omitempty"`
-	Targets        []Target                 `json:"targets"`
+	TargetDefaults map[TargetType]TargetDefault `json:"targetDefaults,omitempty"`
+	Targets        []Target                     `json:"targets"`
 }
 
 // TargetDefault is what a target of one type inherits when it sets none:
@@ -93,12 +93,12 @@ type Guards struct {
 
 // Target is one policy document the tool owns a statement of.
 type Target struct {
-	Name     string   `json:"name"` // default: the key id or endpoint id
-	Type     string   `json:"type"`
-	Resource string   `json:"resource"`
-	Sid      string   `json:"sid,omitempty"`
-	Sources  []Source `json:"sources,omitempty"`
-	Static   []string `json:"static,omitempty"`
+	Name     string     `json:"name"` // default: the key id or endpoint id
+	Type     TargetType `json:"type"`
+	Resource string     `json:"resource"`
+	Sid      string     `json:"sid,omitempty"`
+	Sources  []Source   `json:"sources,omitempty"`
+	Static   []string   `json:"static,omitempty"`
 	// EncryptionAtRestProjects are the Atlas projects whose encryption at
 	// rest uses this KMS key. After ipsync changes the key policy it asks
 	// Atlas whether each can still use the key, and rolls the change back

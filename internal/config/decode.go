@@ -88,9 +88,9 @@ func decode(data []byte, c *Config) error {
 				var d TargetDefault
 				err := r.targetDefault(path, &d)
 				if c.TargetDefaults == nil {
-					c.TargetDefaults = map[string]TargetDefault{}
+					c.TargetDefaults = map[TargetType]TargetDefault{}
 				}
-				c.TargetDefaults[typ] = d
+				c.TargetDefaults[TargetType(typ)] = d
 				return err
 			})
 		case "targets":
@@ -185,7 +185,10 @@ func (r *reader) target(path string, t *Target) error {
 		case "name":
 			return r.str(path, &t.Name)
 		case "type":
-			return r.str(path, &t.Type)
+			var typ string
+			err := r.str(path, &typ)
+			t.Type = TargetType(typ)
+			return err
 		case "resource":
 			return r.str(path, &t.Resource)
 		case "sid":

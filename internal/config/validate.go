@@ -11,23 +11,36 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
+
+// TargetType names a kind of fence (target.Type, which plan shares).
+type TargetType = target.Type
 
 // Target types.
 const (
-	TypeKMSKeyPolicy      = "kms-key-policy"
-	TypeVPCEndpointPolicy = "vpc-endpoint-policy"
+	TypeKMSKeyPolicy      TargetType = "kms-key-policy"
+	TypeVPCEndpointPolicy TargetType = "vpc-endpoint-policy"
 	// TypeIAMRolePolicy is an inline policy of the role Atlas assumes;
 	// its resource is ROLE_NAME/POLICY_NAME.
-	TypeIAMRolePolicy = "iam-role-policy"
+	TypeIAMRolePolicy TargetType = "iam-role-policy"
 	// TypeAtlasAccessList is an Atlas project's IP access list; its
 	// resource is the project id and its sid the managed comment prefix.
-	TypeAtlasAccessList = "atlas-access-list"
+	TypeAtlasAccessList TargetType = "atlas-access-list"
 )
 
-var types = []string{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy, TypeAtlasAccessList}
+var types = []TargetType{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy, TypeAtlasAccessList}
 
-func knownType(t string) bool {
+// typeList is the target types, for an error message.
+func typeList() string {
+	names := make([]string, len(types))
+	for i, t := range types {
+		names[i] = string(t)
+	}
+	return strings.Join(names, ", ")
+}
+
+func knownType(t TargetType) bool {
 	for _, k := range types {
 		if k == t {
 			return true
@@ -92,7 +105,7 @@ func (c *Config) validate() error {
 
 	for typ := range c.TargetDefaults {
 		if !knownType(typ) {
-			add("targetDefaults: %q is not a target type (%s)", typ, strings.Join(types, ", "))
+			add("targetDefaults: %q is not a target type (%s)", typ, typeList())
 		}
 	}
 	names := map[string]bool{}
@@ -140,12 +153,12 @@ func (c *Config) validate() error {
 				add("%s: resource %q: want ROLE_NAME/POLICY_NAME (the role's name, not its ARN, and the inline policy's name)", where, t.Resource)
 			}
 		default:
-			add("%s: type %q: want %s", where, t.Type, strings.Join(types, ", "))
+			add("%s: type %q: want %s", where, t.Type, typeList())
 		}
 		if strings.TrimSpace(t.Sid) == "" {
 			add("%s: sid is required: it names the one statement ipsync owns", where)
 		}
-		owner := t.Type + " " + t.Resource + " " + t.Sid
+		owner := string(t.Type) + " " + t.Resource + " " + t.Sid
 		if other, ok := owners[owner]; ok {
 			add("%s: resource %s statement %q is already owned by target %q; two targets cannot own one statement", where, t.Resource, t.Sid, other)
 		}

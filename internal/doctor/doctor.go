@@ -64,7 +64,7 @@ type Deps struct {
 	Atlas    atlasAPI
 	AtlasErr error
 	Store    snapshot.Store
-	Policies map[string]reconcile.Policies // by reconcile.AdapterKey
+	Policies map[reconcile.AdapterKey]reconcile.Policies
 	Topic    topicAPI
 	Queue    queueAPI
 	Now      func() time.Time
@@ -170,9 +170,9 @@ func encryptionProjects(c *config.Config) []string {
 // condition, and the room left under the service's size limit.
 func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	name := "target " + t.Name
-	a, ok := d.Policies[reconcile.AdapterKey(t.Type, t.RoleArn)]
+	a, ok := d.Policies[reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn}]
 	if !ok {
-		add(Fail, name, "no adapter for %s", reconcile.AdapterKey(t.Type, t.RoleArn))
+		add(Fail, name, "no adapter for %s", reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn})
 		return
 	}
 	cctx, cancel := d.call(ctx)
@@ -185,7 +185,7 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	owned, err := policy.Parse(doc, t.Sid)
 	var oe *policy.OwnershipError
 	if errors.As(err, &oe) {
-		add(Fail, name, "%s %s: %v. Add this statement (put the addresses ipsync plan shows in it):\n%s", t.Type, t.Resource, err, policy.ExampleStatement(t.Type, t.Sid, []string{"192.0.2.0/32"}))
+		add(Fail, name, "%s %s: %v. Add this statement (put the addresses ipsync plan shows in it):\n%s", t.Type, t.Resource, err, policy.ExampleStatement(string(t.Type), t.Sid, []string{"192.0.2.0/32"}))
 		return
 	}
 	if err != nil {

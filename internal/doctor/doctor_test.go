@@ -79,7 +79,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":[` + strings.Join(values, ",") + `]}}}]}`
 	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
-	d := Deps{Policies: map[string]reconcile.Policies{config.TypeKMSKeyPolicy: docPolicies(doc)}, Timeout: time.Second}
+	d := Deps{Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeKMSKeyPolicy}: docPolicies(doc)}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, add)
 	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
@@ -93,7 +93,7 @@ func TestAccessListCheckCountsEntries(t *testing.T) {
 	doc := `{"AccessList":"p","Statement":[{"Sid":"ipsync:","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["198.51.100.7/32"]}}},` +
 		`{"Sid":"NotManaged","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","192.0.2.1/32"]}}}]}`
 	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-	d := Deps{Policies: map[string]reconcile.Policies{config.TypeAtlasAccessList: docPolicies(doc)}, Timeout: time.Second}
+	d := Deps{Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeAtlasAccessList}: docPolicies(doc)}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, add)
 	c := (*got)[0]

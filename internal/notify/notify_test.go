@@ -7,6 +7,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 func outcome(name string, s plan.Status) Outcome {
@@ -105,7 +106,7 @@ func TestAppliedHeadlines(t *testing.T) {
 		{"atlas-access-list", true, "The managed entries had been changed outside ipsync; they were restored and verified.\n"},
 	} {
 		o := outcome("t", plan.Applied)
-		o.Target.Type, o.Drift, o.Add = tt.typ, tt.drift, ipset.MustParse("4.4.4.4")
+		o.Target.Type, o.Drift, o.Add = target.Type(tt.typ), tt.drift, ipset.MustParse("4.4.4.4")
 		o.AccessList = tt.typ == "atlas-access-list"
 		alerts, _ := Decide(State{}, []Outcome{o}, nil)
 		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Body, tt.want) {

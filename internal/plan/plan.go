@@ -11,6 +11,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // Status is a target's or a plan's verdict.
@@ -33,10 +34,10 @@ const (
 
 // Target identifies one policy document and the statement owned in it.
 type Target struct {
-	Name     string `json:"name"`
-	Type     string `json:"type"`
-	Resource string `json:"resource"`
-	Sid      string `json:"-"`
+	Name     string      `json:"name"`
+	Type     target.Type `json:"type"`
+	Resource string      `json:"resource"`
+	Sid      string      `json:"-"`
 	// RoleArn is the role assumed to read and write the target (another
 	// account); empty: the run's own credentials.
 	RoleArn string `json:"roleArn,omitempty"`
@@ -280,7 +281,7 @@ func withError(tp TargetPlan, err error, in Input) TargetPlan {
 	var oe *policy.OwnershipError
 	if errors.As(err, &oe) {
 		tp.Reason = fmt.Sprintf("%s %s: %v. Add this statement to the policy (it already holds the desired addresses):\n%s",
-			in.Target.Type, in.Target.Resource, err, policy.ExampleStatement(in.Target.Type, in.Target.Sid, tp.Desired.Strings()))
+			in.Target.Type, in.Target.Resource, err, policy.ExampleStatement(string(in.Target.Type), in.Target.Sid, tp.Desired.Strings()))
 		return tp
 	}
 	tp.Reason = err.Error()

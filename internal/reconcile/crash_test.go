@@ -20,7 +20,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	steps := []string{"fetched", "wrote:target", "before-record", "recorded", "before-notify"}
 	for _, k := range kinds {
 		for _, step := range steps {
-			t.Run(k.name+"/"+step, func(t *testing.T) {
+			t.Run(string(k.name)+"/"+step, func(t *testing.T) {
 				s := newStack(t, k, "")
 				if r := s.run(t, reconcile.Options{}); r.Err != nil {
 					t.Fatal(r.Err)

@@ -192,7 +192,7 @@ func TestAWSFaultMatrix(t *testing.T) {
 				t.Fatalf("snapshot after convergence: %v %v", v, err)
 			}
 			_ = afterVersion
-			record(matrixRow{Target: row.k.name, Fault: name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})
+			record(matrixRow{Target: string(row.k.name), Fault: name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})
 		})
 	}
 }

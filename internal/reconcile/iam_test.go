@@ -7,13 +7,14 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 )
 
 // kindOf returns the scenario kind of a target type.
-func kindOf(t *testing.T, name string) kind {
+func kindOf(t *testing.T, name config.TargetType) kind {
 	for _, k := range kinds {
 		if k.name == name {
 			return k

@@ -100,7 +100,7 @@ targets:
 	d := reconcile.Deps{
 		Atlas:    fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
 		Store:    snapshot.NewFileStore(loc.Path),
-		Policies: map[string]reconcile.Policies{config.TypeKMSKeyPolicy: mem},
+		Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeKMSKeyPolicy}: mem},
 		Notify:   rec,
 		Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 	}

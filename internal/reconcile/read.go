@@ -29,7 +29,7 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 }
 
 // readPolicy reads one target's policy document.
-func (d Deps) readPolicy(ctx context.Context, typ, roleArn, resource string, timeout time.Duration) ([]byte, error) {
+func (d Deps) readPolicy(ctx context.Context, typ config.TargetType, roleArn, resource string, timeout time.Duration) ([]byte, error) {
 	a, err := d.adapter(typ, roleArn)
 	if err != nil {
 		return nil, err

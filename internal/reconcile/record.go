@@ -16,7 +16,7 @@ func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 		return nil
 	}
 	rec, ok := prev.Targets[t.Name]
-	if !ok || rec.Type != t.Type || rec.Resource != t.Resource {
+	if !ok || rec.Type != string(t.Type) || rec.Resource != t.Resource {
 		return nil
 	}
 	out := &plan.Record{Source: rec.Source, Written: rec.Written}
@@ -41,7 +41,7 @@ func recordAll(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, bloc
 	next.Targets = map[string]snapshot.TargetRecord{}
 	for _, tp := range targets {
 		if tp.Status == plan.InSync || tp.Status == plan.Applied {
-			rec := snapshot.TargetRecord{Type: tp.Type, Resource: tp.Resource, Source: tp.NewRecord.Source, Written: tp.NewRecord.Written, UpdatedAt: now}
+			rec := snapshot.TargetRecord{Type: string(tp.Type), Resource: tp.Resource, Source: tp.NewRecord.Source, Written: tp.NewRecord.Written, UpdatedAt: now}
 			for _, d := range tp.NewRecord.Departed {
 				rec.Departed = append(rec.Departed, snapshot.Departure{Since: d.Since, Addresses: d.Addresses})
 			}

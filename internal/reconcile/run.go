@@ -32,8 +32,8 @@ type Publisher interface {
 type Deps struct {
 	Atlas    AtlasSource
 	Store    snapshot.Store
-	Policies map[string]Policies // by AdapterKey(type, roleArn)
-	Notify   Publisher           // nil: alerts are only logged
+	Policies map[AdapterKey]Policies
+	Notify   Publisher // nil: alerts are only logged
 	// Encryption verifies changes to keys that guard encryption at rest
 	// (targets with encryptionAtRestProjects).
 	Encryption EncryptionStatus
@@ -103,7 +103,7 @@ type Report struct {
 }
 
 // Limits per target type.
-var limits = map[string]policy.Limit{
+var limits = map[config.TargetType]policy.Limit{
 	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
 	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
 	config.TypeIAMRolePolicy:     policy.IAMRolePolicies,
@@ -124,12 +124,12 @@ type SharedLimit interface {
 }
 
 // LimitOf is the size limit of a target type's policy.
-func LimitOf(typ string) policy.Limit { return limits[typ] }
+func LimitOf(typ config.TargetType) policy.Limit { return limits[typ] }
 
 // LimitFor is the room a target's document really has: its type's limit,
 // less what the documents sharing that limit use (an IAM role's other
 // inline policies), asked of the adapter when it is a SharedLimit.
-func LimitFor(ctx context.Context, a Policies, typ, resource string) (policy.Limit, error) {
+func LimitFor(ctx context.Context, a Policies, typ config.TargetType, resource string) (policy.Limit, error) {
 	l := limits[typ]
 	shared, ok := a.(SharedLimit)
 	if !ok {
@@ -377,18 +377,24 @@ func blockedReason(prev *snapshot.Snapshot, name string) string {
 }
 
 // AdapterKey names the adapter of a target type reached through a role
-// (another account); with no role, it is the type alone.
-func AdapterKey(typ, roleArn string) string {
-	if roleArn == "" {
-		return typ
-	}
-	return typ + " as " + roleArn
+// (another account); with no role, RoleArn is empty.
+type AdapterKey struct {
+	Type    config.TargetType
+	RoleArn string
 }
 
-func (d Deps) adapter(typ, roleArn string) (Policies, error) {
-	a, ok := d.Policies[AdapterKey(typ, roleArn)]
+func (k AdapterKey) String() string {
+	if k.RoleArn == "" {
+		return string(k.Type)
+	}
+	return string(k.Type) + " as " + k.RoleArn
+}
+
+func (d Deps) adapter(typ config.TargetType, roleArn string) (Policies, error) {
+	key := AdapterKey{typ, roleArn}
+	a, ok := d.Policies[key]
 	if !ok {
-		return nil, fmt.Errorf("no adapter for %s", AdapterKey(typ, roleArn))
+		return nil, fmt.Errorf("no adapter for %s", key)
 	}
 	return a, nil
 }

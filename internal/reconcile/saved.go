@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 )
 
@@ -19,12 +20,12 @@ type Saved struct {
 
 // SavedTarget is one target of a saved plan.
 type SavedTarget struct {
-	Name     string    `json:"name"`
-	Type     string    `json:"type"`
-	Resource string    `json:"resource"`
-	Status   string    `json:"status"`
-	Actual   ipset.Set `json:"actual"`
-	Desired  ipset.Set `json:"desired"`
+	Name     string            `json:"name"`
+	Type     config.TargetType `json:"type"`
+	Resource string            `json:"resource"`
+	Status   string            `json:"status"`
+	Actual   ipset.Set         `json:"actual"`
+	Desired  ipset.Set         `json:"desired"`
 }
 
 const savedVersion = 1

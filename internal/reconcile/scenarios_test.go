@@ -32,7 +32,7 @@ const desired3 = "3.92.113.229/32 3.212.79.116/32 34.193.91.42/32 198.51.100.10/
 // forEachKind runs a scenario for a KMS key policy and a VPC endpoint policy.
 func forEachKind(t *testing.T, f func(t *testing.T, k kind)) {
 	for _, k := range kinds {
-		t.Run(k.name, func(t *testing.T) { f(t, k) })
+		t.Run(string(k.name), func(t *testing.T) { f(t, k) })
 	}
 }
 

@@ -36,7 +36,7 @@ const project = "5aec7afbf7d068e35a39809b"
 
 // kind describes one target type for the table of scenarios.
 type kind struct {
-	name     string // config type
+	name     config.TargetType
 	sid      string
 	writeOp  string
 	readOp   string

@@ -6,6 +6,10 @@ package target
 
 import "fmt"
 
+// Type names a kind of fence ("kms-key-policy"): the config's target type,
+// the plan's and the adapters' key.
+type Type string
+
 // Error is a failed read or write of a policy.
 type Error struct {
 	Op       string // "read" or "write"

@@ -63,12 +63,12 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 
 // Policies builds one adapter per target type and role. No call is made:
 // a role is assumed on first use. client serves atlas-access-list targets.
-func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[string]reconcile.Policies {
+func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Policies {
 	return policies(c, newRoles(awsCfg, c), client)
 }
 
-func policies(c *config.Config, roles *roles, client *atlas.Client) map[string]reconcile.Policies {
-	out := map[string]reconcile.Policies{}
+func policies(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Policies {
+	out := map[reconcile.AdapterKey]reconcile.Policies{}
 	var prefixes []string
 	for _, t := range c.Targets {
 		if t.Type == config.TypeAtlasAccessList {
@@ -76,7 +76,7 @@ func policies(c *config.Config, roles *roles, client *atlas.Client) map[string]r
 		}
 	}
 	for _, t := range c.Targets {
-		key := reconcile.AdapterKey(t.Type, t.RoleArn)
+		key := reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn}
 		if out[key] != nil {
 			continue
 		}
