@@ -12,13 +12,20 @@ import (
 // the struct tags, and reads it back with the hand-written decoder: a field
 // the decoder does not know is an unknown key, one it reads into the wrong
 // place is a difference.
-func TestDecodeReadsEveryField(t *testing.T) {
-	var want Config
-	fill(t, reflect.ValueOf(&want).Elem(), "Config")
-	doc, err := json.Marshal(&want)
+// fullDocument is a config with every field set, and its JSON.
+func fullDocument(t *testing.T) (Config, []byte) {
+	t.Helper()
+	var c Config
+	fill(t, reflect.ValueOf(&c).Elem(), "Config")
+	doc, err := json.Marshal(&c)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, doc
+}
+
+func TestDecodeReadsEveryField(t *testing.T) {
+	want, doc := fullDocument(t)
 	var got Config
 	if err := decode(doc, &got); err != nil {
 		t.Fatalf("%v\n%s", err, doc)

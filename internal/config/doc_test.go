@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"reflect"
 	"sort"
 	"strings"
 	"testing"
@@ -13,12 +12,7 @@ import (
 // Every key the decoder accepts is listed in docs/configuration.md, as
 // `atlas.credentials.secretId`, `targets[].sid` or `targetDefaults.TYPE.sid`.
 func TestConfigurationDocCoversEveryKey(t *testing.T) {
-	var full Config
-	fill(t, reflect.ValueOf(&full).Elem(), "Config")
-	doc, err := json.Marshal(&full)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, doc := fullDocument(t)
 	var back Config
 	if err := decode(doc, &back); err != nil {
 		t.Fatalf("the decoder refuses a full document: %v", err) // so every key below is one it accepts
