@@ -212,47 +212,23 @@ const maxBusyWaits = 3
 // the snapshot; each restart reads fresh state, so it is cheap and safe.
 const maxConflicts = 5
 
+// runOnce is one pass of the loop: fetch, snapshot, desired, actual, plan,
+// guards, claim, apply, watch, record, notify.
 func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder string) Report {
 	now := d.Now().UTC().Truncate(time.Second)
-	lctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-	prev, version, err := d.Store.Load(lctx)
-	cancel()
-	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
-		return d.fail(ctx, o, stored{holder: holder}, fmt.Errorf("load snapshot: %w", err))
-	}
-	fetchStart := time.Now()
-	fetched, err := Fetch(ctx, d.Atlas, cfg.Atlas.Projects, now)
-	fetchDuration := time.Since(fetchStart)
+	prev, err := d.load(ctx, o, holder)
 	if err != nil {
-		r := d.fail(ctx, o, stored{prev, version, holder}, err)
-		r.FetchDuration = fetchDuration
-		return r
+		return d.fail(ctx, o, prev, err)
 	}
-	r := Report{Hash: fetched.Hash, Changed: prev == nil || prev.Hash != fetched.Hash, FetchDuration: fetchDuration}
+	fetched, r, err := d.fetch(ctx, cfg, prev.snap, now)
+	if err != nil {
+		failed := d.fail(ctx, o, prev, err)
+		failed.FetchDuration = r.FetchDuration
+		return failed
+	}
 	d.checkpoint("fetched")
-
-	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
-	nat := d.natSources(ctx, cfg.Targets, readErrs, o.CallTimeout)
-	inputs := make([]plan.Input, len(cfg.Targets))
-	for i, t := range cfg.Targets {
-		inputs[i] = plan.Input{
-			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
-			Source:     ipset.Union(SourceSet(fetched, t.Sources), nat[i]),
-			Static:     ipset.MustParse(t.Static...), // validated with the config
-			HasSources: len(t.Sources) > 0,
-			Record:     recordOf(prev, t),
-			Live:       docs[i],
-			ReadErr:    readErrs[i],
-			Limit:      limits[t.Type],
-			Blocked:    blockedReason(prev, t.Name),
-			Restore:    pendingRestore(prev, t.Name),
-		}
-	}
-	guards := plan.Guards{
-		MinAddresses:     cfg.Guards.MinAddresses,
-		MaxRemovePercent: cfg.Guards.MaxRemovePercent,
-		RemovalGrace:     time.Duration(cfg.Guards.RemovalGrace),
-	}
+	inputs := d.inputs(ctx, cfg, fetched, prev.snap, o)
+	guards := guardsOf(cfg)
 	p := plan.Build(inputs, guards, now)
 	d.sharedLimits(ctx, &p, inputs, guards, now, o.CallTimeout)
 	r.Status, r.Targets = p.Status, p.Targets
@@ -269,58 +245,34 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	if p.Status == plan.Refused {
 		// The source is suspect: no target and no address record is written.
 		d.Log.Warn("refused by a guard: nothing written")
-		return d.finish(ctx, o, r, stored{prev, version, holder}, nil, false)
+		return d.finish(ctx, o, r, prev, nil, false)
 	}
 	// A run that will write (or watch a change it may roll back) claims the
 	// snapshot first.
 	writes := anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) || anyRestores(r.Targets)
-	if busy := leased(prev, holder, now); busy != nil {
+	if busy := leased(prev.snap, holder, now); busy != nil {
 		if writes {
 			r.Err = busy // wait for it, then start again
-			return r
 		}
-		// Nothing to write here; the lease holder records the snapshot.
-		return r
+		return r // with nothing to write, the lease holder records the snapshot
 	}
 	if writes {
-		// Claim the snapshot before touching any policy: of two racing runs
-		// only one can win this conditional write.
-		claim := fetched
-		if prev != nil {
-			c := *prev
-			claim = &c
+		if prev, err = d.claim(ctx, o, prev, fetched, now); err != nil {
+			return claimFailed(r, err)
 		}
-		claimed := *claim
-		claimed.Lease = &snapshot.Lease{Holder: holder, Until: now.Add(o.LeaseTTL)}
-		cctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		v, err := d.Store.Save(cctx, &claimed, version)
-		cancel()
-		if err != nil {
-			// Nothing was written. A lost race restarts the run; any other
-			// failure fails it (the function's error alarm pages: with the
-			// snapshot unwritable there is nowhere to remember an alert).
-			r.Err = fmt.Errorf("claim snapshot: %w", err)
-			var conflict *snapshot.ConflictError
-			if !errors.As(err, &conflict) {
-				r.Status = plan.Error
-			}
-			return r
-		}
-		prev, version = &claimed, v
 	}
 	if d.Encryption == nil && guardsEncryption(cfg, r.Targets) {
 		r.Status, r.Err = plan.Error, errors.New("a changed target has encryptionAtRestProjects, but no Atlas client was given to verify the change with")
 		return r
 	}
-	finished := d.finishRollbacks(ctx, r.Targets, prev, o)
+	finished := d.finishRollbacks(ctx, r.Targets, prev.snap, o)
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
-	watched := &blockLog{snap: prev, version: version}
+	watched := &blockLog{snap: prev.snap, version: prev.version}
 	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, watched)
 	maps.Copy(blocks, finished)
-	prev, version = watched.snap, watched.version
-	next := recordAll(prev, fetched, r.Targets, blocks, now)
-	return d.finish(ctx, o, r, stored{prev, version, holder}, next, true)
+	prev.snap, prev.version = watched.snap, watched.version
+	return d.finish(ctx, o, r, prev, recordAll(prev.snap, fetched, r.Targets, blocks, now), true)
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.
