@@ -24,7 +24,10 @@ func cmdPlan(ctx context.Context, e env, args []string) int {
 		return code
 	}
 	if *out != "" && r.Err == nil {
-		b, _ := json.MarshalIndent(reconcile.SavePlan(r), "", "  ")
+		b, err := json.MarshalIndent(plan.Save(r.Hash, r.Targets), "", "  ")
+		if err != nil {
+			return fail(e, nil, fmt.Errorf("save plan: %w", err))
+		}
 		if err := os.WriteFile(*out, append(b, '\n'), 0o600); err != nil {
 			return fail(e, nil, fmt.Errorf("save plan: %w", err))
 		}
@@ -54,7 +57,7 @@ func cmdApply(ctx context.Context, e env, args []string) int {
 		if err != nil {
 			return fail(e, nil, fmt.Errorf("read saved plan: %w", err))
 		}
-		if o.Expect, err = reconcile.ParseSaved(b); err != nil {
+		if o.Expect, err = plan.ParseSaved(b); err != nil {
 			return fail(e, nil, err)
 		}
 	}

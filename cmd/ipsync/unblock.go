@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // cmdUnblock clears the block a rollback put on a target, so that the next
@@ -34,7 +34,7 @@ func cmdUnblock(ctx context.Context, e env, args []string) int {
 	if code >= 0 {
 		return code
 	}
-	b, err := reconcile.Unblock(ctx, store, names[0])
+	b, err := snapshot.Unblock(ctx, store, names[0])
 	if err != nil {
 		return fail(e, s.log, fmt.Errorf("unblock %s: %w", names[0], err))
 	}

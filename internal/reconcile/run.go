@@ -59,7 +59,7 @@ type Options struct {
 	// the orchestrator's property; adapters know nothing of it.
 	DryRun bool
 	// Expect, when set, is a saved plan the live state must still match.
-	Expect *Saved
+	Expect *plan.Saved
 	// VerifyAttempts and VerifyWait bound the re-reads after a write (both
 	// services are eventually consistent). Defaults: 5 and 200ms.
 	VerifyAttempts int
@@ -233,7 +233,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	d.sharedLimits(ctx, &p, inputs, guards, now, o.CallTimeout)
 	r.Status, r.Targets = p.Status, p.Targets
 	if o.Expect != nil {
-		if moved := o.Expect.Moved(r); moved != "" {
+		if moved := o.Expect.Moved(r.Hash, r.Targets); moved != "" {
 			r.Status = plan.Refused
 			r.Err = fmt.Errorf("the saved plan no longer matches: %s; nothing was written, run plan again", moved)
 			return r

@@ -313,7 +313,7 @@ func TestSavedPlan(t *testing.T) {
 		if dry.Status != plan.Changes {
 			t.Fatalf("plan: %s", dry.Status)
 		}
-		saved := reconcile.SavePlan(dry)
+		saved := plan.Save(dry.Hash, dry.Targets)
 		// Something moves between plan and apply.
 		k.setLive(t, s, k.policyOf(k.sid, "192.0.2.0/32", "192.0.2.99/32"))
 		r := s.run(t, reconcile.Options{Expect: &saved})
@@ -325,7 +325,7 @@ func TestSavedPlan(t *testing.T) {
 		}
 		// A fresh plan applies.
 		dry = s.run(t, reconcile.Options{DryRun: true})
-		saved = reconcile.SavePlan(dry)
+		saved = plan.Save(dry.Hash, dry.Targets)
 		if r := s.run(t, reconcile.Options{Expect: &saved}); r.Err != nil || r.Targets[0].Status != plan.Applied {
 			t.Fatalf("fresh plan: %+v %v", r.Targets, r.Err)
 		}

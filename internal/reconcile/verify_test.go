@@ -79,12 +79,12 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	}
 
 	// A human clears it; the next run applies and says it recovered.
-	b, err := reconcile.Unblock(context.Background(), storeOf(s), "target")
+	b, err := snapshot.Unblock(context.Background(), storeOf(s), "target")
 	if err != nil || len(b.Projects) != 1 {
 		t.Fatalf("unblock: %+v %v", b, err)
 	}
-	var nb *reconcile.NotBlockedError
-	if _, err := reconcile.Unblock(context.Background(), storeOf(s), "target"); !errors.As(err, &nb) {
+	var nb *snapshot.NotBlockedError
+	if _, err := snapshot.Unblock(context.Background(), storeOf(s), "target"); !errors.As(err, &nb) {
 		t.Fatalf("second unblock: %v", err)
 	}
 	s.calls.Reset()

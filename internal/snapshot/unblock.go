@@ -1,12 +1,10 @@
-package reconcile
+package snapshot
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"sort"
-
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // NotBlockedError says the target named has no block to clear.
@@ -25,14 +23,14 @@ func (e *NotBlockedError) Error() string {
 // Unblock clears a target's block in the stored snapshot with a conditional
 // write, so that the next run may change it again. It returns the block it
 // cleared. A run racing with it makes it read and try again.
-func Unblock(ctx context.Context, store snapshot.Store, name string) (snapshot.Block, error) {
+func Unblock(ctx context.Context, store Store, name string) (Block, error) {
 	for attempt := 0; ; attempt++ {
 		s, version, err := store.Load(ctx)
-		if errors.Is(err, snapshot.ErrNotFound) {
-			return snapshot.Block{}, &NotBlockedError{Name: name}
+		if errors.Is(err, ErrNotFound) {
+			return Block{}, &NotBlockedError{Name: name}
 		}
 		if err != nil {
-			return snapshot.Block{}, fmt.Errorf("load snapshot: %w", err)
+			return Block{}, fmt.Errorf("load snapshot: %w", err)
 		}
 		b, ok := s.Blocked[name]
 		if !ok {
@@ -41,10 +39,10 @@ func Unblock(ctx context.Context, store snapshot.Store, name string) (snapshot.B
 				blocked = append(blocked, k)
 			}
 			sort.Strings(blocked)
-			return snapshot.Block{}, &NotBlockedError{Name: name, Blocked: blocked}
+			return Block{}, &NotBlockedError{Name: name, Blocked: blocked}
 		}
 		next := *s
-		next.Blocked = map[string]snapshot.Block{}
+		next.Blocked = map[string]Block{}
 		for k, v := range s.Blocked {
 			if k != name {
 				next.Blocked[k] = v
@@ -54,12 +52,12 @@ func Unblock(ctx context.Context, store snapshot.Store, name string) (snapshot.B
 			next.Blocked = nil
 		}
 		_, err = store.Save(ctx, &next, version)
-		var conflict *snapshot.ConflictError
+		var conflict *ConflictError
 		if errors.As(err, &conflict) && attempt < 3 {
 			continue
 		}
 		if err != nil {
-			return snapshot.Block{}, fmt.Errorf("record snapshot: %w", err)
+			return Block{}, fmt.Errorf("record snapshot: %w", err)
 		}
 		return b, nil
 	}

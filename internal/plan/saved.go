@@ -1,12 +1,12 @@
-package reconcile
+package plan
 
 import (
 	"encoding/json"
 	"fmt"
 	"strings"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // Saved is a plan written by `ipsync plan --out`: what Atlas said (its hash)
@@ -20,20 +20,21 @@ type Saved struct {
 
 // SavedTarget is one target of a saved plan.
 type SavedTarget struct {
-	Name     string            `json:"name"`
-	Type     config.TargetType `json:"type"`
-	Resource string            `json:"resource"`
-	Status   string            `json:"status"`
-	Actual   ipset.Set         `json:"actual"`
-	Desired  ipset.Set         `json:"desired"`
+	Name     string      `json:"name"`
+	Type     target.Type `json:"type"`
+	Resource string      `json:"resource"`
+	Status   string      `json:"status"`
+	Actual   ipset.Set   `json:"actual"`
+	Desired  ipset.Set   `json:"desired"`
 }
 
 const savedVersion = 1
 
-// SavePlan turns a dry-run report into a saved plan.
-func SavePlan(r Report) Saved {
-	s := Saved{Version: savedVersion, SnapshotHash: r.Hash}
-	for _, t := range r.Targets {
+// Save turns a dry run's plan (Atlas's answer by its hash, and the
+// targets' plans) into a saved plan.
+func Save(hash string, targets []TargetPlan) Saved {
+	s := Saved{Version: savedVersion, SnapshotHash: hash}
+	for _, t := range targets {
 		s.Targets = append(s.Targets, SavedTarget{Name: t.Name, Type: t.Type, Resource: t.Resource, Status: string(t.Status), Actual: t.Actual, Desired: t.Desired})
 	}
 	return s
@@ -53,14 +54,15 @@ func ParseSaved(b []byte) (*Saved, error) {
 	return &s, nil
 }
 
-// Moved says what changed between the saved plan and a fresh one, or "".
-func (s *Saved) Moved(r Report) string {
+// Moved says what changed between the saved plan and a fresh one (its
+// Atlas hash and targets), or "".
+func (s *Saved) Moved(hash string, targets []TargetPlan) string {
 	var moved []string
-	if r.Hash != s.SnapshotHash {
-		moved = append(moved, fmt.Sprintf("Atlas's answer changed (snapshot %s, saved %s)", short(r.Hash), short(s.SnapshotHash)))
+	if hash != s.SnapshotHash {
+		moved = append(moved, fmt.Sprintf("Atlas's answer changed (snapshot %s, saved %s)", short(hash), short(s.SnapshotHash)))
 	}
 	fresh := map[string]int{}
-	for i, t := range r.Targets {
+	for i, t := range targets {
 		fresh[t.Name] = i
 	}
 	for _, st := range s.Targets {
@@ -69,7 +71,7 @@ func (s *Saved) Moved(r Report) string {
 			moved = append(moved, fmt.Sprintf("target %s is no longer configured", st.Name))
 			continue
 		}
-		t := r.Targets[i]
+		t := targets[i]
 		if t.Type != st.Type || t.Resource != st.Resource {
 			moved = append(moved, fmt.Sprintf("target %s now points at %s %s", st.Name, t.Type, t.Resource))
 		}
