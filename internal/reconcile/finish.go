@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
@@ -37,7 +38,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		d.Log.Warn("another run holds the snapshot: this run records and alerts nothing", "holder", busy.Holder, "until", busy.Until)
 		return settle(r)
 	}
-	alerts, state := notify.Decide(alertStateOf(prev.snap), outcomesOf(r), runErrOf(r))
+	alerts, state := notify.Decide(bookkeeping.AlertState(prev.snap), outcomesOf(r), runErrOf(r))
 	r.Alerts = alerts
 	var outbox []snapshot.PendingAlert
 	if prev.snap != nil {
@@ -47,7 +48,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
 	}
 	toStore := next
-	if !applied && prev.snap != nil && (!alertStateOf(prev.snap).Equal(state) || len(outbox) > 0) {
+	if !applied && prev.snap != nil && (!bookkeeping.AlertState(prev.snap).Equal(state) || len(outbox) > 0) {
 		// Refused or failed: keep Atlas's record as it was; remember only
 		// what on-call was told, so the next run does not page again.
 		kept := *prev.snap
@@ -59,12 +60,12 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		d.publish(ctx, o, &r, outbox)
 		return settle(r)
 	}
-	toStore.Alerts, toStore.RunAlert = alertsOf(state)
+	toStore.Alerts, toStore.RunAlert = bookkeeping.StoredAlerts(state)
 	toStore.Outbox = outbox
 	if len(outbox) > 0 {
 		toStore.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
 	}
-	toStore.Seen = seen(prev.snap, toStore, o.Trigger, now)
+	toStore.Seen = bookkeeping.Seen(prev.snap, toStore, string(o.Trigger), now)
 	version, ok := d.record(ctx, o, &r, prev, toStore)
 	if !ok {
 		return settle(r) // nothing recorded: nothing published either
@@ -86,7 +87,7 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 // record writes toStore when it says something the stored snapshot does
 // not, and reports the version stored and whether toStore is what is stored.
 func (d Deps) record(ctx context.Context, o Options, r *Report, prev stored, toStore *snapshot.Snapshot) (snapshot.Version, bool) {
-	if prev.snap != nil && !changed(prev.snap, toStore) {
+	if prev.snap != nil && !bookkeeping.Changed(prev.snap, toStore) {
 		return prev.version, true // nothing new; what is stored already says it
 	}
 	d.checkpoint("before-record")
@@ -151,30 +152,6 @@ func settle(r Report) Report {
 	return r
 }
 
-// alertStateOf is the alert memory a snapshot keeps.
-func alertStateOf(s *snapshot.Snapshot) notify.State {
-	st := notify.State{Targets: map[string]notify.AlertState{}}
-	if s == nil {
-		return st
-	}
-	st.Run = notify.AlertState(s.RunAlert)
-	for k, v := range s.Alerts {
-		st.Targets[k] = notify.AlertState(v)
-	}
-	return st
-}
-
-// alertsOf is the stored form of an alert memory.
-func alertsOf(st notify.State) (targets map[string]string, run string) {
-	if len(st.Targets) > 0 {
-		targets = map[string]string{}
-		for k, v := range st.Targets {
-			targets[k] = string(v)
-		}
-	}
-	return targets, string(st.Run)
-}
-
 func outcomesOf(r Report) []notify.Outcome {
 	var out []notify.Outcome
 	for _, t := range r.Targets {
@@ -189,23 +166,4 @@ func runErrOf(r Report) error {
 		return r.Err
 	}
 	return nil
-}
-
-// seen returns next's Seen with this run's trigger stamped when the
-// snapshot is written anyway, or when the stamp is older than the heartbeat.
-func seen(prev, next *snapshot.Snapshot, trigger Trigger, now time.Time) map[string]time.Time {
-	if trigger == "" {
-		return next.Seen
-	}
-	last, ok := next.Seen[string(trigger)]
-	if prev != nil && !changed(prev, next) && ok && now.Sub(last) < snapshot.SeenHeartbeat {
-		return next.Seen
-	}
-	out := map[string]time.Time{string(trigger): now}
-	for k, v := range next.Seen {
-		if k != string(trigger) {
-			out[k] = v
-		}
-	}
-	return out
 }

@@ -9,6 +9,7 @@ import (
 	mathrand "math/rand/v2"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
@@ -272,7 +273,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, watched)
 	maps.Copy(blocks, finished)
 	prev.snap, prev.version = watched.snap, watched.version
-	return d.finish(ctx, o, r, prev, recordAll(prev.snap, fetched, r.Targets, blocks, now), true)
+	return d.finish(ctx, o, r, prev, bookkeeping.Next(prev.snap, fetched, r.Targets, blocks, now), true)
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.

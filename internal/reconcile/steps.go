@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
@@ -49,7 +50,7 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 			Source:     ipset.Union(SourceSet(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
-			Record:     recordOf(prev, t),
+			Record:     bookkeeping.RecordOf(prev, t),
 			Live:       docs[i],
 			ReadErr:    readErrs[i],
 			Limit:      limits[t.Type],

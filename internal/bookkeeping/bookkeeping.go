@@ -1,17 +1,22 @@
-package reconcile
+// Package bookkeeping is what a run remembers in the snapshot beyond
+// Atlas's answer: each target's record, the alert memory, the blocks and
+// when each trigger last ran; and whether a snapshot to store says anything
+// new. It does no I/O: the loop reads and writes, this decides what.
+package bookkeeping
 
 import (
 	"bytes"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
-// recordOf returns the previous run's record of a target, or nil when there
+// RecordOf returns the previous run's record of a target, or nil when there
 // is none or the target now points elsewhere (a first run again).
-func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
+func RecordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 	if prev == nil {
 		return nil
 	}
@@ -26,12 +31,12 @@ func recordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 	return out
 }
 
-// recordAll builds the snapshot to store: Atlas's new answer, and for each
+// Next builds the snapshot to store: Atlas's new answer, and for each
 // target the new record if it is in sync now (written and verified, or
 // already so), else the old one, so that a failed target is retried. What
 // ipsync remembers beyond Atlas's answer is carried over here: the blocks
 // (with this run's new ones) and when each trigger last ran.
-func recordAll(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks map[string]snapshot.Block, now time.Time) *snapshot.Snapshot {
+func Next(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks map[string]snapshot.Block, now time.Time) *snapshot.Snapshot {
 	next := *fetched
 	next.Lease = nil // recording ends this run's claim
 	next.Blocked = mergeBlocks(prev, blocks)
@@ -79,11 +84,11 @@ func sameRecord(a, b snapshot.TargetRecord) bool {
 	return true
 }
 
-// changed reports whether next says anything prev does not: Atlas's answer,
+// Changed reports whether next says anything prev does not: Atlas's answer,
 // a target record or the alert memory. The fetch time alone is no change, so
 // a run that found nothing new writes nothing. A snapshot that cannot be
 // encoded counts as changed: writing it then fails with the encoding error.
-func changed(prev, next *snapshot.Snapshot) bool {
+func Changed(prev, next *snapshot.Snapshot) bool {
 	strip := func(s *snapshot.Snapshot) ([]byte, error) {
 		c := *s
 		c.FetchedAt = time.Time{}
@@ -107,6 +112,49 @@ func mergeBlocks(prev *snapshot.Snapshot, added map[string]snapshot.Block) map[s
 	}
 	if len(out) == 0 {
 		return nil
+	}
+	return out
+}
+
+// AlertState is the alert memory a snapshot keeps.
+func AlertState(s *snapshot.Snapshot) notify.State {
+	st := notify.State{Targets: map[string]notify.AlertState{}}
+	if s == nil {
+		return st
+	}
+	st.Run = notify.AlertState(s.RunAlert)
+	for k, v := range s.Alerts {
+		st.Targets[k] = notify.AlertState(v)
+	}
+	return st
+}
+
+// StoredAlerts is the stored form of an alert memory.
+func StoredAlerts(st notify.State) (targets map[string]string, run string) {
+	if len(st.Targets) > 0 {
+		targets = map[string]string{}
+		for k, v := range st.Targets {
+			targets[k] = string(v)
+		}
+	}
+	return targets, string(st.Run)
+}
+
+// Seen returns next's Seen with this run's trigger stamped when the
+// snapshot is written anyway, or when the stamp is older than the heartbeat.
+func Seen(prev, next *snapshot.Snapshot, trigger string, now time.Time) map[string]time.Time {
+	if trigger == "" {
+		return next.Seen
+	}
+	last, ok := next.Seen[trigger]
+	if prev != nil && !Changed(prev, next) && ok && now.Sub(last) < snapshot.SeenHeartbeat {
+		return next.Seen
+	}
+	out := map[string]time.Time{trigger: now}
+	for k, v := range next.Seen {
+		if k != trigger {
+			out[k] = v
+		}
 	}
 	return out
 }
