@@ -32,6 +32,11 @@ const (
 	Blocked Status = "blocked"
 )
 
+// NotInSync says the target ended a run neither in sync nor with changes
+// it could take: it failed, was rolled back, or is blocked. Such a target
+// makes the run an error.
+func (s Status) NotInSync() bool { return s == Error || s == RolledBack || s == Blocked }
+
 // Target identifies one policy document and the statement owned in it.
 type Target struct {
 	Name     string      `json:"name"`
@@ -159,7 +164,7 @@ func overall(ts []TargetPlan) Status {
 		switch {
 		case t.Status == Refused:
 			return Refused
-		case t.Status == Error, t.Status == Blocked, t.Status == RolledBack:
+		case t.Status.NotInSync():
 			status = Error
 		case t.Status == Changes && status == InSync:
 			status = Changes

@@ -29,7 +29,8 @@ type stored struct {
 // recorded with the run, sent, then cleared with the lease. A run that finds
 // another run's live lease leaves the outbox to it; a run that stops in
 // between leaves it to the first run after the lease ends. So every alert is
-// sent once, except where docs/operations.md says it can be sent twice.
+// sent once, except where docs/design.md ("Decisions") says it can be sent
+// twice.
 func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next *snapshot.Snapshot, applied bool) Report {
 	now := d.Now().UTC().Truncate(time.Second)
 	if busy := leased(prev.snap, prev.holder, now); busy != nil && !applied {
@@ -133,7 +134,7 @@ func (d Deps) publish(ctx context.Context, o Options, r *Report, outbox []snapsh
 }
 
 // settle makes the run's status agree with its targets and its error
-// (DESIGN "CLI": the exit code follows the status): a failed, rolled-back or
+// (docs/design.md "CLI": the exit code follows the status): a failed, rolled-back or
 // blocked target, or a failure after planning (an alert not sent, the
 // snapshot not recorded), makes the run an error. A refused run stays
 // refused: nothing was written.
@@ -141,12 +142,11 @@ func settle(r Report) Report {
 	if r.Status == plan.Refused {
 		return r
 	}
+	failed := r.Err != nil
 	for _, t := range r.Targets {
-		if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
-			r.Status = plan.Error
-		}
+		failed = failed || t.Status.NotInSync()
 	}
-	if r.Err != nil {
+	if failed {
 		r.Status = plan.Error
 	}
 	return r

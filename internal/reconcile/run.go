@@ -269,11 +269,10 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	finished := d.finishRollbacks(ctx, r.Targets, prev.snap, o)
 	d.checkBefore(ctx, cfg, r.Targets, o)
 	d.applyAll(ctx, r.Targets, o)
-	watched := &blockLog{snap: prev.snap, version: prev.version}
+	watched := &blockLog{stored: prev}
 	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, watched)
 	maps.Copy(blocks, finished)
-	prev.snap, prev.version = watched.snap, watched.version
-	return d.finish(ctx, o, r, prev, bookkeeping.Next(prev.snap, fetched, r.Targets, blocks, now), true)
+	return d.finish(ctx, o, r, watched.stored, bookkeeping.Next(watched.snap, fetched, r.Targets, blocks, now), true)
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.

@@ -113,9 +113,8 @@ func (d Deps) watchAfter(ctx context.Context, cfg *config.Config, targets []plan
 // blockLog is the snapshot as stored while targets are watched: the one the
 // run claimed, then with each block recorded so far.
 type blockLog struct {
-	mu      sync.Mutex
-	snap    *snapshot.Snapshot
-	version snapshot.Version
+	mu sync.Mutex
+	stored
 }
 
 // recordBlock stores a block as soon as its rollback is done. The run

@@ -146,7 +146,7 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 func (h *Reconcile) targetsFailed(r reconcile.Report) error {
 	var failed []string
 	for _, t := range r.Targets {
-		if t.Status == plan.Error || t.Status == plan.RolledBack || t.Status == plan.Blocked {
+		if t.Status.NotInSync() {
 			h.Log.Error("target not in sync", "target", t.Name, "status", string(t.Status), "reason", t.Reason)
 			failed = append(failed, fmt.Sprintf("%s (%s): %s", t.Name, t.Status, t.Reason))
 		}
