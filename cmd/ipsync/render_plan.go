@@ -35,16 +35,12 @@ func writePlan(w io.Writer, r reconcile.Report, applied bool) {
 		if t.Reason != "" {
 			fmt.Fprintf(w, "  %s\n", strings.ReplaceAll(t.Reason, "\n", "\n  "))
 		}
-		if t.Size > 0 {
-			limit := reconcile.LimitOf(t.Type)
-			what, form := "policy size", ""
-			if limit.Entries {
-				what = "access list"
-			}
+		if t.Size > 0 && t.Kind != nil {
+			form := ""
 			if t.Form != "" {
 				form = ", " + t.Form
 			}
-			fmt.Fprintf(w, "  %s: %d of %d %s (%d%%%s)\n", what, t.Size, t.Limit, limit.Unit(), 100*t.Size/max(t.Limit, 1), form)
+			fmt.Fprintf(w, "  %s: %d of %d %s (%d%%%s)\n", t.Kind.Words().Size, t.Size, t.Limit, t.Kind.Capacity().Unit, 100*t.Size/max(t.Limit, 1), form)
 		}
 	}
 	fmt.Fprintln(w)

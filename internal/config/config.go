@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kinds"
 )
 
 // Config is the whole configuration.
@@ -27,6 +30,27 @@ type Config struct {
 	// template, which can only list resource ids).
 	TargetDefaults map[TargetType]TargetDefault `json:"targetDefaults,omitempty"`
 	Targets        []Target                     `json:"targets"`
+
+	// kinds are the target kinds this config was checked against; nil:
+	// every registered kind (a Config built in code).
+	kinds target.Registry
+}
+
+// Kinds is the registry of target kinds the config knows.
+func (c *Config) Kinds() target.Registry {
+	if c == nil || c.kinds == nil {
+		return kinds.All()
+	}
+	return c.kinds
+}
+
+// KindOf is a target's kind; a Config from Parse has one for every target.
+func (c *Config) KindOf(t Target) (target.Kind, error) {
+	k, ok := c.Kinds().Lookup(t.Type)
+	if !ok {
+		return nil, fmt.Errorf("target %q: no kind %q", t.Name, t.Type)
+	}
+	return k, nil
 }
 
 // TargetDefault is what a target of one type inherits when it sets none:
@@ -145,7 +169,10 @@ func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Durat
 // The functions read IPSYNC_CONFIG with Parse, so this package links no YAML
 // parser (yaml.v3's package init runs on every cold start) and reads JSON
 // without reflection (see decode.go).
-func Parse(data []byte) (*Config, error) {
+func Parse(data []byte) (*Config, error) { return ParseWith(data, kinds.All()) }
+
+// ParseWith is Parse against the given kinds (a test's own kind, say).
+func ParseWith(data []byte, reg target.Registry) (*Config, error) {
 	data = bytes.TrimSpace(data)
 	if len(data) == 0 {
 		return nil, errors.New("config: empty document")
@@ -159,18 +186,20 @@ func Parse(data []byte) (*Config, error) {
 		MinAddresses:     DefaultMinAddresses,
 		MaxRemovePercent: DefaultMaxRemovePercent,
 		RemovalGrace:     Duration(DefaultRemovalGrace),
-	}, Verify: Verify{Window: Duration(DefaultVerifyWindow), Interval: Duration(DefaultVerifyInterval)}}
+	}, Verify: Verify{Window: Duration(DefaultVerifyWindow), Interval: Duration(DefaultVerifyInterval)}, kinds: reg}
 	if err := decode(data, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)
 	}
-	c.fillDefaults()
+	if err := c.fillDefaults(); err != nil {
+		return nil, err
+	}
 	if err := c.validate(); err != nil {
 		return nil, err
 	}
 	return &c, nil
 }
 
-func (c *Config) fillDefaults() {
+func (c *Config) fillDefaults() error {
 	if c.Atlas.Concurrency == 0 {
 		c.Atlas.Concurrency = DefaultAtlasConcurrency
 	}
@@ -196,20 +225,30 @@ func (c *Config) fillDefaults() {
 				t.RoleArn, t.ExternalID = d.RoleArn, d.ExternalID
 			}
 		}
+		k, known := c.Kinds().Lookup(t.Type)
+		if !known {
+			continue // validate says so
+		}
+		rules := k.Rules()
 		if t.Name == "" {
 			// Default: the key id or endpoint id, so that a list of resources
 			// (the SAM template's parameters) needs no names.
 			t.Name = t.Resource[strings.LastIndex(t.Resource, "/")+1:]
-			if t.Type == TypeIAMRolePolicy {
-				t.Name = strings.ReplaceAll(t.Resource, "/", ".") // role.policy: policy names repeat across roles
+			if rules.NameFromResource != nil {
+				t.Name = rules.NameFromResource(t.Resource)
 			}
 		}
-		if len(t.Sources) == 0 && len(t.Static) == 0 && t.Type == TypeKMSKeyPolicy {
-			// Atlas's guidance for KMS: allow the control plane's outbound
-			// addresses of every provider and region.
-			t.Sources = []Source{{Kind: SourceControlPlaneOutbound}}
+		if len(t.Sources) == 0 && len(t.Static) == 0 {
+			for _, src := range rules.DefaultSources {
+				s, err := ParseSource(src)
+				if err != nil {
+					return fmt.Errorf("kind %s: default source %q: %w", k.Type(), src, err)
+				}
+				t.Sources = append(t.Sources, s)
+			}
 		}
 	}
+	return nil
 }
 
 // VerifiesEncryption reports whether any target guards encryption at rest

@@ -53,6 +53,9 @@ func fill(t *testing.T, v reflect.Value, path string) {
 	switch v.Kind() {
 	case reflect.Struct:
 		for i := range v.NumField() {
+			if !v.Type().Field(i).IsExported() {
+				continue // not configuration (the kinds it was checked against)
+			}
 			fill(t, v.Field(i), path+"."+v.Type().Field(i).Name)
 		}
 	case reflect.Slice:

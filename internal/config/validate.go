@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
 	"net"
 	"net/url"
 	"strconv"
@@ -12,42 +13,23 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 // TargetType names a kind of fence (target.Type, which plan shares).
 type TargetType = target.Type
 
-// Target types.
+// The types of the first kinds, for the code and tests that name one; the
+// registry (internal/target/kinds) is what knows them all.
 const (
-	TypeKMSKeyPolicy      TargetType = "kms-key-policy"
-	TypeVPCEndpointPolicy TargetType = "vpc-endpoint-policy"
-	// TypeIAMRolePolicy is an inline policy of the role Atlas assumes;
-	// its resource is ROLE_NAME/POLICY_NAME.
-	TypeIAMRolePolicy TargetType = "iam-role-policy"
-	// TypeAtlasAccessList is an Atlas project's IP access list; its
-	// resource is the project id and its sid the managed comment prefix.
-	TypeAtlasAccessList TargetType = "atlas-access-list"
+	TypeKMSKeyPolicy      = kmspolicy.Type
+	TypeVPCEndpointPolicy = vpcepolicy.Type
+	TypeIAMRolePolicy     = iamrolepolicy.Type
+	TypeAtlasAccessList   = atlasaccesslist.Type
 )
-
-var types = []TargetType{TypeKMSKeyPolicy, TypeVPCEndpointPolicy, TypeIAMRolePolicy, TypeAtlasAccessList}
-
-// typeList is the target types, for an error message.
-func typeList() string {
-	names := make([]string, len(types))
-	for i, t := range types {
-		names[i] = string(t)
-	}
-	return strings.Join(names, ", ")
-}
-
-func knownType(t TargetType) bool {
-	for _, k := range types {
-		if k == t {
-			return true
-		}
-	}
-	return false
-}
 
 // validate collects every problem, so a user fixes the config in one pass.
 func (c *Config) validate() error {
@@ -65,7 +47,7 @@ func (c *Config) validate() error {
 	}
 	seenProject := map[string]bool{}
 	for _, p := range c.Atlas.Projects {
-		if !isProjectID(p) {
+		if !ids.ProjectID(p) {
 			add("atlas.projects: %q is not a project id (24 lowercase hex digits)", p)
 		}
 		if seenProject[p] {
@@ -76,7 +58,7 @@ func (c *Config) validate() error {
 	if _, err := location.Parse(c.Snapshot.URL); err != nil {
 		add("snapshot.url: %v", err)
 	}
-	if t := c.Notify.TopicArn; t != "" && (len(t) > 320 || !isSNSTopicARN(t)) {
+	if t := c.Notify.TopicArn; t != "" && (len(t) > 320 || !ids.SNSTopicARN(t)) {
 		add("notify.topicArn %q: want arn:aws:sns:region:account:name", t)
 	}
 	if q := c.Trigger.QueueURL; q != "" {
@@ -104,56 +86,31 @@ func (c *Config) validate() error {
 	}
 
 	for typ := range c.TargetDefaults {
-		if !knownType(typ) {
-			add("targetDefaults: %q is not a target type (%s)", typ, typeList())
+		if _, ok := c.Kinds().Lookup(typ); !ok {
+			add("targetDefaults: %q is not a target type (%s)", typ, c.Kinds().Names())
 		}
 	}
 	names := map[string]bool{}
-	owners := map[string]string{}      // resource + sid → target name
-	accessLists := map[string]string{} // project → access-list target name
+	owners := map[string]string{}    // type + resource + sid → target name
+	exclusive := map[string]string{} // type + resource → the target of a kind that takes one per resource
 	for i, t := range c.Targets {
 		where := "targets[" + strconv.Itoa(i) + "]" // not fmt: this runs at every cold start
 		if t.Name != "" {
 			where = "target " + strconv.Quote(t.Name)
 		}
-		if len(t.Name) > 64 || !isTargetName(t.Name) {
+		if len(t.Name) > 64 || !ids.TargetName(t.Name) {
 			add("%s: name %q: want 1-64 letters, digits, '.', '_' or '-'", where, t.Name)
 		}
 		if names[t.Name] {
 			add("%s: name used by two targets", where)
 		}
 		names[t.Name] = true
-		switch t.Type {
-		case TypeKMSKeyPolicy:
-			if !isKMSKeyARN(t.Resource) && !isKMSKeyID(t.Resource) {
-				add("%s: resource %q: want a KMS key ARN (arn:aws:kms:region:account:key/id) or key id (aliases cannot carry a key policy)", where, t.Resource)
-			}
-		case TypeVPCEndpointPolicy:
-			if !isVPCEndpointID(t.Resource) {
-				add("%s: resource %q: want a VPC endpoint id (vpce-…)", where, t.Resource)
-			}
-		case TypeAtlasAccessList:
-			if !isProjectID(t.Resource) {
-				add("%s: resource %q: want the Atlas project id (24 lowercase hex digits)", where, t.Resource)
-			}
-			if len(t.Sid) > 80 {
-				add("%s: sid: it is the managed entries' comment prefix: at most 80 characters", where)
-			}
-			if accessLists[t.Resource] != "" {
-				add("%s: project %s's access list is already managed by target %q (Atlas refuses concurrent changes to one list)", where, t.Resource, accessLists[t.Resource])
-			}
-			accessLists[t.Resource] = t.Name
-			for _, s := range t.Sources {
-				if s.Kind != SourceNATGateways {
-					add("%s: source %s: an access list takes nat-gateways:KEY=VALUE sources and static CIDRs (Atlas's own addresses do not belong in it)", where, s)
-				}
-			}
-		case TypeIAMRolePolicy:
-			if !isRolePolicyRef(t.Resource) {
-				add("%s: resource %q: want ROLE_NAME/POLICY_NAME (the role's name, not its ARN, and the inline policy's name)", where, t.Resource)
-			}
-		default:
-			add("%s: type %q: want %s", where, t.Type, typeList())
+		var rules target.Rules
+		if k, known := c.Kinds().Lookup(t.Type); known {
+			rules = k.Rules()
+			c.checkKind(k, t, where, exclusive, add)
+		} else {
+			add("%s: type %q: want %s", where, t.Type, c.Kinds().Names())
 		}
 		if strings.TrimSpace(t.Sid) == "" {
 			add("%s: sid is required: it names the one statement ipsync owns", where)
@@ -172,25 +129,28 @@ func (c *Config) validate() error {
 				add("%s: source %s listed twice", where, s)
 			}
 			seenSource[s.String()] = true
-			if s.Kind == SourceNATGateways && t.Type != TypeAtlasAccessList {
+			switch nat := s.Kind == SourceNATGateways; {
+			case nat && rules.Feeds != target.FeedNATGateways:
 				add("%s: source %s: NAT gateway addresses feed only atlas-access-list targets", where, s)
+			case !nat && rules.Feeds == target.FeedNATGateways:
+				add("%s: source %s: an access list takes nat-gateways:KEY=VALUE sources and static CIDRs (Atlas's own addresses do not belong in it)", where, s)
 			}
 			if s.UsesNodes() && len(c.Atlas.Projects) == 0 {
 				add("%s: source %s needs atlas.projects", where, s)
 			}
 		}
 		for _, p := range t.EncryptionAtRestProjects {
-			if !isProjectID(p) {
+			if !ids.ProjectID(p) {
 				add("%s: encryptionAtRestProjects: %q is not a project id (24 lowercase hex digits)", where, p)
 			}
 		}
-		if len(t.EncryptionAtRestProjects) > 0 && t.Type != TypeKMSKeyPolicy {
+		if len(t.EncryptionAtRestProjects) > 0 && !rules.EncryptionAtRest {
 			add("%s: encryptionAtRestProjects: only a kms-key-policy target guards encryption at rest", where)
 		}
-		if t.RoleArn != "" && !isRoleARN(t.RoleArn) {
+		if t.RoleArn != "" && !ids.RoleARN(t.RoleArn) {
 			add("%s: roleArn %q: want arn:aws:iam::account:role/name", where, t.RoleArn)
 		}
-		if t.ExternalID != "" && (t.RoleArn == "" || !isExternalID(t.ExternalID)) {
+		if t.ExternalID != "" && (t.RoleArn == "" || !ids.ExternalID(t.ExternalID)) {
 			add("%s: externalId: want 2-1224 letters, digits or +=,.@:/- and a roleArn to go with it", where)
 		}
 		if _, err := ipset.Parse(t.Static); err != nil {
@@ -200,8 +160,26 @@ func (c *Config) validate() error {
 	return errors.Join(errs...)
 }
 
+// checkKind applies a kind's own rules to one of its targets.
+func (c *Config) checkKind(k target.Kind, t Target, where string, exclusive map[string]string, add func(string, ...any)) {
+	rules := k.Rules()
+	if err := k.CheckResource(t.Resource); err != nil {
+		add("%s: resource %q: %v", where, t.Resource, err)
+	}
+	if rules.MaxSid > 0 && len(t.Sid) > rules.MaxSid {
+		add("%s: sid: it is %s: at most %d characters", where, rules.SidMeans, rules.MaxSid)
+	}
+	if rules.OnePerResource {
+		key := string(t.Type) + " " + t.Resource
+		if other := exclusive[key]; other != "" {
+			add("%s: %s %s is already managed by target %q (the service refuses concurrent changes to one fence)", where, k.Noun(), t.Resource, other)
+		}
+		exclusive[key] = t.Name
+	}
+}
+
 // validSecretRef is a Secrets Manager secret name or ARN.
-func validSecretRef(id string) bool { return len(id) <= 2048 && isSecretRef(id) }
+func validSecretRef(id string) bool { return len(id) <= 2048 && ids.SecretRef(id) }
 
 // checkBaseURL allows https anywhere, and plain http only to a loopback
 // host (the local simulator): credentials never cross a network in clear.

@@ -19,10 +19,10 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // Status of one check.
@@ -64,7 +64,7 @@ type Deps struct {
 	Atlas    atlasAPI
 	AtlasErr error
 	Store    snapshot.Store
-	Policies map[reconcile.AdapterKey]reconcile.Policies
+	Fences   map[reconcile.AdapterKey]reconcile.Fences
 	Topic    topicAPI
 	Queue    queueAPI
 	Now      func() time.Time
@@ -170,70 +170,62 @@ func encryptionProjects(c *config.Config) []string {
 // condition, and the room left under the service's size limit.
 func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	name := "target " + t.Name
-	a, ok := d.Policies[reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn}]
-	if !ok {
-		add(Fail, name, "no adapter for %s", reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn})
-		return
-	}
-	cctx, cancel := d.call(ctx)
-	doc, err := a.Read(cctx, t.Resource)
-	cancel()
+	kind, err := d.Config.KindOf(t)
 	if err != nil {
 		add(Fail, name, "%v", err)
 		return
 	}
-	owned, err := policy.Parse(doc, t.Sid)
-	var oe *policy.OwnershipError
-	if errors.As(err, &oe) {
-		add(Fail, name, "%s %s: %v. Add this statement (put the addresses ipsync plan shows in it):\n%s", t.Type, t.Resource, err, policy.ExampleStatement(string(t.Type), t.Sid, []string{"192.0.2.0/32"}))
+	key := reconcile.AdapterKey{Type: t.Type, As: t.RoleArn}
+	a, ok := d.Fences[key]
+	if !ok {
+		add(Fail, name, "no adapter for %s", key)
 		return
 	}
-	if err != nil {
+	ref := target.Ref{Resource: t.Resource, Sid: t.Sid}
+	cctx, cancel := d.call(ctx)
+	fence, err := a.Read(cctx, ref)
+	cancel()
+	var notOwned *target.NotOwnedError
+	switch {
+	case errors.As(err, &notOwned) && kind.Example(t.Sid, nil) != "":
+		add(Fail, name, "%s %s: %v. Add this statement (put the addresses ipsync plan shows in it):\n%s", t.Type, t.Resource, err, kind.Example(t.Sid, []string{"192.0.2.0/32"}))
+		return
+	case errors.As(err, &notOwned):
 		add(Fail, name, "%s %s: %v", t.Type, t.Resource, err)
 		return
-	}
-	cond := owned.Condition()
-	set, err := ipset.Parse(cond.Values)
-	if err != nil {
-		add(Fail, name, "statement %q: %s %s holds a value that is not an IP or CIDR: %v", t.Sid, cond.Operator, cond.Key, err)
-		return
-	}
-	cctx, cancel = d.call(ctx)
-	limit, err := reconcile.LimitFor(cctx, a, t.Type, t.Resource)
-	cancel()
-	if err != nil {
+	case err != nil:
 		add(Fail, name, "%v", err)
 		return
 	}
-	size := limit.Size(doc)
-	unit := limit.Unit()
-	status, note := OK, ""
-	if used := 100 * size / limit.Max; used >= 80 {
-		status, note = Warn, " — over 80 %: a few more addresses and ipsync must refuse; merge statements or split the key's other statements out"
-		if limit.Entries {
-			note = " — over 80 %: a few more addresses and ipsync must refuse; remove the entries nobody needs"
+	room := fence.Capacity()
+	if shared, ok := a.(reconcile.SharedRoom); ok {
+		cctx, cancel = d.call(ctx)
+		room, err = shared.Room(cctx, ref)
+		cancel()
+		if err != nil {
+			add(Fail, name, "%v", err)
+			return
 		}
+	}
+	size := fence.Used()
+	status, note := OK, ""
+	if used := 100 * size / max(room.Max, 1); used >= 80 {
+		status, note = Warn, " — over 80 %: a few more addresses and ipsync must refuse; "+fullAdvice(room)
 	}
 	via := ""
 	if t.RoleArn != "" {
 		via = " (as " + t.RoleArn + ")"
 	}
-	if limit.Entries {
-		// An access list has no statement: the plan's document view of it
-		// holds the managed entries under the sid.
-		add(status, name, "%s %s%s: %d entr%s managed (comment prefix %q); %d of %d entries used, %d left%s",
-			t.Type, t.Resource, via, set.Len(), plural(set.Len(), "y", "ies"), t.Sid, size, limit.Max, limit.Max-size, note)
-		return
-	}
-	add(status, name, "%s %s%s: statement %q found, %s %s with %d prefix(es); %d of %d %s used, %d left%s",
-		t.Type, t.Resource, via, t.Sid, cond.Operator, cond.Key, set.Len(), size, limit.Max, unit, limit.Max-size, note)
+	add(status, name, "%s %s%s: %s; %d of %d %s used, %d left%s",
+		t.Type, t.Resource, via, fence.Describe(), size, room.Max, room.Unit, room.Max-size, note)
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+// fullAdvice says what makes room in a fence that is nearly full.
+func fullAdvice(room target.Capacity) string {
+	if room.Unit == target.Entries {
+		return "remove the entries nobody needs"
 	}
-	return many
+	return "merge statements or split the key's other statements out"
 }
 
 func (d Deps) checkSnapshot(ctx context.Context, add adder) *snapshot.Snapshot {

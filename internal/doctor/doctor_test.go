@@ -12,6 +12,10 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/entries"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 func collect() (*[]Check, adder) {
@@ -65,11 +69,20 @@ func TestCheckBlocked(t *testing.T) {
 	}
 }
 
-type docPolicies string
+// fixed is an adapter whose fence is always f.
+type fixed struct{ f target.Fence }
 
-func (d docPolicies) Read(context.Context, string) ([]byte, error) { return []byte(d), nil }
-func (d docPolicies) Write(context.Context, string, []byte) error {
+func (d fixed) Read(context.Context, target.Ref) (target.Fence, error) { return d.f, nil }
+func (d fixed) Write(context.Context, target.Ref, target.Change) error {
 	return errors.New("doctor writes nothing")
+}
+
+func keyPolicy(t *testing.T, doc, sid string) fixed {
+	f, err := kmspolicy.Fence([]byte(doc), sid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fixed{f}
 }
 
 func TestHeadroomWarnsAbove80Percent(t *testing.T) {
@@ -79,7 +92,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":[` + strings.Join(values, ",") + `]}}}]}`
 	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
-	d := Deps{Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeKMSKeyPolicy}: docPolicies(doc)}, Timeout: time.Second}
+	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, add)
 	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
@@ -90,10 +103,9 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 // An access list has no statement or condition to name: the check counts
 // the managed entries and the room left under Atlas's 200.
 func TestAccessListCheckCountsEntries(t *testing.T) {
-	doc := `{"AccessList":"p","Statement":[{"Sid":"ipsync:","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["198.51.100.7/32"]}}},` +
-		`{"Sid":"NotManaged","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":["203.0.113.0/24","192.0.2.1/32"]}}}]}`
+	list := fixed{entries.New(ipset.MustParse("198.51.100.7/32"), 1, 2, atlasaccesslist.Capacity, "ipsync:", "")}
 	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-	d := Deps{Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeAtlasAccessList}: docPolicies(doc)}, Timeout: time.Second}
+	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, add)
 	c := (*got)[0]

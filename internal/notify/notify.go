@@ -13,6 +13,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // Event is the SNS message attribute "event".
@@ -78,6 +79,14 @@ type Alert struct {
 	Body    string
 }
 
+// words are the outcome's Words, a policy's when none are given.
+func (o Outcome) words() target.Words {
+	if o.Words.Part == "" {
+		return target.Statement
+	}
+	return o.Words
+}
+
 // Outcome is how one target ended a run.
 type Outcome struct {
 	Target plan.Target
@@ -87,9 +96,9 @@ type Outcome struct {
 	Kept   ipset.Set
 	Reason string
 	Drift  bool
-	// AccessList: the target is an Atlas access list, whose managed
-	// entries the alert speaks of, rather than a policy.
-	AccessList bool
+	// Words are how the alert names what ipsync owns in the target (its
+	// kind's): the owned statement, the managed entries.
+	Words target.Words
 	// Unrecorded: in sync because an earlier run wrote the change and
 	// stopped before announcing it; it is announced now, as applied.
 	Unrecorded bool
@@ -162,14 +171,9 @@ func Decide(prev State, outcomes []Outcome, runErr error) ([]Alert, State) {
 			}
 			delete(next.Targets, name)
 			if o.Status == plan.Applied || o.Unrecorded {
-				ev, what := Applied, "The policy was updated and verified."
-				switch {
-				case o.Drift && o.AccessList:
-					ev, what = Drift, "The managed entries had been changed outside ipsync; they were restored and verified."
-				case o.Drift:
-					ev, what = Drift, "The owned statement had been changed outside ipsync; it was restored and verified."
-				case o.AccessList:
-					what = "The access list's managed entries were updated and verified."
+				ev, what := Applied, o.words().Updated
+				if o.Drift {
+					ev, what = Drift, o.words().DriftRestored()
 				}
 				alerts = append(alerts, Alert{Event: ev, Key: name,
 					Subject: subject(fmt.Sprintf("ipsync %s %s: +%d -%d", ev, name, o.Add.Len(), o.Remove.Len())), Body: body(o, what)})

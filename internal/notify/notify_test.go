@@ -8,6 +8,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 )
 
 func outcome(name string, s plan.Status) Outcome {
@@ -107,7 +108,9 @@ func TestAppliedHeadlines(t *testing.T) {
 	} {
 		o := outcome("t", plan.Applied)
 		o.Target.Type, o.Drift, o.Add = target.Type(tt.typ), tt.drift, ipset.MustParse("4.4.4.4")
-		o.AccessList = tt.typ == "atlas-access-list"
+		if tt.typ == "atlas-access-list" {
+			o.Words = atlasaccesslist.Kind{}.Words()
+		}
 		alerts, _ := Decide(State{}, []Outcome{o}, nil)
 		if len(alerts) != 1 || !strings.HasPrefix(alerts[0].Body, tt.want) {
 			t.Errorf("%s drift=%v: %+v, want a body starting %q", tt.typ, tt.drift, alerts, tt.want)

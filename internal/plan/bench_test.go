@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 // BenchmarkPlan10kx100 plans 100 targets whose sources give 10,000 CIDRs
@@ -32,7 +32,7 @@ func BenchmarkPlan10kx100(b *testing.B) {
 			HasSources: true,
 			Record:     &Record{Source: source, Written: half},
 			Live:       live,
-			Limit:      policy.KMSKeyPolicy,
+			Kind:       kmspolicy.Kind{},
 		}
 	}
 	b.ReportAllocs()

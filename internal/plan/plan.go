@@ -1,7 +1,9 @@
-// Package plan turns what Atlas says and what each policy holds into a plan:
+// Package plan turns what Atlas says and what each fence holds into a plan:
 // per target the desired and actual sets, what to add and remove, the
-// rendered policy and its size, and a verdict. It does no I/O; the guards are
-// small functions over the plan.
+// change its kind renders and its size, and a verdict. It works on sets,
+// sizes and counts; what a fence is and how it is rewritten is its kind's
+// (internal/target). It does no I/O; the guards are small functions over
+// the plan.
 package plan
 
 import (
@@ -10,7 +12,6 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
@@ -72,9 +73,12 @@ type Input struct {
 	// HasSources says the target has Atlas sources configured (not only static).
 	HasSources bool
 	Record     *Record // nil on the target's first run
-	Live       []byte  // the live policy document
-	ReadErr    error   // reading the live policy failed
-	Limit      policy.Limit
+	Kind       target.Kind
+	Live       target.Fence // what reading the target found
+	ReadErr    error        // reading the target failed
+	// Room, when set, is what the fence really has room for (less than its
+	// capacity when it shares a limit with other documents).
+	Room target.Capacity
 	// Blocked, when set, says why the target takes no change (a rollback).
 	Blocked string
 	// Restore, when set, is the set a rollback an earlier run decided (and
@@ -86,13 +90,15 @@ type Input struct {
 // TargetPlan is the plan for one target.
 type TargetPlan struct {
 	Target
-	Status  Status    `json:"status"`
-	Add     ipset.Set `json:"add"`
-	Remove  ipset.Set `json:"remove"`
-	Reason  string    `json:"reason,omitempty"`
-	Desired ipset.Set `json:"-"`
-	Actual  ipset.Set `json:"-"`
-	Source  ipset.Set `json:"-"`
+	// Kind is the target's kind (nil when the config named none it knows).
+	Kind    target.Kind `json:"-"`
+	Status  Status      `json:"status"`
+	Add     ipset.Set   `json:"add"`
+	Remove  ipset.Set   `json:"remove"`
+	Reason  string      `json:"reason,omitempty"`
+	Desired ipset.Set   `json:"-"`
+	Actual  ipset.Set   `json:"-"`
+	Source  ipset.Set   `json:"-"`
 	// Kept are addresses Atlas no longer lists that stay allowed during the
 	// removal grace.
 	Kept     ipset.Set `json:"kept"`
@@ -111,9 +117,9 @@ type TargetPlan struct {
 	// orchestrator.
 	InvalidBefore []string `json:"encryptionInvalidBefore,omitempty"`
 	InvalidAfter  []string `json:"encryptionInvalidAfter,omitempty"`
-	// Document is the policy to write when Status is Changes, or when
-	// Restore is set.
-	Document []byte `json:"-"`
+	// Change is what to write when Status is Changes, or when Restore is
+	// set.
+	Change target.Change `json:"-"`
 	// Restore is set when a blocked target's Document finishes a rollback
 	// an earlier run decided: the set its owned statement must hold again.
 	Restore   *ipset.Set `json:"-"`
@@ -173,29 +179,34 @@ func overall(ts []TargetPlan) Status {
 	return status
 }
 
+// room is what the target's fence can hold: Room when the loop narrowed
+// it, else the fence's capacity, else (nothing was read) its kind's.
+func (in Input) room() target.Capacity {
+	switch {
+	case in.Room.Max > 0:
+		return in.Room
+	case in.Live != nil:
+		return in.Live.Capacity()
+	case in.Kind != nil:
+		return in.Kind.Capacity()
+	}
+	return target.Capacity{}
+}
+
 func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) TargetPlan {
-	tp := TargetPlan{Target: in.Target, Source: in.Source, FirstRun: in.Record == nil, Limit: in.Limit.Max}
+	room := in.room()
+	tp := TargetPlan{Target: in.Target, Kind: in.Kind, Source: in.Source, FirstRun: in.Record == nil, Limit: room.Max}
 	kept, departed := RemovalGrace(in.Record, in.Source, now, grace)
 	tp.Kept = kept
 	tp.Desired = ipset.Union(in.Source, in.Static, kept)
 	tp.NewRecord = Record{Source: in.Source, Departed: departed, Written: tp.Desired}
-	if in.ReadErr != nil {
-		tp.Status, tp.Reason = Error, in.ReadErr.Error()
-		return tp
+	if in.ReadErr != nil || in.Live == nil {
+		return withError(tp, in)
 	}
-	owned, err := policy.Parse(in.Live, in.Target.Sid)
-	if err != nil {
-		return withError(tp, err, in)
-	}
-	cond := owned.Condition()
-	actual, err := ipset.Parse(cond.Values)
-	if err != nil {
-		tp.Status, tp.Reason = Error, fmt.Sprintf("the live policy's %s %s holds a value that is not an IP or CIDR: %v", cond.Operator, cond.Key, err)
-		return tp
-	}
+	actual := in.Live.Owned()
 	tp.Actual = actual
 	if in.Restore != nil {
-		return restoreTarget(tp, owned, *in.Restore, in)
+		return restoreTarget(tp, *in.Restore, room, in)
 	}
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
 	for _, g := range guards {
@@ -212,10 +223,10 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 			tp.Add, tp.Remove = ipset.Diff(in.Record.Written, actual)
 			tp.Reason = "already applied by an earlier run that stopped before recording it"
 		}
-		tp.Size = in.Limit.Size(in.Live) // as stored: the size the service counts
+		tp.Size = in.Live.Used() // as stored: the size the service counts
 		return tp
 	}
-	rendered, err := policy.Render(owned.Rewrite(tp.Desired.Strings()), in.Limit)
+	change, err := in.Live.Rewrite(tp.Desired, room)
 	if err != nil {
 		tp.Status, tp.Reason, tp.Kept = Refused, err.Error(), ipset.Set{}
 		return tp
@@ -225,8 +236,8 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 		tp.Reason = in.Blocked + UntilUnblock(in.Target.Name)
 		return tp
 	}
-	tp.Status, tp.Document, tp.Size, tp.Form = Changes, rendered.Text, rendered.Size, rendered.Form
-	// Drift: the policy no longer holds what ipsync left in it.
+	tp.Status, tp.Change, tp.Size, tp.Form = Changes, change, change.Size, change.Form
+	// Drift: the fence no longer holds what ipsync left in it.
 	tp.Drift = in.Record != nil && !actual.Equal(in.Record.Written)
 	tp.Reason = changeReason(tp, in)
 	return tp
@@ -234,22 +245,22 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 
 // restoreTarget plans a target whose rollback an earlier run decided but
 // may not have written: its only change is that restore, which no guard
-// holds back (it puts back what the policy held before a change Atlas
+// holds back (it puts back what the fence held before a change Atlas
 // rejected), and it stays blocked.
-func restoreTarget(tp TargetPlan, owned *policy.Owned, restore ipset.Set, in Input) TargetPlan {
+func restoreTarget(tp TargetPlan, restore ipset.Set, room target.Capacity, in Input) TargetPlan {
 	tp.Status, tp.Kept = Blocked, ipset.Set{}
 	tp.Add, tp.Remove = ipset.Diff(tp.Actual, restore)
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
 		tp.Reason = in.Blocked + "; the policy holds what it held before that change" + UntilUnblock(in.Target.Name)
-		tp.Size = in.Limit.Size(in.Live)
+		tp.Size = in.Live.Used()
 		return tp
 	}
-	rendered, err := policy.Render(owned.Rewrite(restore.Strings()), in.Limit)
+	change, err := in.Live.Rewrite(restore, room)
 	if err != nil {
 		tp.Status, tp.Reason = Error, "restoring the previous policy: "+err.Error()
 		return tp
 	}
-	tp.Document, tp.Size, tp.Form, tp.Restore = rendered.Text, rendered.Size, rendered.Form, &restore
+	tp.Change, tp.Size, tp.Form, tp.Restore = change, change.Size, change.Form, &restore
 	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + UntilUnblock(in.Target.Name)
 	return tp
 }
@@ -263,17 +274,16 @@ func UntilUnblock(name string) string {
 // in it: a policy's owned statement, or an access list's managed entries,
 // which follow NAT gateways rather than Atlas.
 func changeReason(tp TargetPlan, in Input) string {
-	list := in.Limit.Entries
+	words, nat := target.Statement, false
+	if in.Kind != nil {
+		words, nat = in.Kind.Words(), in.Kind.Rules().Feeds == target.FeedNATGateways
+	}
 	switch {
-	case tp.FirstRun && list:
-		return "first run: the managed entries are replaced with the desired addresses, whatever they held"
 	case tp.FirstRun:
-		return "first run: the owned statement is replaced with the desired addresses, whatever it held"
-	case tp.Drift && list:
-		return "drift: the managed entries were changed outside ipsync; restoring them"
+		return words.FirstRun()
 	case tp.Drift:
-		return "drift: the owned statement was changed outside ipsync; restoring it"
-	case !in.Source.Equal(in.Record.Source) && list:
+		return words.Drift()
+	case !in.Source.Equal(in.Record.Source) && nat:
 		return "the NAT gateways' addresses changed"
 	case !in.Source.Equal(in.Record.Source):
 		return "Atlas's addresses changed"
@@ -281,13 +291,21 @@ func changeReason(tp TargetPlan, in Input) string {
 	return "the desired set changed (static CIDRs, or the removal grace ended for addresses the sources no longer give)"
 }
 
-func withError(tp TargetPlan, err error, in Input) TargetPlan {
+// withError is the plan of a target that could not be read: a fence that
+// lacks the part ipsync owns gets the kind's example of what to add.
+func withError(tp TargetPlan, in Input) TargetPlan {
 	tp.Status = Error
-	var oe *policy.OwnershipError
-	if errors.As(err, &oe) {
-		tp.Reason = fmt.Sprintf("%s %s: %v. Add this statement to the policy (it already holds the desired addresses):\n%s",
-			in.Target.Type, in.Target.Resource, err, policy.ExampleStatement(string(in.Target.Type), in.Target.Sid, tp.Desired.Strings()))
-		return tp
+	err := in.ReadErr
+	if err == nil {
+		err = errors.New("nothing was read") // the loop always gives one or the other
+	}
+	var no *target.NotOwnedError
+	if errors.As(err, &no) && in.Kind != nil {
+		if ex := in.Kind.Example(in.Target.Sid, tp.Desired.Strings()); ex != "" {
+			tp.Reason = fmt.Sprintf("%s %s: %v. Add this statement to the policy (it already holds the desired addresses):\n%s",
+				in.Target.Type, in.Target.Resource, err, ex)
+			return tp
+		}
 	}
 	tp.Reason = err.Error()
 	return tp

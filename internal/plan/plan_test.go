@@ -9,6 +9,10 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/entries"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 var (
@@ -17,7 +21,25 @@ var (
 	kms    = Target{Name: "key", Type: "kms-key-policy", Resource: "1234abcd-12ab-34cd-56ef-1234567890ab", Sid: "AtlasIPAllowList"}
 )
 
-func livePolicy(values ...string) []byte {
+// livePolicy is a key policy whose owned statement allows values.
+func livePolicy(values ...string) target.Fence {
+	f, err := kmspolicy.Fence(policyDoc(values...), "AtlasIPAllowList")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// readErr is what reading doc as a key policy fails with.
+func readErr(doc []byte) error {
+	_, err := kmspolicy.Fence(doc, "AtlasIPAllowList")
+	if err == nil {
+		panic("the document reads")
+	}
+	return err
+}
+
+func policyDoc(values ...string) []byte {
 	return []byte(fmt.Sprintf(`{"Version":"2012-10-17","Statement":[{"Sid":"Root","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:root"},"Action":"kms:*","Resource":"*"},{"Sid":"AtlasIPAllowList","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111122223333:role/atlas"},"Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":%s}}}]}`, quoteList(values)))
 }
 
@@ -96,10 +118,10 @@ func TestPlanTarget(t *testing.T) {
 			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "6.6.6.6"), Record: record(a3, a3)},
 			status: Changes, add: "[]", rm: "[6.6.6.6/32]", kept: "[]", reasonHas: "drift", drift: true},
 		{name: "missing Sid is an error with the statement to add",
-			in:     Input{Source: a3, Live: []byte(`{"Version":"2012-10-17","Statement":[]}`)},
+			in:     Input{Source: a3, ReadErr: readErr([]byte(`{"Version":"2012-10-17","Statement":[]}`))},
 			status: Error, reasonHas: `"aws:SourceIp": ["1.1.1.1/32","2.2.2.2/32","3.3.3.3/32"]`},
 		{name: "garbage in the owned condition",
-			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "not-an-ip")},
+			in:     Input{Source: a3, ReadErr: readErr(policyDoc("1.1.1.1", "not-an-ip"))},
 			status: Error, reasonHas: `"not-an-ip" is not an IP`},
 		{name: "read failure",
 			in:     Input{Source: a3, ReadErr: errors.New("AccessDeniedException")},
@@ -111,7 +133,7 @@ func TestPlanTarget(t *testing.T) {
 			if tt.in.Source.Len() > 0 {
 				tt.in.HasSources = true
 			}
-			tt.in.Limit = policy.KMSKeyPolicy
+			tt.in.Kind = kmspolicy.Kind{}
 			p := Build([]Input{tt.in}, guards, now)
 			tp := p.Targets[0]
 			if tp.Status != tt.status {
@@ -124,7 +146,7 @@ func TestPlanTarget(t *testing.T) {
 			if p.Status != wantPlan {
 				t.Errorf("plan status %s, want %s", p.Status, wantPlan)
 			}
-			if tt.status == Blocked && tp.Document != nil {
+			if tt.status == Blocked && tp.Change.Document != nil {
 				t.Error("a blocked target has a document to write")
 			}
 			if tt.add != "" && tp.Add.String() != tt.add {
@@ -152,14 +174,14 @@ func TestPlanTarget(t *testing.T) {
 				}
 			}
 			if tp.Status == Changes {
-				back, err := policy.Read(tp.Document, kms.Sid)
+				back, err := policy.Read(tp.Change.Document, kms.Sid)
 				if err != nil || !ipset.MustParse(back.Values...).Equal(tp.Desired) {
 					t.Errorf("document holds %v (%v), want %v", back.Values, err, tp.Desired)
 				}
 				if tp.Form != "indented" || tp.Size == 0 {
 					t.Errorf("form %q size %d", tp.Form, tp.Size)
 				}
-			} else if tp.Document != nil {
+			} else if tp.Change.Document != nil {
 				t.Error("a document to write on a plan that writes nothing")
 			}
 		})
@@ -175,7 +197,7 @@ func TestPendingRestore(t *testing.T) {
 	a3, a4 := set("1.1.1.1", "2.2.2.2", "3.3.3.3"), set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")
 	tests := []struct {
 		name      string
-		live      []byte
+		live      target.Fence
 		restore   ipset.Set
 		readErr   error
 		status    Status
@@ -195,7 +217,7 @@ func TestPendingRestore(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			in := Input{Target: kms, Source: a4, HasSources: true, Live: tt.live, ReadErr: tt.readErr, Record: record(a3, a3),
-				Limit: policy.KMSKeyPolicy, Blocked: "blocked since then: Atlas lost the key", Restore: &tt.restore}
+				Kind: kmspolicy.Kind{}, Blocked: "blocked since then: Atlas lost the key", Restore: &tt.restore}
 			tp := Build([]Input{in}, guards, now).Targets[0]
 			if tp.Status != tt.status {
 				t.Fatalf("status %s (%s), want %s", tp.Status, tp.Reason, tt.status)
@@ -207,7 +229,7 @@ func TestPendingRestore(t *testing.T) {
 				t.Errorf("reason %q lacks %q", tp.Reason, tt.reasonHas)
 			}
 			if tt.write == "" {
-				if tp.Document != nil || tp.Restore != nil {
+				if tp.Change.Document != nil || tp.Restore != nil {
 					t.Fatalf("a document to write (restore %v)", tp.Restore)
 				}
 				return
@@ -215,15 +237,15 @@ func TestPendingRestore(t *testing.T) {
 			if tp.Restore == nil || tp.Restore.String() != tt.write {
 				t.Fatalf("restore %v, want %s", tp.Restore, tt.write)
 			}
-			c, err := policy.Read(tp.Document, kms.Sid)
+			c, err := policy.Read(tp.Change.Document, kms.Sid)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got := ipset.MustParse(c.Values...); got.String() != tt.write {
 				t.Errorf("the document restores %v, want %s", got, tt.write)
 			}
-			if !strings.Contains(string(tp.Document), `"Sid":"Root"`) && !strings.Contains(string(tp.Document), `"Sid": "Root"`) {
-				t.Errorf("the other statement is gone:\n%s", tp.Document)
+			if !strings.Contains(string(tp.Change.Document), `"Sid":"Root"`) && !strings.Contains(string(tp.Change.Document), `"Sid": "Root"`) {
+				t.Errorf("the other statement is gone:\n%s", tp.Change.Document)
 			}
 		})
 	}
@@ -231,8 +253,8 @@ func TestPendingRestore(t *testing.T) {
 
 func TestAccessListReasons(t *testing.T) {
 	list := Target{Name: "egress", Type: "atlas-access-list", Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-	doc := func(values ...string) []byte {
-		return []byte(`{"AccessList":"5aec7afbf7d068e35a39809b","Statement":[{"Sid":"ipsync:","Effect":"Allow","Condition":{"IpAddress":{"aws:SourceIp":` + quoteList(values) + `}}}]}`)
+	doc := func(values ...string) target.Fence {
+		return entries.New(set(values...), len(values), 0, atlasaccesslist.Capacity, "ipsync:", "")
 	}
 	one, two := set("198.51.100.7"), set("198.51.100.7", "198.51.100.9")
 	for _, tt := range []struct {
@@ -244,7 +266,7 @@ func TestAccessListReasons(t *testing.T) {
 		{"a NAT gateway added", "the NAT gateways' addresses changed", Input{Source: two, Record: record(one, one), Live: doc("198.51.100.7")}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			tt.in.Target, tt.in.HasSources, tt.in.Limit = list, true, policy.AtlasAccessList
+			tt.in.Target, tt.in.HasSources, tt.in.Kind = list, true, atlasaccesslist.Kind{}
 			tp := Build([]Input{tt.in}, guards, now).Targets[0]
 			if tp.Status != Changes || tp.Reason != tt.want {
 				t.Fatalf("%s: %q, want %q", tp.Status, tp.Reason, tt.want)
@@ -261,9 +283,9 @@ func TestOversizeIsRefusedBeforeAnyWrite(t *testing.T) {
 	for i := range 3000 {
 		many = append(many, fmt.Sprintf("10.%d.%d.1", i/200, (i%200)+1)) // non-adjacent /32s
 	}
-	in := Input{Target: kms, Source: set(many...), HasSources: true, Live: livePolicy("192.0.2.0/32"), Limit: policy.KMSKeyPolicy}
+	in := Input{Target: kms, Source: set(many...), HasSources: true, Live: livePolicy("192.0.2.0/32"), Kind: kmspolicy.Kind{}}
 	p := Build([]Input{in}, guards, now)
-	if p.Status != Refused || !strings.Contains(p.Targets[0].Reason, "even compact") || p.Targets[0].Document != nil {
+	if p.Status != Refused || !strings.Contains(p.Targets[0].Reason, "even compact") || p.Targets[0].Change.Document != nil {
 		t.Fatalf("status %s reason %q", p.Status, p.Targets[0].Reason)
 	}
 }
@@ -314,14 +336,14 @@ func TestRemovalGraceGroups(t *testing.T) {
 func TestReplanOneTarget(t *testing.T) {
 	a3 := set("1.1.1.1", "2.2.2.2", "3.3.3.3")
 	in := []Input{
-		{Target: kms, Source: a3, HasSources: true, Live: livePolicy("192.0.2.0/32"), Limit: policy.KMSKeyPolicy},
-		{Target: Target{Name: "other", Type: "kms-key-policy", Resource: "r2", Sid: "AtlasIPAllowList"}, Source: a3, HasSources: true, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Limit: policy.KMSKeyPolicy},
+		{Target: kms, Source: a3, HasSources: true, Live: livePolicy("192.0.2.0/32"), Kind: kmspolicy.Kind{}},
+		{Target: Target{Name: "other", Type: "kms-key-policy", Resource: "r2", Sid: "AtlasIPAllowList"}, Source: a3, HasSources: true, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Kind: kmspolicy.Kind{}},
 	}
 	p := Build(in, guards, now)
 	if p.Status != Changes || p.Targets[0].Status != Changes || p.Targets[1].Status != InSync {
 		t.Fatalf("plan %s: %s %s", p.Status, p.Targets[0].Status, p.Targets[1].Status)
 	}
-	in[0].Limit.Max = 100
+	in[0].Room = target.Capacity{Name: "KMS key policy", Max: 100, Unit: target.Bytes}
 	p.Replan(0, in[0], guards, now)
 	if p.Status != Refused || p.Targets[0].Status != Refused || p.Targets[1].Status != InSync || !strings.Contains(p.Targets[0].Reason, "the limit is 100") {
 		t.Fatalf("after replan %s: %+v / %s", p.Status, p.Targets[0].Reason, p.Targets[1].Status)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 // hosts returns n distinct, non-adjacent IPv4 /32s (no two can merge).
@@ -58,12 +59,12 @@ func BenchmarkPolicyCapacity(b *testing.B) {
 	empty := len(w.Rewrite(nil))
 	var n int
 	for b.Loop() {
-		n = capacity(b, base, "AtlasIPAllowList", policy.KMSKeyPolicy)
+		n = capacity(b, base, "AtlasIPAllowList", kmspolicy.Limit)
 	}
 	// Bytes per entry: the quoted value and its comma, averaged over the n
 	// entries that fit.
 	perEntry := float64(len(w.Rewrite(hosts(n)))-empty) / float64(n)
-	theoretical := float64(policy.KMSKeyPolicy.Max-empty) / perEntry
+	theoretical := float64(kmspolicy.Limit.Max-empty) / perEntry
 	b.ReportMetric(float64(n), "entries")
 	b.ReportMetric(theoretical, "theoretical-entries")
 	b.ReportMetric(100*float64(n)/theoretical, "%-of-theoretical")

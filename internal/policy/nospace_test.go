@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 // IAM does not count white space: every corpus document measures the same
@@ -25,13 +27,13 @@ func TestNoSpaceSizeIgnoresLayout(t *testing.T) {
 		if err := json.Indent(&indented, compact.Bytes(), "", "    "); err != nil {
 			t.Fatal(err)
 		}
-		c, n := policy.IAMRolePolicies.Size(compact.Bytes()), policy.IAMRolePolicies.Size(indented.Bytes())
-		if c != n || c > policy.VPCEndpointPolicy.Size(compact.Bytes()) {
-			t.Fatalf("document %d: compact %d, indented %d, characters %d", i, c, n, policy.VPCEndpointPolicy.Size(compact.Bytes()))
+		c, n := iamrolepolicy.Limit.Size(compact.Bytes()), iamrolepolicy.Limit.Size(indented.Bytes())
+		if c != n || c > vpcepolicy.Limit.Size(compact.Bytes()) {
+			t.Fatalf("document %d: compact %d, indented %d, characters %d", i, c, n, vpcepolicy.Limit.Size(compact.Bytes()))
 		}
 	}
 	// Spaces inside strings count; escaped quotes do not end a string.
-	if got := policy.IAMRolePolicies.Size([]byte(`{ "a b": "c\" d" }`)); got != len(`{"a b":"c\" d"}`) {
+	if got := iamrolepolicy.Limit.Size([]byte(`{ "a b": "c\" d" }`)); got != len(`{"a b":"c\" d"}`) {
 		t.Fatalf("size %d", got)
 	}
 }

@@ -17,6 +17,8 @@ import (
 	"pgregory.net/rapid"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 const keyPolicy = `{
@@ -115,7 +117,7 @@ func TestRender(t *testing.T) {
 		t.Fatal(err)
 	}
 	compact := buf.Bytes()
-	r, err := policy.Render(compact, policy.KMSKeyPolicy)
+	r, err := policy.Render(compact, kmspolicy.Limit)
 	if err != nil || r.Form != "indented" || !bytes.Contains(r.Text, []byte("\n  \"Statement\"")) {
 		t.Fatalf("render %s %v", r.Form, err)
 	}
@@ -132,19 +134,8 @@ func TestRender(t *testing.T) {
 	}
 	// Characters, not bytes, for VPC endpoint policies.
 	multi := []byte(`{"Statement":[{"Sid":"é"}]}`)
-	if n := policy.VPCEndpointPolicy.Size(multi); n != len(multi)-1 {
+	if n := vpcepolicy.Limit.Size(multi); n != len(multi)-1 {
 		t.Fatalf("chars %d, bytes %d", n, len(multi))
-	}
-}
-
-func TestExampleStatementIsOwnable(t *testing.T) {
-	for _, kind := range []string{"kms-key-policy", "vpc-endpoint-policy"} {
-		ex := policy.ExampleStatement(kind, "AtlasIPAllowList", []string{"3.92.113.229/32"})
-		doc := `{"Version":"2012-10-17","Statement":[` + ex + `]}`
-		c, err := policy.Read([]byte(doc), "AtlasIPAllowList")
-		if err != nil || !slices.Equal(c.Values, []string{"3.92.113.229/32"}) {
-			t.Fatalf("%s example: %+v %v", kind, c, err)
-		}
 	}
 }
 
@@ -298,8 +289,8 @@ func TestCorpusEveryDocument(t *testing.T) {
 		doc, others := withOwned(t, d, len(d), owned)
 		pos := len(d) % (len(others) + 1)
 		values := []string{"3.92.113.229/32", fmt.Sprintf("10.%d.%d.0/24", i/256, i%256)}
-		checkRewrite(t, doc, others, pos, "AtlasIPAllowList", values, policy.KMSKeyPolicy)
-		if len(doc) > policy.KMSKeyPolicy.Max {
+		checkRewrite(t, doc, others, pos, "AtlasIPAllowList", values, kmspolicy.Limit)
+		if len(doc) > kmspolicy.Limit.Max {
 			refused++
 		}
 	}
@@ -325,7 +316,7 @@ func TestPropRewrite(t *testing.T) {
 		pos := rapid.IntRange(0, 1000).Draw(rt, "pos")
 		doc, others := withOwned(rt, d, pos, owned)
 		pos = pos % (len(others) + 1)
-		lim := rapid.SampledFrom([]policy.Limit{policy.KMSKeyPolicy, policy.VPCEndpointPolicy}).Draw(rt, "limit")
+		lim := rapid.SampledFrom([]policy.Limit{kmspolicy.Limit, vpcepolicy.Limit}).Draw(rt, "limit")
 		checkRewrite(rt, doc, others, pos, "ipsync-"+sid, values, lim)
 	})
 }

@@ -6,9 +6,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // applyAll writes and verifies every changed target, in parallel. A failure
@@ -23,7 +22,7 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Document, tp.Desired, o); err != nil {
+			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Change, o); err != nil {
 				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
 				tp.Status, tp.Reason = plan.Error, err.Error()
 				return
@@ -35,18 +34,19 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 	wg.Wait()
 }
 
-// writeAndVerify writes doc, then reads it back until the owned statement
-// holds want; a failure names the role the target is reached through (for
-// the apply and for a rollback alike).
-// step names the checkpoint after the write.
-func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, doc []byte, want ipset.Set, o Options) (err error) {
+// writeAndVerify writes the change, then reads the fence back until its
+// owned part holds the change's set; a failure names the role the target is
+// reached through (for the apply and for a rollback alike). step names the
+// checkpoint after the write.
+func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, c target.Change, o Options) (err error) {
 	defer func() { err = throughRole(t.RoleArn, err) }()
 	a, err := d.adapter(t.Type, t.RoleArn)
 	if err != nil {
 		return err
 	}
+	ref := target.Ref{Resource: t.Resource, Sid: t.Sid}
 	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-	err = a.Write(wctx, t.Resource, doc)
+	err = a.Write(wctx, ref, c)
 	cancel()
 	if err != nil {
 		return err
@@ -55,21 +55,15 @@ func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, do
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		doc, err := a.Read(rctx, t.Resource)
+		f, err := a.Read(rctx, ref)
 		cancel()
-		if err == nil {
-			c, err := policy.Read(doc, t.Sid)
-			if err == nil {
-				got, err := ipset.Parse(c.Values)
-				if err == nil && got.Equal(want) {
-					return nil
-				}
-				last = fmt.Sprintf("it holds %v", got)
-			} else {
-				last = err.Error()
-			}
-		} else {
+		switch {
+		case err != nil:
 			last = err.Error()
+		case f.Owned().Equal(c.Set):
+			return nil
+		default:
+			last = fmt.Sprintf("it holds %v", f.Owned())
 		}
 		if attempt < o.VerifyAttempts {
 			select {

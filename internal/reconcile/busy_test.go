@@ -54,10 +54,10 @@ targets:
 		t.Fatal(err)
 	}
 	d := reconcile.Deps{
-		Atlas:    fakeSource{ans: answer("3.212.79.116", "34.193.91.42")},
-		Store:    stormStore{Store: file, now: now, loads: &atomic.Int64{}},
-		Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeKMSKeyPolicy}: &memPolicies{docs: map[string]string{"1234abcd-12ab-34cd-56ef-1234567890ab": testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32")}, writes: map[string]int{}}},
-		Now:      now,
+		Atlas:  fakeSource{ans: answer("3.212.79.116", "34.193.91.42")},
+		Store:  stormStore{Store: file, now: now, loads: &atomic.Int64{}},
+		Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: &memPolicies{docs: map[string]string{"1234abcd-12ab-34cd-56ef-1234567890ab": testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32")}, writes: map[string]int{}}},
+		Now:    now,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()

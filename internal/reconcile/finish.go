@@ -10,6 +10,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // stored is the snapshot as this run last read or wrote it, and the run's
@@ -155,9 +156,17 @@ func settle(r Report) Report {
 func outcomesOf(r Report) []notify.Outcome {
 	var out []notify.Outcome
 	for _, t := range r.Targets {
-		out = append(out, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, AccessList: limits[t.Type].Entries, Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
+		out = append(out, notify.Outcome{Target: t.Target, Status: t.Status, Add: t.Add, Remove: t.Remove, Kept: t.Kept, Reason: t.Reason, Drift: t.Drift, Words: wordsOf(t.Kind), Unrecorded: t.Unrecorded, InvalidBefore: t.InvalidBefore, InvalidAfter: t.InvalidAfter})
 	}
 	return out
+}
+
+// wordsOf is how alerts name what ipsync owns in a target of kind k.
+func wordsOf(k target.Kind) target.Words {
+	if k == nil {
+		return target.Statement
+	}
+	return k.Words()
 }
 
 // runErrOf is the failure of the run as a whole, before any target was planned.

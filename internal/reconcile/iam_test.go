@@ -9,8 +9,8 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 )
 
 // kindOf returns the scenario kind of a target type.
@@ -35,9 +35,9 @@ func TestIAMRoleInlinePoliciesShareTheLimit(t *testing.T) {
 	other := func(pad int) string {
 		return `{"Version":"2012-10-17","Statement":[{"Sid":"` + strings.Repeat("P", pad) + `","Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}`
 	}
-	pad := 10040 - policy.IAMRolePolicies.Size([]byte(other(0)))
+	pad := 10040 - iamrolepolicy.Limit.Size([]byte(other(0)))
 	doc := other(pad)
-	if n := policy.IAMRolePolicies.Size([]byte(doc)); n != 10040 {
+	if n := iamrolepolicy.Limit.Size([]byte(doc)); n != 10040 {
 		t.Fatalf("other policy is %d characters", n)
 	}
 	if _, err := iam.NewFromConfig(s.rawAWS).PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{RoleName: &role, PolicyName: strPtr("other"), PolicyDocument: &doc}); err != nil {

@@ -21,11 +21,14 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
-// memPolicies is an in-memory adapter; failWrite makes writes to one
-// resource fail, staleReads makes reads ignore writes (never verified).
+// memPolicies is an in-memory adapter of key policies; failWrite makes
+// writes to one resource fail, staleReads makes reads ignore writes (never
+// verified).
 type memPolicies struct {
 	mu         sync.Mutex
 	docs       map[string]string
@@ -34,21 +37,22 @@ type memPolicies struct {
 	staleReads bool
 }
 
-func (m *memPolicies) Read(_ context.Context, id string) ([]byte, error) {
+func (m *memPolicies) Read(_ context.Context, ref target.Ref) (target.Fence, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return []byte(m.docs[id]), nil
+	return kmspolicy.Fence([]byte(m.docs[ref.Resource]), ref.Sid)
 }
 
-func (m *memPolicies) Write(_ context.Context, id string, doc []byte) error {
+func (m *memPolicies) Write(_ context.Context, ref target.Ref, c target.Change) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	id := ref.Resource
 	m.writes[id]++
 	if id == m.failWrite {
 		return errors.New("AccessDeniedException: not allowed")
 	}
 	if !m.staleReads {
-		m.docs[id] = string(doc)
+		m.docs[id] = string(c.Document)
 	}
 	return nil
 }
@@ -98,11 +102,11 @@ targets:
 	rec := &recorder{}
 	loc, _ := location.Parse(cfg.Snapshot.URL)
 	d := reconcile.Deps{
-		Atlas:    fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
-		Store:    snapshot.NewFileStore(loc.Path),
-		Policies: map[reconcile.AdapterKey]reconcile.Policies{{Type: config.TypeKMSKeyPolicy}: mem},
-		Notify:   rec,
-		Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+		Atlas:  fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
+		Store:  snapshot.NewFileStore(loc.Path),
+		Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: mem},
+		Notify: rec,
+		Now:    func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 	}
 	return cfg, mem, rec, d
 }

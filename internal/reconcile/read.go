@@ -10,44 +10,50 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
-// readAll reads every target's policy in parallel.
-func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time.Duration) ([][]byte, []error) {
-	docs := make([][]byte, len(targets))
+// readAll reads every target's fence in parallel.
+func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time.Duration) ([]target.Fence, []error) {
+	fences := make([]target.Fence, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			docs[i], errs[i] = d.readPolicy(ctx, t.Type, t.RoleArn, t.Resource, timeout)
+			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, target.Ref{Resource: t.Resource, Sid: t.Sid}, timeout)
 		}()
 	}
 	wg.Wait()
-	return docs, errs
+	return fences, errs
 }
 
-// readPolicy reads one target's policy document.
-func (d Deps) readPolicy(ctx context.Context, typ config.TargetType, roleArn, resource string, timeout time.Duration) ([]byte, error) {
-	a, err := d.adapter(typ, roleArn)
+// readFence reads one target's fence.
+func (d Deps) readFence(ctx context.Context, typ config.TargetType, as string, ref target.Ref, timeout time.Duration) (target.Fence, error) {
+	a, err := d.adapter(typ, as)
 	if err != nil {
 		return nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	doc, err := a.Read(cctx, resource)
-	return doc, throughRole(roleArn, err)
+	f, err := a.Read(cctx, ref)
+	var notOwned *target.NotOwnedError
+	if errors.As(err, &notOwned) {
+		return nil, err // what the fence holds, not how it was reached
+	}
+	return f, throughRole(as, err)
 }
 
-// throughRole names, in a target's error, the role it is reached through:
-// the SDK's error says only "AssumeRole ... AccessDenied" or "get
-// credentials: request canceled", and a run may use several roles.
-func throughRole(roleArn string, err error) error {
-	if err == nil || roleArn == "" {
+// throughRole names, in a target's error, the identity it is reached as
+// (for the AWS kinds, a role): the SDK's error says only "AssumeRole ...
+// AccessDenied" or "get credentials: request canceled", and a run may use
+// several roles.
+func throughRole(as string, err error) error {
+	if err == nil || as == "" {
 		return err
 	}
-	return fmt.Errorf("%w (through role %s)", err, roleArn)
+	return fmt.Errorf("%w (through role %s)", err, as)
 }
 
 // natSources reads each target's nat-gateways sources, once per role and
@@ -92,13 +98,14 @@ func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Inpu
 			continue
 		}
 		a, err := d.adapter(tp.Type, tp.RoleArn)
-		if _, shared := a.(SharedLimit); err != nil || !shared {
+		shared, ok := a.(SharedRoom)
+		if err != nil || !ok {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		limit, err := LimitFor(cctx, a, tp.Type, tp.Resource)
+		room, err := shared.Room(cctx, target.Ref{Resource: tp.Resource, Sid: tp.Sid})
 		cancel()
-		inputs[i].Limit, inputs[i].ReadErr = limit, throughRole(tp.RoleArn, err)
+		inputs[i].Room, inputs[i].ReadErr = room, throughRole(tp.RoleArn, err)
 		p.Replan(i, inputs[i], g, now)
 	}
 }

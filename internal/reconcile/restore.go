@@ -49,7 +49,7 @@ func (d Deps) finishRollbacks(ctx context.Context, targets []plan.TargetPlan, pr
 		b := prev.Blocked[tp.Name]
 		if tp.Restore != nil {
 			d.Log.Warn("finishing a rollback an earlier run decided", "target", tp.Name, "add", tp.Add.Strings(), "remove", tp.Remove.Strings())
-			if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, tp.Document, *tp.Restore, o); err != nil {
+			if err := d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, tp.Change, o); err != nil {
 				tp.Status = plan.Error
 				tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after a change an earlier run made, and restoring the previous policy FAILED: %v. The next run tries again (or restore it by hand)", b.Projects, err)
 				continue

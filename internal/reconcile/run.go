@@ -14,14 +14,21 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
-// Policies reads and writes one kind of policy document (an adapter).
-type Policies interface {
-	Read(ctx context.Context, resource string) ([]byte, error)
-	Write(ctx context.Context, resource string, doc []byte) error
+// Fences reads and writes the fences of one kind (an adapter).
+type Fences interface {
+	Read(ctx context.Context, ref target.Ref) (target.Fence, error)
+	Write(ctx context.Context, ref target.Ref, c target.Change) error
+}
+
+// SharedRoom is an adapter whose fences share their limit with other
+// documents (all inline policies of an IAM role): it says how much room
+// the others leave.
+type SharedRoom interface {
+	Room(ctx context.Context, ref target.Ref) (target.Capacity, error)
 }
 
 // Publisher sends alerts.
@@ -31,10 +38,10 @@ type Publisher interface {
 
 // Deps are the adapters a run uses.
 type Deps struct {
-	Atlas    AtlasSource
-	Store    snapshot.Store
-	Policies map[AdapterKey]Policies
-	Notify   Publisher // nil: alerts are only logged
+	Atlas  AtlasSource
+	Store  snapshot.Store
+	Fences map[AdapterKey]Fences
+	Notify Publisher // nil: alerts are only logged
 	// Encryption verifies changes to keys that guard encryption at rest
 	// (targets with encryptionAtRestProjects).
 	Encryption EncryptionStatus
@@ -103,46 +110,10 @@ type Report struct {
 	FetchDuration time.Duration
 }
 
-// Limits per target type.
-var limits = map[config.TargetType]policy.Limit{
-	config.TypeKMSKeyPolicy:      policy.KMSKeyPolicy,
-	config.TypeVPCEndpointPolicy: policy.VPCEndpointPolicy,
-	config.TypeIAMRolePolicy:     policy.IAMRolePolicies,
-	config.TypeAtlasAccessList:   policy.AtlasAccessList,
-}
-
 // NATGateways finds the public addresses of NAT gateways by tag, in the
 // account of roleArn (empty: the run's own).
 type NATGateways interface {
 	PublicIPs(ctx context.Context, roleArn, tagKey, tagValue string) (ipset.Set, error)
-}
-
-// SharedLimit is an adapter whose documents share their size limit with
-// others (all inline policies of an IAM role): it says how much of the
-// limit the others use.
-type SharedLimit interface {
-	OthersSize(ctx context.Context, resource string) (int, error)
-}
-
-// LimitOf is the size limit of a target type's policy.
-func LimitOf(typ config.TargetType) policy.Limit { return limits[typ] }
-
-// LimitFor is the room a target's document really has: its type's limit,
-// less what the documents sharing that limit use (an IAM role's other
-// inline policies), asked of the adapter when it is a SharedLimit.
-func LimitFor(ctx context.Context, a Policies, typ config.TargetType, resource string) (policy.Limit, error) {
-	l := limits[typ]
-	shared, ok := a.(SharedLimit)
-	if !ok {
-		return l, nil
-	}
-	others, err := shared.OthersSize(ctx, resource)
-	if err != nil {
-		return l, err
-	}
-	l.Name = fmt.Sprintf("%s (%d; the role's other inline policies use %d)", l.Name, l.Max, others)
-	l.Max -= others
-	return l, nil
 }
 
 // Run is the one loop: fetch → snapshot → plan → guards → apply → record →
@@ -328,23 +299,25 @@ func blockedReason(prev *snapshot.Snapshot, name string) string {
 	return fmt.Sprintf("blocked since %s: %s", b.Since.Format(time.RFC3339), b.Reason)
 }
 
-// AdapterKey names the adapter of a target type reached through a role
-// (another account); with no role, RoleArn is empty.
+// AdapterKey names the adapter of a target type acting as one identity.
+// The loop passes the identity through without reading it: for the AWS
+// kinds it is the role assumed into another account (the target's
+// roleArn); empty, the run's own.
 type AdapterKey struct {
-	Type    config.TargetType
-	RoleArn string
+	Type config.TargetType
+	As   string
 }
 
 func (k AdapterKey) String() string {
-	if k.RoleArn == "" {
+	if k.As == "" {
 		return string(k.Type)
 	}
-	return string(k.Type) + " as " + k.RoleArn
+	return string(k.Type) + " as " + k.As
 }
 
-func (d Deps) adapter(typ config.TargetType, roleArn string) (Policies, error) {
-	key := AdapterKey{typ, roleArn}
-	a, ok := d.Policies[key]
+func (d Deps) adapter(typ config.TargetType, as string) (Fences, error) {
+	key := AdapterKey{typ, as}
+	a, ok := d.Fences[key]
 	if !ok {
 		return nil, fmt.Errorf("no adapter for %s", key)
 	}

@@ -41,19 +41,23 @@ func (d Deps) fetch(ctx context.Context, cfg *config.Config, prev *snapshot.Snap
 
 // inputs reads every target and pairs what it holds with what it should.
 func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *snapshot.Snapshot, o Options) []plan.Input {
-	docs, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
+	fences, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
 	nat := d.natSources(ctx, cfg.Targets, readErrs, o.CallTimeout)
 	inputs := make([]plan.Input, len(cfg.Targets))
 	for i, t := range cfg.Targets {
+		kind, err := cfg.KindOf(t)
+		if err != nil && readErrs[i] == nil {
+			readErrs[i] = err
+		}
 		inputs[i] = plan.Input{
 			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
 			Source:     ipset.Union(SourceSet(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
 			Record:     bookkeeping.RecordOf(prev, t),
-			Live:       docs[i],
+			Kind:       kind,
+			Live:       fences[i],
 			ReadErr:    readErrs[i],
-			Limit:      limits[t.Type],
 			Blocked:    blockedReason(prev, t.Name),
 			Restore:    pendingRestore(prev, t.Name),
 		}

@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -11,8 +12,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // EncryptionStatus asks Atlas whether a project's encryption at rest can
@@ -190,23 +191,22 @@ func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, invalid []strin
 	tp.Reason = restoredReason(invalid)
 }
 
-// restorePrevious rewrites the owned statement, in the live policy, to the
-// set it held before the change.
+// restorePrevious rewrites the owned part, in the fence as it is now, to
+// the set it held before the change.
 func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, o Options) error {
-	live, err := d.readPolicy(ctx, tp.Type, tp.RoleArn, tp.Resource, o.CallTimeout)
-	if err != nil {
+	live, err := d.readFence(ctx, tp.Type, tp.RoleArn, target.Ref{Resource: tp.Resource, Sid: tp.Sid}, o.CallTimeout)
+	var notOwned *target.NotOwnedError
+	switch {
+	case errors.As(err, &notOwned):
+		return fmt.Errorf("find the owned statement to restore: %w", err)
+	case err != nil:
 		return fmt.Errorf("read the policy to restore: %w", err)
 	}
-	owned, err := policy.Parse(live, tp.Sid)
-	if err != nil {
-		return fmt.Errorf("find the owned statement to restore: %w", err)
-	}
-	before := heldBefore(tp)
-	previous, err := policy.Render(owned.Rewrite(before.Strings()), limits[tp.Type])
+	previous, err := live.Rewrite(heldBefore(tp), live.Capacity())
 	if err != nil {
 		return fmt.Errorf("rebuild the previous policy: %w", err)
 	}
-	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous.Text, before, o)
+	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, o)
 }
 
 func without(all, drop []string) []string {

@@ -1,7 +1,8 @@
-// Package target holds what every policy adapter shares: the error type that
-// names the operation, the resource and a hint at the cause. The adapters
-// themselves live in the subpackages, one per kind of policy, each importing
-// only its service.
+// Package target defines what a kind of fence is (Kind), what reading one
+// finds (Fence), the change the plan asks of it (Change), and the error
+// type adapters share. It does no I/O: each kind is a package under
+// internal/target, with the code that talks to its service in a
+// subpackage, and internal/target/kinds lists them all.
 package target
 
 import "fmt"
@@ -10,7 +11,7 @@ import "fmt"
 // the plan's and the adapters' key.
 type Type string
 
-// Error is a failed read or write of a policy.
+// Error is a failed read or write of a fence.
 type Error struct {
 	Op       string // "read" or "write"
 	Kind     string // "KMS key policy", "VPC endpoint policy"
@@ -28,3 +29,11 @@ func (e *Error) Error() string {
 }
 
 func (e *Error) Unwrap() error { return e.Err }
+
+// NotOwnedError says the fence has no part ipsync may own (a policy without
+// the statement): the plan answers it with the kind's Example.
+type NotOwnedError struct{ Err error }
+
+func (e *NotOwnedError) Error() string { return e.Err.Error() }
+
+func (e *NotOwnedError) Unwrap() error { return e.Err }

@@ -23,9 +23,13 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist/accesslistio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy/iamio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy/kmsio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy/vpceio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 )
@@ -48,7 +52,7 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Atlas:      client,
 		Encryption: client,
 		Store:      store,
-		Policies:   policies(c, roles, client),
+		Fences:     fences(c, roles, client),
 		Now:        time.Now,
 		Log:        log,
 	}
@@ -61,37 +65,49 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 	return d, nil
 }
 
-// Policies builds one adapter per target type and role. No call is made:
+// Fences builds one adapter per target type and role. No call is made:
 // a role is assumed on first use. client serves atlas-access-list targets.
-func Policies(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Policies {
-	return policies(c, newRoles(awsCfg, c), client)
+func Fences(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Fences {
+	return fences(c, newRoles(awsCfg, c), client)
 }
 
-func policies(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Policies {
-	out := map[reconcile.AdapterKey]reconcile.Policies{}
-	var prefixes []string
-	for _, t := range c.Targets {
-		if t.Type == config.TypeAtlasAccessList {
-			prefixes = append(prefixes, t.Sid)
-		}
+// clients are what an adapter is built from: the AWS config of the
+// target's role, and the Atlas client (nil when the run has none).
+type clients struct {
+	aws   aws.Config
+	atlas *atlas.Client
+}
+
+// adapters builds each kind's adapter: one line per kind (the registry of
+// kinds themselves is internal/target/kinds). A function, not a package
+// variable: nothing is built at package init.
+func adapters() map[config.TargetType]func(clients) reconcile.Fences {
+	return map[config.TargetType]func(clients) reconcile.Fences{
+		kmspolicy.Type:       func(c clients) reconcile.Fences { return kmsio.New(kms.NewFromConfig(c.aws)) },
+		vpcepolicy.Type:      func(c clients) reconcile.Fences { return vpceio.New(ec2.NewFromConfig(c.aws)) },
+		iamrolepolicy.Type:   func(c clients) reconcile.Fences { return iamio.New(iam.NewFromConfig(c.aws)) },
+		atlasaccesslist.Type: accessList,
 	}
+}
+
+func accessList(c clients) reconcile.Fences {
+	if c.atlas == nil {
+		return nil
+	}
+	return accesslistio.New(c.atlas)
+}
+
+func fences(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Fences {
+	out := map[reconcile.AdapterKey]reconcile.Fences{}
+	builders := adapters()
 	for _, t := range c.Targets {
-		key := reconcile.AdapterKey{Type: t.Type, RoleArn: t.RoleArn}
-		if out[key] != nil {
+		key := reconcile.AdapterKey{Type: t.Type, As: t.RoleArn}
+		build, ok := builders[t.Type]
+		if out[key] != nil || !ok {
 			continue
 		}
-		cfg := roles.config(t.RoleArn)
-		switch t.Type {
-		case config.TypeKMSKeyPolicy:
-			out[key] = kmspolicy.New(kms.NewFromConfig(cfg))
-		case config.TypeVPCEndpointPolicy:
-			out[key] = vpcepolicy.New(ec2.NewFromConfig(cfg))
-		case config.TypeIAMRolePolicy:
-			out[key] = iamrolepolicy.New(iam.NewFromConfig(cfg))
-		case config.TypeAtlasAccessList:
-			if client != nil {
-				out[key] = atlasaccesslist.New(client, prefixes)
-			}
+		if a := build(clients{aws: roles.config(t.RoleArn), atlas: client}); a != nil {
+			out[key] = a
 		}
 	}
 	return out

@@ -1,4 +1,4 @@
-package config
+package ids
 
 import (
 	"regexp"
@@ -13,13 +13,13 @@ var oracles = []struct {
 	re   *regexp.Regexp
 	fn   func(string) bool
 }{
-	{"project id", regexp.MustCompile(`^[0-9a-f]{24}$`), isProjectID},
-	{"target name", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`), isTargetName},
-	{"kms key arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), isKMSKeyARN},
-	{"kms key id", regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), isKMSKeyID},
-	{"vpce id", regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`), isVPCEndpointID},
-	{"sns topic arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$`), isSNSTopicARN},
-	{"secret ref", regexp.MustCompile(`^(arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`), isSecretRef},
+	{"project id", regexp.MustCompile(`^[0-9a-f]{24}$`), ProjectID},
+	{"target name", regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`), TargetName},
+	{"kms key arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), KMSKeyARN},
+	{"kms key id", regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), KMSKeyID},
+	{"vpce id", regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`), VPCEndpointID},
+	{"sns topic arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$`), SNSTopicARN},
+	{"secret ref", regexp.MustCompile(`^(arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`), SecretRef},
 }
 
 func TestMatchersAgreeWithRegexps(t *testing.T) {
@@ -95,8 +95,8 @@ func TestIsRoleARN(t *testing.T) {
 		"arn:aws:sts::222222222222:role/x":                        false,
 		"arn:aws:iam::222222222222:role/a b":                      false,
 	} {
-		if got := isRoleARN(s); got != want {
-			t.Errorf("isRoleARN(%q) = %v, want %v", s, got, want)
+		if got := RoleARN(s); got != want {
+			t.Errorf("RoleARN(%q) = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -1,24 +1,20 @@
-// Package iamrolepolicy reads and writes an inline policy of an IAM role
-// (target type iam-role-policy): the role Atlas assumes to use the key,
-// where Atlas's own documentation puts the IP conditions. The resource is
-// "ROLE_NAME/POLICY_NAME". IAM limits all inline policies of a role to
-// 10,240 characters together, white space not counted; OthersSize tells the
-// plan how much of that the role's other inline policies use.
-package iamrolepolicy
+// Package iamio reads and writes an inline policy of an IAM role (the
+// iam-role-policy kind), and says how much of the role's shared limit its
+// other inline policies leave.
+package iamio
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/url"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 )
 
 // rolePolicyAPI is what the adapter needs of the IAM client.
@@ -34,24 +30,20 @@ type Adapter struct{ api rolePolicyAPI }
 // New returns an adapter over an IAM client.
 func New(api rolePolicyAPI) *Adapter { return &Adapter{api: api} }
 
-// Split reads "ROLE_NAME/POLICY_NAME". Neither a role name nor a policy
-// name may hold a '/'.
-func Split(resource string) (role, name string, err error) {
-	role, name, ok := strings.Cut(resource, "/")
-	if !ok || role == "" || name == "" || strings.Contains(name, "/") {
-		return "", "", fmt.Errorf("resource %q: want ROLE_NAME/POLICY_NAME", resource)
-	}
-	return role, name, nil
-}
-
-// Read returns the inline policy document, decoded (IAM sends it URL-encoded).
-func (a *Adapter) Read(ctx context.Context, resource string) ([]byte, error) {
-	role, name, err := Split(resource)
+// Read returns the inline policy's owned statement.
+func (a *Adapter) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	role, name, err := iamrolepolicy.Split(ref.Resource)
 	if err != nil {
 		return nil, err
 	}
-	return a.get(ctx, resource, role, name)
+	doc, err := a.get(ctx, ref.Resource, role, name)
+	if err != nil {
+		return nil, err
+	}
+	return iamrolepolicy.Fence(doc, ref.Sid)
 }
+
+// get reads a policy document, decoded (IAM sends it URL-encoded).
 
 func (a *Adapter) get(ctx context.Context, resource, role, name string) ([]byte, error) {
 	out, err := a.api.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &role, PolicyName: &name})
@@ -65,23 +57,36 @@ func (a *Adapter) get(ctx context.Context, resource, role, name string) ([]byte,
 	return []byte(doc), nil
 }
 
-// Write replaces the inline policy document.
-func (a *Adapter) Write(ctx context.Context, resource string, doc []byte) error {
-	role, name, err := Split(resource)
+// Write replaces the inline policy document with the change's.
+func (a *Adapter) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	role, name, err := iamrolepolicy.Split(ref.Resource)
 	if err != nil {
 		return err
 	}
-	text := string(doc)
+	text := string(c.Document)
 	if _, err := a.api.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &name, PolicyDocument: &text}); err != nil {
-		return classify("write", resource, err)
+		return classify("write", ref.Resource, err)
 	}
 	return nil
 }
 
-// OthersSize is the size, as IAM counts it, of the role's other inline
-// policies: they share the role's 10,240 characters with this one.
-func (a *Adapter) OthersSize(ctx context.Context, resource string) (int, error) {
-	role, name, err := Split(resource)
+// Room is what the role's limit leaves this policy: its other inline
+// policies share the role's 10,240 characters with it.
+func (a *Adapter) Room(ctx context.Context, ref target.Ref) (target.Capacity, error) {
+	others, err := a.othersSize(ctx, ref.Resource)
+	if err != nil {
+		return target.Capacity{}, err
+	}
+	c := iamrolepolicy.Kind{}.Capacity()
+	c.Name = fmt.Sprintf("%s (%d; the role's other inline policies use %d)", c.Name, c.Max, others)
+	c.Max -= others
+	return c, nil
+}
+
+// othersSize is the size, as IAM counts it, of the role's other inline
+// policies.
+func (a *Adapter) othersSize(ctx context.Context, resource string) (int, error) {
+	role, name, err := iamrolepolicy.Split(resource)
 	if err != nil {
 		return 0, err
 	}
@@ -100,7 +105,7 @@ func (a *Adapter) OthersSize(ctx context.Context, resource string) (int, error) 
 			if err != nil {
 				return 0, err
 			}
-			total += policy.IAMRolePolicies.Size(doc)
+			total += iamrolepolicy.Limit.Size(doc)
 		}
 	}
 	return total, nil

@@ -1,6 +1,6 @@
-// Package vpcepolicy reads and writes VPC endpoint policies (target type
-// vpc-endpoint-policy).
-package vpcepolicy
+// Package vpceio reads and writes VPC endpoint policies (the
+// vpc-endpoint-policy kind).
+package vpceio
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 // endpointAPI is what the adapter needs of the EC2 client.
@@ -26,8 +27,9 @@ type Adapter struct{ api endpointAPI }
 // New returns an adapter over an EC2 client.
 func New(api endpointAPI) *Adapter { return &Adapter{api: api} }
 
-// Read returns the endpoint's policy document.
-func (a *Adapter) Read(ctx context.Context, id string) ([]byte, error) {
+// Read returns the endpoint policy's owned statement.
+func (a *Adapter) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	id := ref.Resource
 	out, err := a.api.DescribeVpcEndpoints(ctx, &ec2.DescribeVpcEndpointsInput{VpcEndpointIds: []string{id}})
 	if err != nil {
 		return nil, classify("read", id, err)
@@ -35,12 +37,13 @@ func (a *Adapter) Read(ctx context.Context, id string) ([]byte, error) {
 	if len(out.VpcEndpoints) != 1 {
 		return nil, &target.Error{Op: "read", Kind: "VPC endpoint policy", Resource: id, Err: fmt.Errorf("%d endpoints answered", len(out.VpcEndpoints)), Hint: "check the endpoint id and AWS_REGION"}
 	}
-	return []byte(aws.ToString(out.VpcEndpoints[0].PolicyDocument)), nil
+	return vpcepolicy.Fence([]byte(aws.ToString(out.VpcEndpoints[0].PolicyDocument)), ref.Sid)
 }
 
 // Write replaces the endpoint's policy document.
-func (a *Adapter) Write(ctx context.Context, id string, doc []byte) error {
-	out, err := a.api.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: &id, PolicyDocument: aws.String(string(doc))})
+func (a *Adapter) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	id := ref.Resource
+	out, err := a.api.ModifyVpcEndpoint(ctx, &ec2.ModifyVpcEndpointInput{VpcEndpointId: &id, PolicyDocument: aws.String(string(c.Document))})
 	if err != nil {
 		return classify("write", id, err)
 	}

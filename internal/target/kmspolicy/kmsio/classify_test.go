@@ -1,4 +1,4 @@
-package kmspolicy
+package kmsio
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package iamrolepolicy
+package iamio
 
 import (
 	"errors"
@@ -10,6 +10,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 )
 
 func TestClassify(t *testing.T) {
@@ -34,7 +35,7 @@ func TestClassify(t *testing.T) {
 		})
 	}
 	for in, ok := range map[string]bool{"role/policy": true, "role": false, "/p": false, "r/": false, "r/p/q": false} {
-		if _, _, err := Split(in); (err == nil) != ok {
+		if _, _, err := iamrolepolicy.Split(in); (err == nil) != ok {
 			t.Errorf("Split(%q): %v", in, err)
 		}
 	}

@@ -1,4 +1,5 @@
-package config
+// Package ids matches resource ids and ARNs: the config's and every kind's.
+package ids
 
 import "strings"
 
@@ -8,7 +9,7 @@ import "strings"
 // (measured with GODEBUG=inittrace=1; BENCHMARKS.md). ids_test.go checks each
 // against the regexp it replaces.
 
-func isLowerHex(s string, n int) bool {
+func LowerHex(s string, n int) bool {
 	if len(s) != n {
 		return false
 	}
@@ -33,27 +34,27 @@ func isAlnum(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
-// isProjectID: 24 lowercase hex digits.
-func isProjectID(s string) bool { return isLowerHex(s, 24) }
+// ProjectID: 24 lowercase hex digits.
+func ProjectID(s string) bool { return LowerHex(s, 24) }
 
-// isTargetName: a letter or digit, then letters, digits, '.', '_' or '-'.
-func isTargetName(s string) bool {
+// TargetName: a letter or digit, then letters, digits, '.', '_' or '-'.
+func TargetName(s string) bool {
 	return s != "" && isAlnum(s[0]) && allBytes(s, func(c byte) bool { return isAlnum(c) || c == '.' || c == '_' || c == '-' })
 }
 
-// isKMSKeyID: a key id (UUID) or a multi-Region key id (mrk-…).
-func isKMSKeyID(s string) bool {
+// KMSKeyID: a key id (UUID) or a multi-Region key id (mrk-…).
+func KMSKeyID(s string) bool {
 	if rest, ok := strings.CutPrefix(s, "mrk-"); ok {
-		return isLowerHex(rest, 32)
+		return LowerHex(rest, 32)
 	}
 	p := strings.Split(s, "-")
-	return len(p) == 5 && isLowerHex(p[0], 8) && isLowerHex(p[1], 4) && isLowerHex(p[2], 4) && isLowerHex(p[3], 4) && isLowerHex(p[4], 12)
+	return len(p) == 5 && LowerHex(p[0], 8) && LowerHex(p[1], 4) && LowerHex(p[2], 4) && LowerHex(p[3], 4) && LowerHex(p[4], 12)
 }
 
-// isVPCEndpointID: vpce- and 8 to 17 hex digits.
-func isVPCEndpointID(s string) bool {
+// VPCEndpointID: vpce- and 8 to 17 hex digits.
+func VPCEndpointID(s string) bool {
 	rest, ok := strings.CutPrefix(s, "vpce-")
-	return ok && len(rest) >= 8 && len(rest) <= 17 && isLowerHex(rest, len(rest))
+	return ok && len(rest) >= 8 && len(rest) <= 17 && LowerHex(rest, len(rest))
 }
 
 // splitARN splits arn:partition:service:region:account:resource and checks
@@ -79,20 +80,20 @@ func arn(s, service string) (resource string, ok bool) {
 	return resource, ok && region != "" && allBytes(region, func(c byte) bool { return c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' })
 }
 
-func isKMSKeyARN(s string) bool {
+func KMSKeyARN(s string) bool {
 	r, ok := arn(s, "kms")
 	id, isKey := strings.CutPrefix(r, "key/")
-	return ok && isKey && isKMSKeyID(id)
+	return ok && isKey && KMSKeyID(id)
 }
 
-func isSNSTopicARN(s string) bool {
+func SNSTopicARN(s string) bool {
 	r, ok := arn(s, "sns")
 	name := strings.TrimSuffix(r, ".fifo")
 	return ok && name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
 }
 
-// isSecretRef: a Secrets Manager secret name, or its ARN.
-func isSecretRef(s string) bool {
+// SecretRef: a Secrets Manager secret name, or its ARN.
+func SecretRef(s string) bool {
 	name := s
 	if strings.HasPrefix(s, "arn:") {
 		r, ok := arn(s, "secretsmanager")
@@ -105,21 +106,21 @@ func isSecretRef(s string) bool {
 	return name != "" && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/_+=.@-", c) >= 0 })
 }
 
-// isRoleARN: arn:partition:iam::account:role/path/name (IAM is global: no
+// RoleARN: arn:partition:iam::account:role/path/name (IAM is global: no
 // region).
-func isRoleARN(s string) bool {
+func RoleARN(s string) bool {
 	region, resource, ok := splitARN(s, "iam")
 	name, isRole := strings.CutPrefix(resource, "role/")
 	return ok && region == "" && isRole && name != "" && len(s) <= 2048 && allBytes(name, func(c byte) bool { return isAlnum(c) || strings.IndexByte("/+=,.@_-", c) >= 0 })
 }
 
-// isExternalID: what STS accepts as an external id.
-func isExternalID(s string) bool {
+// ExternalID: what STS accepts as an external id.
+func ExternalID(s string) bool {
 	return len(s) >= 2 && len(s) <= 1224 && allBytes(s, func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@:/-_", c) >= 0 })
 }
 
-// isRolePolicyRef: ROLE_NAME/POLICY_NAME, each in IAM's name characters.
-func isRolePolicyRef(s string) bool {
+// RolePolicyRef: ROLE_NAME/POLICY_NAME, each in IAM's name characters.
+func RolePolicyRef(s string) bool {
 	role, name, ok := strings.Cut(s, "/")
 	iamName := func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@_-", c) >= 0 }
 	return ok && role != "" && len(role) <= 64 && name != "" && len(name) <= 128 && allBytes(role, iamName) && allBytes(name, iamName)

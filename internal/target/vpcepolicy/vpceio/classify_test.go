@@ -1,4 +1,4 @@
-package vpcepolicy
+package vpceio
 
 import (
 	"errors"

@@ -1,7 +1,7 @@
-// Package kmspolicy reads and writes KMS key policies (target type
-// kms-key-policy). The policy name is always "default", and the lockout
-// safety check is never bypassed.
-package kmspolicy
+// Package kmsio reads and writes KMS key policies (the kms-key-policy
+// kind). The policy name is always "default", and the lockout safety check
+// is never bypassed.
+package kmsio
 
 import (
 	"context"
@@ -13,6 +13,7 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 // keyPolicyAPI is what the adapter needs of the KMS client.
@@ -29,21 +30,22 @@ type Adapter struct{ api keyPolicyAPI }
 // New returns an adapter over a KMS client.
 func New(api keyPolicyAPI) *Adapter { return &Adapter{api: api} }
 
-// Read returns the key's policy document.
-func (a *Adapter) Read(ctx context.Context, keyID string) ([]byte, error) {
-	out, err := a.api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &keyID, PolicyName: aws.String(policyName)})
+// Read returns the key policy's owned statement.
+func (a *Adapter) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	out, err := a.api.GetKeyPolicy(ctx, &kms.GetKeyPolicyInput{KeyId: &ref.Resource, PolicyName: aws.String(policyName)})
 	if err != nil {
-		return nil, classify("read", keyID, err)
+		return nil, classify("read", ref.Resource, err)
 	}
-	return []byte(aws.ToString(out.Policy)), nil
+	return kmspolicy.Fence([]byte(aws.ToString(out.Policy)), ref.Sid)
 }
 
-// Write replaces the key's policy document.
-func (a *Adapter) Write(ctx context.Context, keyID string, doc []byte) error {
+// Write replaces the key's policy document with the change's.
+func (a *Adapter) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	keyID := ref.Resource
 	_, err := a.api.PutKeyPolicy(ctx, &kms.PutKeyPolicyInput{
 		KeyId:      &keyID,
 		PolicyName: aws.String(policyName),
-		Policy:     aws.String(string(doc)),
+		Policy:     aws.String(string(c.Document)),
 		// BypassPolicyLockoutSafetyCheck stays false: KMS must refuse a
 		// policy that would lock the account out of its own key.
 		BypassPolicyLockoutSafetyCheck: false,

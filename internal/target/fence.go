@@ -1,0 +1,75 @@
+package target
+
+import (
+	"fmt"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+)
+
+// Ref is one target as its kind's adapter sees it: where the fence is and
+// which part of it ipsync owns.
+type Ref struct {
+	Resource string
+	Sid      string // the owned statement's Sid, or the managed entries' prefix
+}
+
+// Capacity is how much a fence can hold, in its service's unit.
+type Capacity struct {
+	Name string // for messages: "KMS key policy"
+	Max  int
+	Unit Unit
+}
+
+// Unit is what a capacity counts.
+type Unit string
+
+// Units.
+const (
+	Bytes      Unit = "bytes"
+	Characters Unit = "characters"
+	Entries    Unit = "entries"
+)
+
+// Fence is what reading a target found: the set its owned part allows, how
+// full the fence is, and how to rewrite the owned part. A Fence is a value:
+// the plan uses it without I/O.
+type Fence interface {
+	// Owned is what the owned part allows now.
+	Owned() ipset.Set
+	// Used is the fence's size as its service counts it now.
+	Used() int
+	// Capacity is the kind's limit for this fence; the loop may narrow it
+	// (a limit shared with other documents) before planning again.
+	Capacity() Capacity
+	// Rewrite is the change that makes the owned part allow exactly
+	// desired, or a *SizeError when the result would not fit room.
+	Rewrite(desired ipset.Set, room Capacity) (Change, error)
+	// Describe says what the owned part is, for ipsync doctor:
+	// `statement "X" found, IpAddress aws:SourceIp with 3 prefix(es)`.
+	Describe() string
+}
+
+// Change is what an adapter writes to make a fence's owned part hold Set.
+type Change struct {
+	Set  ipset.Set
+	Size int    // the fence's size after the change, in its capacity's unit
+	Form string // "indented" or "compact" for a document; "" for entries
+	// Document is the whole policy to write, for the kinds that write one.
+	Document []byte
+	// Version is the fence's version the change was planned against, for
+	// kinds whose service checks it (optimistic concurrency); "" otherwise.
+	Version string
+}
+
+// SizeError is a change that does not fit the fence.
+type SizeError struct {
+	Capacity Capacity
+	Size     int // a document's in its compact form
+}
+
+func (e *SizeError) Error() string {
+	if e.Capacity.Unit == Entries {
+		return fmt.Sprintf("the %s would hold %d entries; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Max)
+	}
+	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
+}

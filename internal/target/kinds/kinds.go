@@ -1,0 +1,22 @@
+// Package kinds is the registry: every kind of fence ipsync knows. Adding a
+// kind is one package under internal/target and one line here (and one in
+// internal/wire/reconciler, which builds its adapter): docs/development.md.
+package kinds
+
+import (
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
+)
+
+// All is every kind, in the order messages list them.
+func All() target.Registry {
+	return target.Registry{
+		kmspolicy.Kind{},
+		vpcepolicy.Kind{},
+		iamrolepolicy.Kind{},
+		atlasaccesslist.Kind{},
+	}
+}
