@@ -24,7 +24,9 @@ const (
 	Changes Status = "changes"
 	Refused Status = "refused"
 	Error   Status = "error"
-	Applied Status = "applied" // set by the orchestrator after a verified write
+	// Applied: set by the orchestrator on a target after a verified write,
+	// and on a run that wrote its changes with nothing amiss.
+	Applied Status = "applied"
 	// RolledBack is set by the orchestrator when Atlas lost encryption at
 	// rest after a write and the previous policy was restored.
 	RolledBack Status = "rolled-back"

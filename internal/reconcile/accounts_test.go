@@ -59,7 +59,7 @@ func TestTargetsInThreeAccounts(t *testing.T) {
 `)
 	natB := testenv.CreateNatGateway(t, cfgB, "egress-b")
 	r := s.run(t, reconcile.Options{})
-	if r.Err != nil || r.Status != plan.Changes || len(r.Targets) != 4 {
+	if r.Err != nil || r.Status != plan.Applied || len(r.Targets) != 4 {
 		t.Fatalf("run: %s %v %+v", r.Status, r.Err, r.Targets)
 	}
 	for _, tp := range r.Targets {

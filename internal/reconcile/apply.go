@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -66,10 +65,8 @@ func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, c 
 			last = fmt.Sprintf("it holds %v", f.Owned())
 		}
 		if attempt < o.VerifyAttempts {
-			select {
-			case <-time.After(o.VerifyWait):
-			case <-ctx.Done():
-				return ctx.Err()
+			if err := d.sleep(ctx, o.VerifyWait); err != nil {
+				return err
 			}
 		}
 	}

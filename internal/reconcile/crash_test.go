@@ -46,7 +46,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 				// The next scheduled run, after the dead run's lease has expired.
 				s.advance(3 * time.Minute)
 				r := s.run(t, reconcile.Options{})
-				if r.Err != nil || (r.Status != plan.InSync && r.Status != plan.Changes) {
+				if r.Err != nil || (r.Status != plan.InSync && r.Status != plan.Applied) {
 					t.Fatalf("run after the crash: %s %v %+v", r.Status, r.Err, r.Targets)
 				}
 				live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")

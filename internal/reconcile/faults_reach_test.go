@@ -47,7 +47,7 @@ func TestAssumeRoleFaults(t *testing.T) {
 			runs, unexpected := 1, 0
 			switch row.outcome {
 			case retried:
-				if r.Err != nil || r.Status != plan.Changes || keyValues(t, cfgB, keyB) != desired3 {
+				if r.Err != nil || r.Status != plan.Applied || keyValues(t, cfgB, keyB) != desired3 {
 					t.Fatalf("status %s, err %v, targets %+v", r.Status, r.Err, reasons(r))
 				}
 				if n := proxy.Requests("sts", "AssumeRole"); n < 2 {

@@ -138,7 +138,7 @@ func TestAWSFaultMatrix(t *testing.T) {
 			unexpected := 0
 			switch row.outcome {
 			case retried:
-				if r.Err != nil || (r.Status != plan.Changes && r.Status != plan.InSync) {
+				if r.Err != nil || (r.Status != plan.Applied && r.Status != plan.InSync) {
 					t.Fatalf("status %s, err %v, targets %+v", r.Status, r.Err, reasons(r))
 				}
 				if n := proxy.Requests(row.fault.Service, row.fault.Op); n < 2 {
@@ -181,7 +181,7 @@ func TestAWSFaultMatrix(t *testing.T) {
 			s.calls.Reset()
 			next := s.run(t, o)
 			runs++
-			if next.Err != nil || (next.Status != plan.InSync && next.Status != plan.Changes) {
+			if next.Err != nil || (next.Status != plan.InSync && next.Status != plan.Applied) {
 				t.Fatalf("the next run: %s %v", next.Status, next.Err)
 			}
 			final := s.run(t, reconcile.Options{DryRun: true})

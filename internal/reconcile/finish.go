@@ -135,20 +135,25 @@ func (d Deps) publish(ctx context.Context, o Options, r *Report, outbox []snapsh
 }
 
 // settle makes the run's status agree with its targets and its error
-// (docs/design.md "CLI": the exit code follows the status): a failed, rolled-back or
-// blocked target, or a failure after planning (an alert not sent, the
-// snapshot not recorded), makes the run an error. A refused run stays
-// refused: nothing was written.
+// (docs/design.md "CLI": the exit code follows the status): a failed,
+// rolled-back or blocked target, or a failure after planning (an alert not
+// sent, the snapshot not recorded), makes the run an error. A refused run
+// stays refused: nothing was written. A run that wrote its changes and
+// ended with nothing amiss is applied.
 func settle(r Report) Report {
 	if r.Status == plan.Refused {
 		return r
 	}
-	failed := r.Err != nil
+	failed, applied := r.Err != nil, false
 	for _, t := range r.Targets {
 		failed = failed || t.Status.NotInSync()
+		applied = applied || t.Status == plan.Applied
 	}
-	if failed {
+	switch {
+	case failed:
 		r.Status = plan.Error
+	case applied:
+		r.Status = plan.Applied
 	}
 	return r
 }

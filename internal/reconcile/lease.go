@@ -26,14 +26,17 @@ func newHolder() string {
 	return hex.EncodeToString(b)
 }
 
-// waitForLease polls the snapshot until no live lease is on it.
+// leasePoll is how often a waiting run looks at the snapshot's lease.
+const leasePoll = 200 * time.Millisecond
+
+// waitForLease polls the snapshot until no live lease is on it, for at
+// most limit of waiting. Whether a lease is live is judged by the run's
+// clock (Deps.Now), the one leases are written with; the waiting is
+// counted in the polls' pauses (Deps.Sleep), so no wall clock is mixed in.
 func (d Deps) waitForLease(ctx context.Context, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
-	for time.Now().Before(deadline) {
-		select {
-		case <-time.After(200 * time.Millisecond):
-		case <-ctx.Done():
-			return ctx.Err()
+	for waited := time.Duration(0); waited < limit; waited += leasePoll {
+		if err := d.sleep(ctx, leasePoll); err != nil {
+			return err
 		}
 		s, _, err := d.Store.Load(ctx)
 		if err != nil || s.Lease == nil || !d.Now().Before(s.Lease.Until) {
@@ -41,6 +44,21 @@ func (d Deps) waitForLease(ctx context.Context, limit time.Duration) error {
 		}
 	}
 	return fmt.Errorf("the other run's lease did not end within %s", limit)
+}
+
+// sleep pauses for dt, or until ctx ends (its error then).
+func (d Deps) sleep(ctx context.Context, dt time.Duration) error {
+	if d.Sleep != nil {
+		return d.Sleep(ctx, dt)
+	}
+	t := time.NewTimer(dt)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // leased reports whether another run holds a live lease on s.

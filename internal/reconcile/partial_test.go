@@ -12,10 +12,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
@@ -154,32 +152,6 @@ func TestUnverifiedWriteIsAFailure(t *testing.T) {
 	r := reconcile.Run(context.Background(), cfg, d, reconcile.Options{VerifyAttempts: 3, VerifyWait: time.Millisecond})
 	if r.Status != plan.Error || !strings.Contains(r.Targets[0].Reason, "reading it back 3 times did not show the desired set") {
 		t.Fatalf("status %s reason %q", r.Status, r.Targets[0].Reason)
-	}
-}
-
-func TestSourcesAreNarrowed(t *testing.T) {
-	s := reconcile.SnapshotOf(atlas.Answer{ControlPlane: atlas.ControlPlane{
-		Outbound: atlas.ProviderIPs{"aws": {"us-east-1": ipset.MustParse("1.1.1.1"), "eu-west-1": ipset.MustParse("2.2.2.2")}, "gcp": {"us-central1": ipset.MustParse("3.3.3.3")}},
-		Inbound:  atlas.ProviderIPs{"aws": {"us-east-1": ipset.MustParse("4.4.4.4")}},
-		Gateways: []atlas.Gateway{{Name: "g", Outbound: atlas.ProviderIPs{"aws": {"us-east-1": ipset.MustParse("5.5.5.5")}}}},
-	}, Projects: []atlas.Project{{GroupID: "p", Clusters: []atlas.Cluster{{Name: "c", Inbound: ipset.MustParse("6.6.6.6"), Outbound: ipset.MustParse("7.7.7.7"), FutureInbound: ipset.MustParse("8.8.8.8"), FutureOutbound: ipset.MustParse("9.9.9.9")}}}}}, time.Now())
-	for src, want := range map[string]string{
-		"control-plane-outbound":               "[1.1.1.1/32 2.2.2.2/32 3.3.3.3/32]",
-		"control-plane-outbound:aws":           "[1.1.1.1/32 2.2.2.2/32]",
-		"control-plane-outbound:aws/eu-west-1": "[2.2.2.2/32]",
-		"control-plane-inbound":                "[4.4.4.4/32]",
-		"gateways-outbound":                    "[5.5.5.5/32]",
-		"nodes":                                "[6.6.6.6/32 7.7.7.7/32 8.8.8.8/32 9.9.9.9/32]",
-		"nodes-inbound":                        "[6.6.6.6/32 8.8.8.8/32]",
-		"nodes-outbound":                       "[7.7.7.7/32 9.9.9.9/32]",
-	} {
-		parsed, err := config.ParseSource(src)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := reconcile.SourceSet(s, []config.Source{parsed}).String(); got != want {
-			t.Errorf("%s = %s, want %s", src, got, want)
-		}
 	}
 }
 

@@ -48,7 +48,12 @@ type Deps struct {
 	// NAT reads the nat-gateways sources of atlas-access-list targets.
 	NAT NATGateways
 	Now func() time.Time
-	Log *slog.Logger
+	// Sleep, when set, is how the run pauses (between verify reads, Atlas
+	// questions, lease polls and restarts); nil: a real timer. Every wait
+	// is counted in pauses, never by reading a wall clock, so a test's
+	// clock and its Sleep stay the only time the loop sees.
+	Sleep func(ctx context.Context, d time.Duration) error
+	Log   *slog.Logger
 	// Checkpoint, when set, is called at each step boundary ("fetched",
 	// "wrote:<target>", "before-record", "recorded", "before-notify"), so
 	// tests can stop a run there as a crash would.
@@ -154,9 +159,7 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 			d.Log.Warn("snapshot changed under this run; starting again from fresh state", "error", r.Err.Error())
 			// A short random pause, so that racers that lost together do
 			// not collide again at once.
-			select {
-			case <-time.After(time.Duration(mathrand.Int64N(int64(50*time.Millisecond)) * int64(conflicts))):
-			case <-ctx.Done():
+			if d.sleep(ctx, time.Duration(mathrand.Int64N(int64(50*time.Millisecond))*int64(conflicts))) != nil {
 				return r
 			}
 		case errors.As(r.Err, &busy):

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/desired"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
@@ -51,7 +52,7 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 		}
 		inputs[i] = plan.Input{
 			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
-			Source:     ipset.Union(SourceSet(fetched, t.Sources), nat[i]),
+			Source:     ipset.Union(desired.Sources(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
 			Record:     bookkeeping.RecordOf(prev, t),

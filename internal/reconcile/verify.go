@@ -145,22 +145,21 @@ func (d Deps) recordBlock(ctx context.Context, stored *blockLog, name string, b 
 	stored.snap, stored.version = &next, v
 }
 
-// pollValid asks right away, then every interval until the window has
-// passed; it returns the projects that turned invalid, at the first sign.
+// pollValid asks right away, then every interval for as long as the
+// window lasts (counted in intervals, not read off a clock); it returns the
+// projects that turned invalid, at the first sign.
 func (d Deps) pollValid(ctx context.Context, target string, projects []string, v config.Verify, o Options) []string {
-	deadline := time.Now().Add(time.Duration(v.Window))
-	for {
+	window, interval := time.Duration(v.Window), time.Duration(v.Interval)
+	for elapsed := time.Duration(0); ; elapsed += interval {
 		d.checkpoint("verify:" + target)
 		invalid, errs := d.invalidProjects(ctx, projects, o.CallTimeout)
 		for _, err := range errs {
 			d.Log.Warn("could not verify with Atlas after the change", "target", target, "error", err.Error())
 		}
-		if len(invalid) > 0 || time.Now().Add(time.Duration(v.Interval)).After(deadline) {
+		if len(invalid) > 0 || elapsed+interval > window || interval <= 0 {
 			return invalid
 		}
-		select {
-		case <-time.After(time.Duration(v.Interval)):
-		case <-ctx.Done():
+		if d.sleep(ctx, interval) != nil {
 			return nil
 		}
 	}

@@ -89,7 +89,7 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	}
 	s.calls.Reset()
 	r = s.run(t, reconcile.Options{})
-	if r.Status != plan.Changes || r.Targets[0].Status != plan.Applied {
+	if r.Status != plan.Applied || r.Targets[0].Status != plan.Applied {
 		t.Fatalf("after unblock: %s %+v", r.Status, r.Targets[0])
 	}
 	if e := events(s.alerts(t)); e != "applied,recovered" && e != "recovered,applied" {

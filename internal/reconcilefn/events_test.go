@@ -53,7 +53,7 @@ func TestReconcileEventsDecode(t *testing.T) {
 
 func TestMetricsAreEMF(t *testing.T) {
 	var buf bytes.Buffer
-	r := reconcile.Report{Status: plan.Changes, FetchDuration: 1500 * time.Microsecond, Targets: []plan.TargetPlan{
+	r := reconcile.Report{Status: plan.Applied, FetchDuration: 1500 * time.Microsecond, Targets: []plan.TargetPlan{
 		{Target: plan.Target{Name: "key"}, Status: plan.Applied, Add: ipset.MustParse("1.1.1.1"), Desired: ipset.MustParse("1.1.1.1", "2.2.2.2"), Size: 16384, Limit: 32768},
 	}}
 	WriteMetrics(&buf, r, time.Unix(1763630043, 0))

@@ -35,11 +35,6 @@ func emf(w io.Writer, at time.Time, d emfDirective, fields map[string]any) {
 // count, its changes and its policy's size as a share of the limit.
 func WriteMetrics(w io.Writer, r reconcile.Report, at time.Time) {
 	outcome := string(r.Status)
-	for _, t := range r.Targets {
-		if t.Status == plan.Applied && outcome != string(plan.Error) {
-			outcome = "applied"
-		}
-	}
 	refused, maxShare := 0, 0.0
 	if r.Status == plan.Refused {
 		refused = 1

@@ -1,4 +1,7 @@
-package reconcile
+// Package desired computes what a target's sources say, from a snapshot of
+// Atlas's answer: the addresses its fence should allow before static CIDRs
+// and the removal grace are added (internal/plan). It does no I/O.
+package desired
 
 import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
@@ -6,9 +9,9 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
-// SourceSet is the union of what a target's sources say in a snapshot.
+// Sources is the union of what a target's sources say in a snapshot.
 // Static CIDRs are not included: they are the config's, not Atlas's.
-func SourceSet(s *snapshot.Snapshot, sources []config.Source) ipset.Set {
+func Sources(s *snapshot.Snapshot, sources []config.Source) ipset.Set {
 	var parts []ipset.Set
 	for _, src := range sources {
 		switch src.Kind {
