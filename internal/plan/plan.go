@@ -195,9 +195,9 @@ func (in Input) room() target.Capacity {
 	return target.Capacity{}
 }
 
-func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) TargetPlan {
+func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) (tp TargetPlan) {
 	room := in.room()
-	tp := TargetPlan{Target: in.Target, Kind: in.Kind, Source: in.Source, FirstRun: in.Record == nil, Limit: room.Max}
+	tp = TargetPlan{Target: in.Target, Kind: in.Kind, Source: in.Source, FirstRun: in.Record == nil, Limit: room.Max}
 	kept, departed := RemovalGrace(in.Record, in.Source, now, grace)
 	tp.Kept = kept
 	tp.Desired = ipset.Union(in.Source, in.Static, kept)
@@ -207,6 +207,11 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) Ta
 	}
 	actual := in.Live.Owned()
 	tp.Actual = actual
+	var left ipset.Set
+	if tp.Desired, left = in.Live.Families().Carried(tp.Desired); !left.IsEmpty() {
+		tp.NewRecord.Written = tp.Desired
+		defer func() { tp.Reason = joinReason(tp.Reason, leftOut(left)) }()
+	}
 	if in.Restore != nil {
 		return restoreTarget(tp, *in.Restore, room, in)
 	}
@@ -265,6 +270,18 @@ func restoreTarget(tp TargetPlan, restore ipset.Set, room target.Capacity, in In
 	tp.Change, tp.Size, tp.Form, tp.Restore = change, change.Size, change.Form, &restore
 	tp.Reason = in.Blocked + "; the run that rolled it back stopped before restoring the policy: this run restores it (+/- below)" + UntilUnblock(in.Target.Name)
 	return tp
+}
+
+// leftOut says which desired addresses the fence cannot carry.
+func leftOut(left ipset.Set) string {
+	return fmt.Sprintf("left out, the fence cannot carry their address family: %s", left)
+}
+
+func joinReason(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
 }
 
 // UntilUnblock ends the reason of a blocked target: what lifts the block.

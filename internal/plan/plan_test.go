@@ -349,3 +349,28 @@ func TestReplanOneTarget(t *testing.T) {
 		t.Fatalf("after replan %s: %+v / %s", p.Status, p.Targets[0].Reason, p.Targets[1].Status)
 	}
 }
+
+// v4Only is a fence that carries IPv4 only.
+type v4Only struct{ target.Fence }
+
+func (v4Only) Families() target.Families { return target.IPv4 }
+
+// A fence asks for the addresses it can carry; the others are left out of
+// the plan, the record and the change, and the reason says so.
+func TestAFenceGetsOnlyTheFamiliesItCarries(t *testing.T) {
+	live := v4Only{entries.New(set("192.0.2.1"), 1, 0, atlasaccesslist.Capacity, "ipsync:", "")}
+	in := Input{Target: kms, Kind: atlasaccesslist.Kind{}, Source: set("192.0.2.1", "198.51.100.7", "2001:db8::1"), HasSources: true, Live: live}
+	tp := Build([]Input{in}, guards, now).Targets[0]
+	if tp.Status != Changes || tp.Add.String() != "[198.51.100.7/32]" || tp.Change.Set.String() != "[192.0.2.1/32 198.51.100.7/32]" ||
+		tp.NewRecord.Written.String() != tp.Change.Set.String() {
+		t.Fatalf("%s: add %v, writes %v, records %v", tp.Status, tp.Add, tp.Change.Set, tp.NewRecord.Written)
+	}
+	if !strings.Contains(tp.Reason, "left out, the fence cannot carry their address family: [2001:db8::1/128]") {
+		t.Errorf("reason %q", tp.Reason)
+	}
+	both := in
+	both.Live = live.Fence
+	if tp := Build([]Input{both}, guards, now).Targets[0]; tp.Add.Len() != 2 || strings.Contains(tp.Reason, "left out") {
+		t.Errorf("a fence of both families: add %v, reason %q", tp.Add, tp.Reason)
+	}
+}

@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/encwatch"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // A rollback is recorded as a pending block before its restoring write
-// (watchAfter). A later run that finds one finishes it: the plan restores
+// (internal/encwatch). A later run that finds one finishes it: the plan restores
 // the owned statement to the set the block names, unless it already holds
 // it (plan.Input.Restore), and the block becomes an ordinary one.
 
@@ -56,19 +57,7 @@ func (d Deps) finishRollbacks(ctx context.Context, targets []plan.TargetPlan, pr
 			}
 			tp.Reason = blockedReason(prev, tp.Name) + "; the run that rolled it back stopped before restoring the policy, and this run restored it (+/- below)" + plan.UntilUnblock(tp.Name)
 		}
-		done[tp.Name] = restored(b)
+		done[tp.Name] = encwatch.Restored(b)
 	}
 	return done
-}
-
-// restoredReason says why a target is blocked once its rollback is done.
-func restoredReason(projects []string) string {
-	return fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change; the previous policy was restored", projects)
-}
-
-// restored is the block once its rollback is written and verified.
-func restored(b snapshot.Block) snapshot.Block {
-	b.Reason = restoredReason(b.Projects)
-	b.Pending, b.Restore = false, ipset.Set{}
-	return b
 }

@@ -241,10 +241,11 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		return r
 	}
 	finished := d.finishRollbacks(ctx, r.Targets, prev.snap, o)
-	d.checkBefore(ctx, cfg, r.Targets, o)
-	d.applyAll(ctx, r.Targets, o)
 	watched := &blockLog{stored: prev}
-	blocks := d.watchAfter(ctx, cfg, r.Targets, o, now, watched)
+	watch := d.encryptionWatch(cfg, o, watched)
+	watch.Before(ctx, r.Targets)
+	d.applyAll(ctx, r.Targets, o)
+	blocks := watch.After(ctx, r.Targets, now)
 	maps.Copy(blocks, finished)
 	return d.finish(ctx, o, r, watched.stored, bookkeeping.Next(watched.snap, fetched, r.Targets, blocks, now), true)
 }

@@ -47,6 +47,36 @@ type Fence interface {
 	// Describe says what the owned part is, for ipsync doctor:
 	// `statement "X" found, IpAddress aws:SourceIp with 3 prefix(es)`.
 	Describe() string
+	// Families are the address families the fence can carry; the plan
+	// leaves the others out of it, and says so.
+	Families() Families
+}
+
+// Families is a set of address families.
+type Families uint8
+
+// Address families.
+const (
+	IPv4 Families = 1 << iota
+	IPv6
+	BothFamilies = IPv4 | IPv6
+)
+
+// Carried splits s into what a fence of families f can carry and what it
+// cannot.
+func (f Families) Carried(s ipset.Set) (carried, left ipset.Set) {
+	if f == BothFamilies {
+		return s, ipset.Set{}
+	}
+	var all []ipset.Set
+	if f&IPv4 != 0 {
+		all = append(all, ipset.MustParse("0.0.0.0/0"))
+	}
+	if f&IPv6 != 0 {
+		all = append(all, ipset.MustParse("::/0"))
+	}
+	carried = s.Intersect(ipset.Union(all...))
+	return carried, s.Minus(carried)
 }
 
 // Change is what an adapter writes to make a fence's owned part hold Set.

@@ -56,3 +56,6 @@ func (f *Fence) Describe() string {
 	}
 	return fmt.Sprintf("%d %s managed (comment prefix %q)", n, word, f.marker)
 }
+
+// Families: both.
+func (f *Fence) Families() target.Families { return target.BothFamilies }

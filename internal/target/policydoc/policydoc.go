@@ -79,3 +79,6 @@ func (f *Fence) Describe() string {
 	c := f.owned.Condition()
 	return fmt.Sprintf("statement %q found, %s %s with %d prefix(es)", f.sid, c.Operator, c.Key, f.set.Len())
 }
+
+// Families: both.
+func (f *Fence) Families() target.Families { return target.BothFamilies }
