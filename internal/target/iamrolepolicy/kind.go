@@ -7,7 +7,6 @@
 package iamrolepolicy
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -59,15 +58,9 @@ func (Kind) Rules() target.Rules {
 
 // Example is a statement that lets the role use the key only from addrs.
 func (Kind) Example(sid string, addrs []string) string {
-	if addrs == nil {
-		addrs = []string{}
-	}
-	list, _ := json.Marshal(addrs) // a []string always marshals
-	return fmt.Sprintf(`{
-  "Sid": %q,
-  "Effect": "Allow",
-  "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-  "Resource": "arn:aws:kms:REGION:ACCOUNT_ID:key/KEY_ID",
-  "Condition": {"IpAddress": {"aws:SourceIp": %s}}
-}`, sid, list)
+	return policydoc.Statement{
+		Actions:  []string{"kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"},
+		Resource: "arn:aws:kms:REGION:ACCOUNT_ID:key/KEY_ID",
+		Key:      "aws:SourceIp",
+	}.Example(sid, addrs)
 }

@@ -3,9 +3,7 @@
 package kmspolicy
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
@@ -49,20 +47,10 @@ func (Kind) Rules() target.Rules {
 // Example is a statement that lets the role Atlas assumes use the key from
 // addrs.
 func (Kind) Example(sid string, addrs []string) string {
-	return fmt.Sprintf(`{
-  "Sid": %q,
-  "Effect": "Allow",
-  "Principal": {"AWS": "arn:aws:iam::ACCOUNT_ID:role/ROLE_ATLAS_ASSUMES"},
-  "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"],
-  "Resource": "*",
-  "Condition": {"IpAddress": {"aws:SourceIp": %s}}
-}`, sid, jsonList(addrs))
-}
-
-func jsonList(values []string) []byte {
-	if values == nil {
-		values = []string{}
-	}
-	b, _ := json.Marshal(values) // a []string always marshals
-	return b
+	return policydoc.Statement{
+		Principal: `{"AWS": "arn:aws:iam::ACCOUNT_ID:role/ROLE_ATLAS_ASSUMES"}`,
+		Actions:   []string{"kms:Decrypt", "kms:Encrypt", "kms:DescribeKey"},
+		Resource:  "*",
+		Key:       "aws:SourceIp",
+	}.Example(sid, addrs)
 }

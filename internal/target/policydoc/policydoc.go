@@ -5,8 +5,10 @@
 package policydoc
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
@@ -82,3 +84,33 @@ func (f *Fence) Describe() string {
 
 // Families: both.
 func (f *Fence) Families() target.Families { return target.BothFamilies }
+
+// Statement is the owned statement a policy-document kind shows a user to
+// add, as a kind's Example.
+type Statement struct {
+	Principal string // JSON, e.g. `"*"`; "" for none (an identity policy)
+	Actions   []string
+	Resource  string
+	Key       string // the IP condition key: aws:SourceIp, aws:VpcSourceIp
+}
+
+// Example renders the statement with sid and addrs, indented as a user
+// would paste it.
+func (s Statement) Example(sid string, addrs []string) string {
+	if addrs == nil {
+		addrs = []string{}
+	}
+	list, _ := json.Marshal(addrs)        // a []string always marshals
+	actions, _ := json.Marshal(s.Actions) // likewise
+	principal := ""
+	if s.Principal != "" {
+		principal = fmt.Sprintf("\n  \"Principal\": %s,", s.Principal)
+	}
+	return fmt.Sprintf(`{
+  "Sid": %q,
+  "Effect": "Allow",%s
+  "Action": %s,
+  "Resource": %q,
+  "Condition": {"IpAddress": {%q: %s}}
+}`, sid, principal, strings.ReplaceAll(string(actions), `","`, `", "`), s.Resource, s.Key, list)
+}

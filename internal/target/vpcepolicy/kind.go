@@ -4,9 +4,7 @@
 package vpcepolicy
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
@@ -41,16 +39,10 @@ func (Kind) CheckResource(r string) error {
 
 // Example is a statement that lets anyone in the VPC use KMS from addrs.
 func (Kind) Example(sid string, addrs []string) string {
-	if addrs == nil {
-		addrs = []string{}
-	}
-	list, _ := json.Marshal(addrs) // a []string always marshals
-	return fmt.Sprintf(`{
-  "Sid": %q,
-  "Effect": "Allow",
-  "Principal": "*",
-  "Action": ["kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:GenerateDataKey"],
-  "Resource": "*",
-  "Condition": {"IpAddress": {"aws:VpcSourceIp": %s}}
-}`, sid, list)
+	return policydoc.Statement{
+		Principal: `"*"`,
+		Actions:   []string{"kms:Decrypt", "kms:Encrypt", "kms:DescribeKey", "kms:GenerateDataKey"},
+		Resource:  "*",
+		Key:       "aws:VpcSourceIp",
+	}.Example(sid, addrs)
 }
