@@ -57,17 +57,25 @@ targets:
 	var wg sync.WaitGroup
 	codes := make([]int, procs)
 	outputs := make([]string, procs)
-	go func() {
-		for _, a := range answers[1:] {
-			time.Sleep(400 * time.Millisecond)
+	// Atlas changes its answer while the processes run: after a third of
+	// them have finished, and again after two thirds (events, not a timer,
+	// so the changes land mid-storm however fast or slow the machine is).
+	var mu sync.Mutex
+	finished := 0
+	done := func() {
+		mu.Lock()
+		defer mu.Unlock()
+		finished++
+		if finished%(procs/len(answers)) == 0 && finished/(procs/len(answers)) < len(answers) {
+			a := answers[finished/(procs/len(answers))]
 			sim.SetControlPlane(atlastest.ControlPlaneIPs{Outbound: map[string]map[string][]string{"aws": {"us-east-1": a}}})
 		}
-	}()
+	}
 	for i := range procs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			time.Sleep(time.Duration(i%10) * 50 * time.Millisecond)
+			defer done()
 			cmd := exec.Command(bin, "apply", "--config", cfg)
 			cmd.Env = env
 			out, err := cmd.CombinedOutput()
@@ -79,8 +87,7 @@ targets:
 			}
 		}()
 	}
-	wg.Wait()
-	time.Sleep(500 * time.Millisecond) // the last change lands
+	wg.Wait() // both changes have landed: each happened inside a finishing process's goroutine
 	final := exec.Command(bin, "apply", "--config", cfg)
 	final.Env = env
 	if out, err := final.CombinedOutput(); err != nil {

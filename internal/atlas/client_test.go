@@ -170,8 +170,11 @@ func TestRetryAfterBeyondBudgetFailsWithoutWaiting(t *testing.T) {
 	if !errors.As(err, &api) || api.Status != 429 || api.RetryAfter != 55*time.Second {
 		t.Fatalf("err = %v, want a 429 APIError with RetryAfter 55s", err)
 	}
-	if time.Since(start) > time.Second {
-		t.Fatalf("waited %v although Retry-After exceeded the budget", time.Since(start))
+	// Waiting would take the 55 s Retry-After asks for: half of it is a
+	// bound no loaded machine reaches without waiting, and one it always
+	// passes when it waits.
+	if el := time.Since(start); el > 27*time.Second {
+		t.Fatalf("waited %v although Retry-After exceeded the budget", el)
 	}
 }
 
@@ -276,30 +279,34 @@ func TestServiceAccount(t *testing.T) {
 			t.Errorf("tokens issued = %d, want 1", n)
 		}
 	})
-	t.Run("renewed shortly before expiry", func(t *testing.T) {
-		sim := startSim(t)
-		sim.AddServiceAccount("mdb_sa_id_1", "sa-secret")
-		sim.SetTokenTTL(61 * time.Second) // inside the 60 s renewal margin after 1 s
-		c := newClient(t, sim, func(o *atlas.Options) {
-			o.Credentials = atlas.Credentials{ClientID: "mdb_sa_id_1", ClientSecret: "sa-secret"}
+	// The renewal margin is 60 s: a token with more left is reused, one
+	// with less is renewed before the next request. Two TTLs on either side
+	// of the margin show both, with no wait.
+	for _, tt := range []struct {
+		name   string
+		ttl    time.Duration
+		tokens int // issued for three requests
+	}{
+		{"reused while more than the margin is left", 2 * time.Minute, 1},
+		{"renewed once inside the margin", 59 * time.Second, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			sim := startSim(t)
+			sim.AddServiceAccount("mdb_sa_id_1", "sa-secret")
+			sim.SetTokenTTL(tt.ttl)
+			c := newClient(t, sim, func(o *atlas.Options) {
+				o.Credentials = atlas.Credentials{ClientID: "mdb_sa_id_1", ClientSecret: "sa-secret"}
+			})
+			for range 3 {
+				if _, err := c.Project(context.Background(), projectA); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := sim.TokensIssued(); n != tt.tokens {
+				t.Fatalf("tokens issued = %d for three requests with a %s token, want %d", n, tt.ttl, tt.tokens)
+			}
 		})
-		if _, err := c.Project(context.Background(), projectA); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := c.Project(context.Background(), projectA); err != nil {
-			t.Fatal(err)
-		}
-		if n := sim.TokensIssued(); n != 1 {
-			t.Fatalf("tokens issued = %d before the margin, want 1", n)
-		}
-		time.Sleep(1200 * time.Millisecond)
-		if _, err := c.Project(context.Background(), projectA); err != nil {
-			t.Fatal(err)
-		}
-		if n := sim.TokensIssued(); n != 2 {
-			t.Fatalf("tokens issued = %d after the margin, want 2", n)
-		}
-	})
+	}
 	t.Run("wrong secret is terminal", func(t *testing.T) {
 		sim := startSim(t)
 		sim.AddServiceAccount("mdb_sa_id_1", "sa-secret")
@@ -466,7 +473,9 @@ func TestCancelStopsRetries(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := c.ControlPlane(ctx)
-	if err == nil || time.Since(start) > 2*time.Second {
+	// A retry would first wait the 5 s backoff: 4 s is far from the 300 ms
+	// cancel and still short of that wait.
+	if err == nil || time.Since(start) > 4*time.Second {
 		t.Fatalf("err = %v after %v, want a prompt failure", err, time.Since(start))
 	}
 }

@@ -29,24 +29,27 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 		const runs = 50
 		var wg sync.WaitGroup
 		reports := make([]reconcile.Report, runs)
-		changer := make(chan struct{})
-		go func() {
-			defer close(changer)
-			for _, a := range answers[1:] {
-				time.Sleep(150 * time.Millisecond)
-				s.sim.SetControlPlane(controlPlane(a...))
+		// Atlas's answer changes after every 12 finished runs: events, not a
+		// timer, so the changes land while others still race however
+		// loaded the machine is.
+		var mu sync.Mutex
+		finished := 0
+		done := func() {
+			mu.Lock()
+			defer mu.Unlock()
+			if finished++; finished%12 == 0 && finished/12 < len(answers) {
+				s.sim.SetControlPlane(controlPlane(answers[finished/12]...))
 			}
-		}()
+		}
 		for i := range runs {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				time.Sleep(time.Duration(i%10) * 40 * time.Millisecond)
+				defer done()
 				reports[i] = reconcile.Run(context.Background(), s.cfg, s.deps(t), reconcile.Options{VerifyWait: 10 * time.Millisecond})
 			}()
 		}
-		wg.Wait()
-		<-changer
+		wg.Wait() // every change has landed: each happened as a run finished
 		// One more run after the dust settles: it must find nothing to do.
 		final := s.run(t, reconcile.Options{})
 		if final.Err != nil || final.Status != plan.InSync {
