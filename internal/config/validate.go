@@ -108,7 +108,7 @@ func (c *Config) validate() error {
 		var rules target.Rules
 		if k, known := c.Kinds().Lookup(t.Type); known {
 			rules = k.Rules()
-			c.checkKind(k, t, where, exclusive, add)
+			checkKind(k, rules, t, where, exclusive, add)
 		} else {
 			add("%s: type %q: want %s", where, t.Type, c.Kinds().Names())
 		}
@@ -161,8 +161,7 @@ func (c *Config) validate() error {
 }
 
 // checkKind applies a kind's own rules to one of its targets.
-func (c *Config) checkKind(k target.Kind, t Target, where string, exclusive map[string]string, add func(string, ...any)) {
-	rules := k.Rules()
+func checkKind(k target.Kind, rules target.Rules, t Target, where string, exclusive map[string]string, add func(string, ...any)) {
 	if err := k.CheckResource(t.Resource); err != nil {
 		add("%s: resource %q: %v", where, t.Resource, err)
 	}

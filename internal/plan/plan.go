@@ -79,8 +79,9 @@ type Input struct {
 	Live       target.Fence // what reading the target found
 	ReadErr    error        // reading the target failed
 	// Room, when set, is what the fence really has room for (less than its
-	// capacity when it shares a limit with other documents).
-	Room target.Capacity
+	// capacity when it shares a limit with other documents; at or below
+	// zero when the others use it all).
+	Room *target.Capacity
 	// Blocked, when set, says why the target takes no change (a rollback).
 	Blocked string
 	// Restore, when set, is the set a rollback an earlier run decided (and
@@ -185,8 +186,8 @@ func overall(ts []TargetPlan) Status {
 // it, else the fence's capacity, else (nothing was read) its kind's.
 func (in Input) room() target.Capacity {
 	switch {
-	case in.Room.Max > 0:
-		return in.Room
+	case in.Room != nil:
+		return *in.Room
 	case in.Live != nil:
 		return in.Live.Capacity()
 	case in.Kind != nil:

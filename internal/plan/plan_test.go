@@ -343,7 +343,7 @@ func TestReplanOneTarget(t *testing.T) {
 	if p.Status != Changes || p.Targets[0].Status != Changes || p.Targets[1].Status != InSync {
 		t.Fatalf("plan %s: %s %s", p.Status, p.Targets[0].Status, p.Targets[1].Status)
 	}
-	in[0].Room = target.Capacity{Name: "KMS key policy", Max: 100, Unit: target.Bytes}
+	in[0].Room = &target.Capacity{Name: "KMS key policy", Max: 100, Unit: target.Bytes}
 	p.Replan(0, in[0], guards, now)
 	if p.Status != Refused || p.Targets[0].Status != Refused || p.Targets[1].Status != InSync || !strings.Contains(p.Targets[0].Reason, "the limit is 100") {
 		t.Fatalf("after replan %s: %+v / %s", p.Status, p.Targets[0].Reason, p.Targets[1].Status)
@@ -372,5 +372,18 @@ func TestAFenceGetsOnlyTheFamiliesItCarries(t *testing.T) {
 	both.Live = live.Fence
 	if tp := Build([]Input{both}, guards, now).Targets[0]; tp.Add.Len() != 2 || strings.Contains(tp.Reason, "left out") {
 		t.Errorf("a fence of both families: add %v, reason %q", tp.Add, tp.Reason)
+	}
+}
+
+// Other documents that use the whole shared limit (or more) leave no room:
+// the change is refused, never planned against the kind's full capacity.
+func TestNoRoomLeftIsRefused(t *testing.T) {
+	for _, max := range []int{0, -40} {
+		in := Input{Target: kms, Kind: kmspolicy.Kind{}, Source: set("1.1.1.1"), HasSources: true, Live: livePolicy("192.0.2.0/32"),
+			Room: &target.Capacity{Name: "IAM role's inline policies", Max: max, Unit: target.Characters}}
+		tp := Build([]Input{in}, guards, now).Targets[0]
+		if tp.Status != Refused || tp.Limit != max || !strings.Contains(tp.Reason, fmt.Sprintf("the limit is %d", max)) {
+			t.Errorf("room %d: %s %q (limit %d)", max, tp.Status, tp.Reason, tp.Limit)
+		}
 	}
 }

@@ -166,10 +166,11 @@ func outcomesOf(r Report) []notify.Outcome {
 	return out
 }
 
-// wordsOf is how alerts name what ipsync owns in a target of kind k.
+// wordsOf is how alerts name what ipsync owns in a target of kind k; none
+// (no kind) leaves notify to speak of a policy's statement.
 func wordsOf(k target.Kind) target.Words {
 	if k == nil {
-		return target.Statement
+		return target.Words{}
 	}
 	return k.Words()
 }

@@ -105,7 +105,7 @@ func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Inpu
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		room, err := shared.Room(cctx, target.Ref{Resource: tp.Resource, Sid: tp.Sid})
 		cancel()
-		inputs[i].Room, inputs[i].ReadErr = room, throughRole(tp.RoleArn, err)
+		inputs[i].Room, inputs[i].ReadErr = &room, throughRole(tp.RoleArn, err)
 		p.Replan(i, inputs[i], g, now)
 	}
 }
