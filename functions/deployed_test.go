@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
@@ -28,6 +29,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
+	waftypes "github.com/aws/aws-sdk-go-v2/service/wafv2/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
@@ -38,7 +41,7 @@ import (
 // from template.yaml, on a moto that enforces IAM, so a permission the
 // template forgets fails here instead of on the first deploy.
 //
-// moto's enforcement, as measured: for KMS, SNS, Secrets Manager and EC2 it
+// moto's enforcement, as measured: for KMS, SNS, Secrets Manager, EC2 and WAFv2 it
 // matches every request against the resource "*", so a statement naming an
 // ARN never matches there; those services' statements are widened to "*" in
 // the test (TestWriteActionsAreScoped keeps their scoping). S3, SQS, IAM and
@@ -114,6 +117,9 @@ type deployment struct {
 	endpoint string
 	rolePol  string // ROLE/POLICY
 	natIP    string
+	group    string // security group id
+	list     string // prefix list id
+	ipSet    string // WAF IP set ARN
 	trigger  string // queue URL
 	suffix   string
 }
@@ -129,6 +135,9 @@ func deploy(t *testing.T, tpl template, admin aws.Config, keys *roleKeys, sim *a
 	d.endpoint = testenv.CreateEndpoint(t, admin, testenv.EndpointPolicy("AtlasNodes", "192.0.2.0/32"))
 	d.rolePol = testenv.CreateRolePolicy(t, admin, testenv.RolePolicy("AtlasIPAllowList", "192.0.2.0/32"))
 	d.natIP = testenv.CreateNatGateway(t, admin, "prod-egress-"+d.suffix)
+	d.group = testenv.CreateSecurityGroup(t, admin)
+	d.list = testenv.CreatePrefixList(t, admin, "IPv4", 10, testenv.PrefixListEntry{CIDR: "10.9.0.0/16", Description: "office"})
+	d.ipSet = testenv.CreateIPSet(t, admin, "atlas-ip-sync webhook receiver", "IPV4")
 	bucket := "ipsync-deployed-" + d.suffix
 	if _, err := s3.NewFromConfig(admin, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &bucket}); err != nil {
 		t.Fatal(err)
@@ -190,6 +199,7 @@ func deploy(t *testing.T, tpl template, admin aws.Config, keys *roleKeys, sim *a
 		"AtlasRoleName": roleName, "AtlasRolePolicyName": policyName,
 		"AccessListProjectIds": []string{deployProject}, "NatGatewayTag": "Name=prod-egress-" + d.suffix,
 		"WebhookCheckSource": "true",
+		"SecurityGroupIds":   []string{d.group}, "PrefixListIds": []string{d.list}, "WafIpSetArns": []string{d.ipSet},
 	} {
 		params[k] = v
 	}
@@ -213,7 +223,9 @@ func (d *deployment) targetRole(t *testing.T, atlasRole string) string {
 	t.Helper()
 	name := "ipsync-target-" + d.suffix
 	perms := fmt.Sprintf(`{"Version":"2012-10-17","Statement":[
-		{"Effect":"Allow","Action":["kms:GetKeyPolicy","kms:PutKeyPolicy","ec2:DescribeVpcEndpoints","ec2:ModifyVpcEndpoint"],"Resource":"*"},
+		{"Effect":"Allow","Action":["kms:GetKeyPolicy","kms:PutKeyPolicy","ec2:DescribeVpcEndpoints","ec2:ModifyVpcEndpoint",
+		  "ec2:DescribeSecurityGroupRules","ec2:DescribeSecurityGroups","ec2:AuthorizeSecurityGroupEgress","ec2:RevokeSecurityGroupEgress",
+		  "ec2:DescribeManagedPrefixLists","ec2:GetManagedPrefixListEntries","ec2:ModifyManagedPrefixList","wafv2:GetIPSet","wafv2:UpdateIPSet"],"Resource":"*"},
 		{"Effect":"Allow","Action":["iam:GetRolePolicy","iam:PutRolePolicy","iam:ListRolePolicies"],"Resource":"arn:aws:iam::123456789012:role/%s"}]}`, atlasRole)
 	return createRole(t, d.admin, name, map[string]string{"target": perms})
 }
@@ -236,7 +248,7 @@ func createRole(t *testing.T, admin aws.Config, name string, policies map[string
 }
 
 // moto matches these services' requests against "*" only.
-var motoMatchesStar = []string{"kms", "sns", "secretsmanager", "ec2"}
+var motoMatchesStar = []string{"kms", "sns", "secretsmanager", "ec2", "wafv2"}
 
 // rolePolicies resolves a translated role's inline policies, less drop
 // (an action to take out), as moto needs them.
@@ -457,6 +469,36 @@ func (d *deployment) checkFences(t *testing.T) {
 	rp, err := iam.NewFromConfig(d.admin).GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &role, PolicyName: &name})
 	if err != nil {
 		t.Fatal(err)
+	}
+	rules, err := ec2.NewFromConfig(d.admin).DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2types.Filter{{Name: aws.String("group-id"), Values: []string{d.group}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rules.SecurityGroupRules {
+		got = append(got, fmt.Sprintf("%v %s %d-%d %s %s", aws.ToBool(r.IsEgress), aws.ToString(r.IpProtocol), aws.ToInt32(r.FromPort), aws.ToInt32(r.ToPort), aws.ToString(r.CidrIpv4), aws.ToString(r.Description)))
+	}
+	if strings.Join(got, "; ") != "true tcp 27015-27017 198.51.100.9/32 atlas-ip-sync: managed" {
+		t.Errorf("security group rules: %v", got)
+	}
+	entries, err := ec2.NewFromConfig(d.admin).GetManagedPrefixListEntries(ctx, &ec2.GetManagedPrefixListEntriesInput{PrefixListId: &d.list})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	for _, e := range entries.Entries {
+		got = append(got, aws.ToString(e.Cidr)+" "+aws.ToString(e.Description))
+	}
+	if slices.Sort(got); strings.Join(got, "; ") != "10.9.0.0/16 office; 198.51.100.9/32 atlas-ip-sync: managed" {
+		t.Errorf("prefix list entries: %v", got)
+	}
+	parts := strings.Split(d.ipSet, "/")
+	set, err := wafv2.NewFromConfig(d.admin).GetIPSet(ctx, &wafv2.GetIPSetInput{Name: &parts[2], Id: &parts[3], Scope: waftypes.ScopeRegional})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(set.IPSet.Addresses, " "); got != "3.92.113.229/32 3.212.79.116/32" || aws.ToString(set.IPSet.Description) != "atlas-ip-sync webhook receiver" {
+		t.Errorf("IP set: %s (%q)", got, aws.ToString(set.IPSet.Description))
 	}
 	for _, tc := range []struct{ what, doc, sid, want string }{
 		{"key policy", aws.ToString(kp.Policy), "AtlasIPAllowList", "3.92.113.229/32 3.212.79.116/32"},

@@ -2,7 +2,8 @@
 # make demo: the main job on the local stack, end to end. Starts moto_server
 # (AWS) and the Atlas simulator on 127.0.0.1; creates a KMS key, a VPC
 # endpoint and an IAM role whose policies own an Atlas statement, a NAT
-# gateway for a project's IP access list, the snapshot bucket, the
+# gateway for a project's IP access list, a security group whose egress to
+# Atlas's clusters ipsync keeps, a prefix list, a WAF IP set, the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
 # then plans, applies, follows a change in Atlas and a new NAT gateway,
 # corrects a hand edit, refuses an empty answer, and prints the alerts
@@ -74,10 +75,23 @@ aws secretsmanager create-secret --name ipsync/atlas-api-key \
 WEBHOOK_SECRET=demo-webhook-secret
 aws secretsmanager create-secret --name ipsync/webhook --secret-string "$WEBHOOK_SECRET" >/dev/null
 TRIGGERS=$(aws sqs create-queue --queue-name ipsync-triggers.fifo --attributes FifoQueue=true --query QueueUrl --output text)
+# The app's security group: egress to Atlas's clusters on 27015-27017, without
+# EC2's allow-all egress rule; one rule is the database team's, not ipsync's.
+SG=$(aws ec2 create-security-group --group-name app-to-atlas --description "app egress to Atlas" --vpc-id "$VPC" --query GroupId --output text)
+aws ec2 revoke-security-group-egress --group-id "$SG" --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]' >/dev/null
+aws ec2 authorize-security-group-egress --group-id "$SG" \
+  --ip-permissions 'IpProtocol=tcp,FromPort=27015,ToPort=27017,IpRanges=[{CidrIp=192.0.2.10/32,Description="db team"}]' >/dev/null
+PL=$(aws ec2 create-managed-prefix-list --prefix-list-name atlas-nodes --address-family IPv4 --max-entries 20 \
+  --entries 'Cidr=203.0.113.0/24,Description=office VPN' --query PrefixList.PrefixListId --output text)
+IPSET=$(aws wafv2 create-ip-set --name atlas-webhook --scope REGIONAL --ip-address-version IPV4 --addresses '[]' \
+  --description "atlas-ip-sync webhook receiver: Atlas's control plane" --query Summary.ARN --output text)
 echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placeholder in AtlasIPAllowList)"
 echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.json, placeholder in AtlasNodes)"
 echo "IAM role     $ROLE_POLICY (inline policy: infra/policies/iam-role-policy.json, placeholder in AtlasIPAllowList)"
 echo "NAT gateway  $NAT_IP (tag atlas-egress=app): the app's egress, for the Atlas project's access list"
+echo "security grp $SG (egress tcp 27015-27017; one rule of the db team)"
+echo "prefix list  $PL (IPv4, MaxEntries 20; one entry of someone else)"
+echo "WAF IP set   $IPSET"
 echo "alerts       $TOPIC -> SQS oncall"
 echo "triggers     $TRIGGERS (FIFO; the webhook enqueues, the reconcile consumes)"
 
@@ -135,6 +149,24 @@ targets:
     resource: "$PROJECT"
     sid: "atlas-ip-sync:"     # owns the entries whose comment starts with this
     sources: ["nat-gateways:atlas-egress=app"]
+  - name: app-to-atlas
+    type: security-group
+    resource: $SG
+    sid: "atlas-ip-sync:"     # owns the rules whose description starts with this
+    direction: egress
+    protocol: tcp
+    ports: "27015-27017"
+    sources: [nodes-inbound]
+  - name: atlas-nodes
+    type: prefix-list
+    resource: $PL
+    sid: "atlas-ip-sync:"
+    sources: [nodes-inbound]
+  - name: atlas-webhook
+    type: waf-ip-set
+    resource: $IPSET
+    sid: atlas-ip-sync        # the set's description starts with this: ipsync owns it whole
+    sources: [control-plane-outbound]
 verify:
   window: 0s   # ask Atlas once, right after a change (default 2m: the demo stays quick)
 YAML
@@ -152,6 +184,22 @@ echo "the Atlas role's inline policy, owned statement:"
 aws iam get-role-policy --role-name atlas-kms-access --policy-name AtlasKMS --query PolicyDocument --output json |
   python3 -c 'import json,sys; p=json.load(sys.stdin); p=json.loads(p) if isinstance(p,str) else p; s=[x for x in p["Statement"] if x["Sid"]=="AtlasIPAllowList"][0]; print("  " + json.dumps(s["Condition"]))'
 echo "the project's IP access list (the office VPN entry is not ipsync's and stays):"; access_list
+network() {
+  echo "the security group's egress rules (the db team's rule stays, and ipsync adds nothing for its address):"
+  aws ec2 describe-security-group-rules --filters "Name=group-id,Values=$SG" --output json |
+    python3 -c 'import json,sys
+for r in json.load(sys.stdin)["SecurityGroupRules"]: print("  %-18s tcp %s-%s  %s" % (r.get("CidrIpv4") or r.get("CidrIpv6"), r["FromPort"], r["ToPort"], r.get("Description", "")))'
+  echo "the prefix list's entries:"
+  aws ec2 get-managed-prefix-list-entries --prefix-list-id "$PL" --output json |
+    python3 -c 'import json,sys
+for e in json.load(sys.stdin)["Entries"]: print("  %-18s %s" % (e["Cidr"], e.get("Description", "")))'
+  echo "the WAF IP set's addresses:"
+  aws wafv2 get-ip-set --scope REGIONAL --name atlas-webhook --id "${IPSET##*/}" --query 'IPSet.Addresses' --output text | tr '\t' '\n' | sed 's/^/  /'
+}
+network
+echo "each target's set, published beside the snapshot for Terraform or CloudFormation (docs/iac.md):"
+aws s3 ls s3://ipsync-demo/ipsync/targets/ | sed 's/^/  /'
+aws s3 cp s3://ipsync-demo/ipsync/targets/app-to-atlas.json - | sed 's/^/  /'
 
 say "ipsync plan again: in sync (exit 0)"
 run "$IPSYNC" plan --config "$CFG"

@@ -1,6 +1,7 @@
 package archtest
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,6 +13,10 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
 )
 
 func loadTemplate(t *testing.T) *yaml.Node {
@@ -95,7 +100,15 @@ func TestTemplateFunctions(t *testing.T) {
 	}
 }
 
-var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|iam:Put|s3:Put|s3:Delete|sns:Publish|sqs:SendMessage|sqs:DeleteMessage|sqs:ChangeMessageVisibility|secretsmanager:Put)`)
+var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|ec2:Authorize|ec2:Revoke|iam:Put|s3:Put|s3:Delete|sns:Publish|sqs:SendMessage|sqs:DeleteMessage|sqs:ChangeMessageVisibility|secretsmanager:Put|wafv2:Update)`)
+
+// anyResource are the reads that support no resource-level permissions
+// (the Service Authorization Reference lists no resource type for them):
+// the only actions that may be allowed on "*".
+var anyResource = map[string]bool{
+	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeNatGateways": true, "ec2:DescribeSecurityGroupRules": true,
+	"ec2:DescribeSecurityGroups": true, "ec2:DescribeManagedPrefixLists": true,
+}
 
 // scoped reports whether a Resource value names parameters or stack
 // resources only (a !Ref, !GetAtt, or !Sub/!Split/!Join built from them).
@@ -145,7 +158,7 @@ func TestWriteActionsAreScoped(t *testing.T) {
 			res := get(n, "Resource")
 			for _, a := range actions {
 				// Only reads that support no resource-level permissions may be "*".
-				if res.Value == "*" && a != "ec2:DescribeVpcEndpoints" && a != "ec2:DescribeNatGateways" {
+				if res.Value == "*" && !anyResource[a] {
 					t.Errorf("%s is allowed on every resource", a)
 				}
 				if writeAction.MatchString(a) {
@@ -215,6 +228,54 @@ func renderConfig(t *testing.T, params map[string][]string, conds map[string]boo
 	return text
 }
 
+// Each new kind's write actions are granted only on the template's
+// parameters, and only when the parameter lists a resource.
+func TestNetworkTargetsAreGrantedTheirActions(t *testing.T) {
+	root := loadTemplate(t)
+	want := map[string]string{ // action → the condition of the statement granting it
+		"ec2:AuthorizeSecurityGroupEgress": "HasSecurityGroups", "ec2:AuthorizeSecurityGroupIngress": "HasSecurityGroups",
+		"ec2:RevokeSecurityGroupEgress": "HasSecurityGroups", "ec2:RevokeSecurityGroupIngress": "HasSecurityGroups",
+		"ec2:DescribeSecurityGroupRules": "HasSecurityGroups", "ec2:DescribeSecurityGroups": "HasSecurityGroups",
+		"ec2:DescribeManagedPrefixLists": "HasPrefixLists", "ec2:GetManagedPrefixListEntries": "HasPrefixLists", "ec2:ModifyManagedPrefixList": "HasPrefixLists",
+		"wafv2:GetIPSet": "HasWafIpSets", "wafv2:UpdateIPSet": "HasWafIpSets",
+	}
+	policies := get(root, "Resources", "ReconcileFunction", "Properties", "Policies")
+	found := map[string]string{}
+	for _, p := range policies.Content {
+		if p.Tag != "!If" {
+			continue
+		}
+		cond := p.Content[0].Value
+		for _, st := range get(p.Content[1], "Statement").Content {
+			a := get(st, "Action")
+			actions := []*yaml.Node{a}
+			if a.Kind == yaml.SequenceNode {
+				actions = a.Content
+			}
+			for _, x := range actions {
+				found[x.Value] = cond
+				if res := get(st, "Resource"); res.Value != "*" && !strings.Contains(fmt.Sprint(nodeText(res)), map[string]string{"HasSecurityGroups": "SecurityGroupIds", "HasPrefixLists": "PrefixListIds", "HasWafIpSets": "WafIpSetArns"}[cond]) && want[x.Value] != "" {
+					t.Errorf("%s is granted on %v, not on the parameter's resources", x.Value, nodeText(res))
+				}
+			}
+		}
+	}
+	for a, cond := range want {
+		if found[a] != cond {
+			t.Errorf("%s: granted under %q, want under %q", a, found[a], cond)
+		}
+	}
+}
+
+// nodeText is every scalar under n, for a message or a search.
+func nodeText(n *yaml.Node) []string {
+	out := []string{n.Value}
+	for _, c := range n.Content {
+		out = append(out, nodeText(c)...)
+	}
+	return out
+}
+
 func TestTemplateConfigParses(t *testing.T) {
 	params := map[string][]string{
 		"AtlasBaseUrl": {"https://cloud.mongodb.com"}, "AtlasSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas-AbCdEf"},
@@ -230,17 +291,22 @@ func TestTemplateConfigParses(t *testing.T) {
 		"TargetRoleArn": {"arn:aws:iam::222222222222:role/atlas-ip-sync"}, "TargetExternalId": {"ext-1"},
 		"AtlasRoleName": {"atlas-kms-access"}, "AtlasRolePolicyName": {"atlas-ip-allowlist"}, "AtlasRolePolicySources": {`"control-plane-outbound"`},
 		"AccessListProjectIds": {"5aec7afbf7d068e35a39809b", "6aec7afbf7d068e35a39809c"}, "NatGatewayTag": {"Name=prod-egress"},
+		"SecurityGroupIds": {"sg-0123456789abcdef0"}, "SecurityGroupDirection": {"egress"}, "SecurityGroupProtocol": {"tcp"}, "SecurityGroupPorts": {"27015-27017"},
+		"SecurityGroupMaxRules": {"120"}, "SecurityGroupSources": {`"nodes-inbound"`}, "SecurityGroupRulePrefix": {"atlas-ip-sync:"},
+		"PrefixListIds": {"pl-0123456789abcdef0", "pl-1123456789abcdef0"}, "PrefixListSources": {`"nodes-inbound"`}, "PrefixListEntryPrefix": {"atlas-ip-sync:"},
+		"WafIpSetArns":    {"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/atlas-webhook/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"},
+		"WafIpSetSources": {`"control-plane-outbound"`}, "WafIpSetDescriptionPrefix": {"atlas-ip-sync"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
 		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints,
-			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints})
+			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints, "HasSecurityGroups": withEndpoints, "HasPrefixLists": withEndpoints, "HasWafIpSets": withEndpoints})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
 		}
 		wantTargets := 2
 		if withEndpoints {
-			wantTargets = 2 + 2 + 1 + 2 // keys, endpoints, the role policy, access lists
+			wantTargets = 2 + 2 + 1 + 2 + 1 + 2 + 1 // keys, endpoints, the role policy, access lists, a group, lists, an IP set
 		}
 		types := map[config.TargetType]int{}
 		for _, tg := range c.Targets {
@@ -253,7 +319,8 @@ func TestTemplateConfigParses(t *testing.T) {
 			t.Fatalf("config %+v", c)
 		}
 		// Each target type has its own Sid parameter.
-		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:"}
+		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:",
+			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync"}
 		for _, tg := range c.Targets {
 			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])
@@ -269,6 +336,9 @@ func TestTemplateConfigParses(t *testing.T) {
 			}
 			if tg.Type == config.TypeAtlasAccessList && tg.Sources[0].String() != "nat-gateways:Name=prod-egress" {
 				t.Fatalf("access list %+v: sources", tg)
+			}
+			if o := tg.Options(); (tg.Type == securitygroup.Type) != (o == target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-27017", MaxRules: 120}) {
+				t.Fatalf("target %+v: rule options %+v", tg, o)
 			}
 		}
 		if time.Duration(c.Verify.Window) != 90*time.Second {

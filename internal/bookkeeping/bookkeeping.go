@@ -50,8 +50,13 @@ func Next(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks ma
 			for _, d := range tp.NewRecord.Departed {
 				rec.Departed = append(rec.Departed, snapshot.Departure{Since: d.Since, Addresses: d.Addresses})
 			}
-			if prevRec, ok := prevTarget(prev, tp.Name); ok && sameRecord(prevRec, rec) {
-				rec.UpdatedAt = prevRec.UpdatedAt // nothing new: the snapshot need not change
+			if prevRec, ok := prevTarget(prev, tp.Name); ok {
+				if prevRec.Type == rec.Type && prevRec.Resource == rec.Resource {
+					rec.Published = prevRec.Published
+				}
+				if sameRecord(prevRec, rec) {
+					rec.UpdatedAt = prevRec.UpdatedAt // nothing new: the snapshot need not change
+				}
 			}
 			next.Targets[tp.Name] = rec
 			continue
@@ -61,6 +66,20 @@ func Next(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks ma
 		}
 	}
 	return &next
+}
+
+// Unpublished are the targets in sync whose set is not the one last
+// published beside the snapshot (snapshot.TargetSet): what the loop
+// publishes, and then records as published.
+func Unpublished(next *snapshot.Snapshot, targets []plan.TargetPlan) []plan.TargetPlan {
+	var out []plan.TargetPlan
+	for _, tp := range targets {
+		rec, ok := next.Targets[tp.Name]
+		if (tp.Status == plan.InSync || tp.Status == plan.Applied) && ok && rec.Published != snapshot.SetHash(rec.Written) {
+			out = append(out, tp)
+		}
+	}
+	return out
 }
 
 func prevTarget(prev *snapshot.Snapshot, name string) (snapshot.TargetRecord, bool) {

@@ -1,6 +1,7 @@
 package bookkeeping
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,28 @@ func TestSeen(t *testing.T) {
 	}
 	if got := Seen(prev, &same, "", t0.Add(time.Hour*24)); !got["schedule"].Equal(t0) {
 		t.Errorf("no trigger stamped something: %v", got)
+	}
+}
+
+// A target's set is published when it is in sync and its set is not the
+// one last published; the record carries what was published.
+func TestUnpublished(t *testing.T) {
+	set := ipset.MustParse("192.0.2.1/32")
+	tp := func(name string, s plan.Status) plan.TargetPlan {
+		return plan.TargetPlan{Target: plan.Target{Name: name, Type: "kms-key-policy", Resource: "r"}, Status: s, NewRecord: plan.Record{Source: set, Written: set}}
+	}
+	targets := []plan.TargetPlan{tp("new", plan.Applied), tp("same", plan.InSync), tp("failed", plan.Error)}
+	prev := answer("192.0.2.1")
+	prev.Targets = map[string]snapshot.TargetRecord{
+		"same":   {Type: "kms-key-policy", Resource: "r", Source: set, Written: set, Published: snapshot.SetHash(set)},
+		"failed": {Type: "kms-key-policy", Resource: "r", Source: set, Written: ipset.MustParse("192.0.2.9/32")},
+	}
+	next := Next(prev, answer("192.0.2.1"), targets, nil, time.Unix(0, 0))
+	var names []string
+	for _, u := range Unpublished(next, targets) {
+		names = append(names, u.Name)
+	}
+	if strings.Join(names, ",") != "new" || next.Targets["same"].Published != snapshot.SetHash(set) {
+		t.Fatalf("unpublished %v; same published %q", names, next.Targets["same"].Published)
 	}
 }

@@ -54,13 +54,19 @@ func (c *Config) KindOf(t Target) (target.Kind, error) {
 }
 
 // TargetDefault is what a target of one type inherits when it sets none:
-// sid, sources, encryption-at-rest projects, role (with its external id).
+// sid, sources, encryption-at-rest projects, role (with its external id),
+// a security group's rule options (all of them, when the target sets none).
 type TargetDefault struct {
 	Sid                      string   `json:"sid,omitempty"`
 	Sources                  []Source `json:"sources,omitempty"`
 	EncryptionAtRestProjects []string `json:"encryptionAtRestProjects,omitempty"`
 	RoleArn                  string   `json:"roleArn,omitempty"`
 	ExternalID               string   `json:"externalId,omitempty"`
+	// Direction, Protocol, Ports and MaxRules: as a security-group target's.
+	Direction string `json:"direction,omitempty"`
+	Protocol  string `json:"protocol,omitempty"`
+	Ports     string `json:"ports,omitempty"`
+	MaxRules  int    `json:"maxRules,omitempty"`
 }
 
 // Atlas says where Atlas is, how to authenticate and which projects to read.
@@ -133,6 +139,17 @@ type Target struct {
 	// role's trust policy asks for one.
 	RoleArn    string `json:"roleArn,omitempty"`
 	ExternalID string `json:"externalId,omitempty"`
+	// Direction, Protocol, Ports and MaxRules say which of a security
+	// group's rules the target owns (target.Options); other kinds take none.
+	Direction string `json:"direction,omitempty"`
+	Protocol  string `json:"protocol,omitempty"`
+	Ports     string `json:"ports,omitempty"`
+	MaxRules  int    `json:"maxRules,omitempty"`
+}
+
+// Options are the target's kind-specific settings.
+func (t Target) Options() target.Options {
+	return target.Options{Direction: t.Direction, Protocol: t.Protocol, Ports: t.Ports, MaxRules: t.MaxRules}
 }
 
 // Verify says how long, after a change to a key that guards encryption at
@@ -223,6 +240,9 @@ func (c *Config) fillDefaults() error {
 			}
 			if t.RoleArn == "" {
 				t.RoleArn, t.ExternalID = d.RoleArn, d.ExternalID
+			}
+			if t.Options().IsZero() {
+				t.Direction, t.Protocol, t.Ports, t.MaxRules = d.Direction, d.Protocol, d.Ports, d.MaxRules
 			}
 		}
 		k, known := c.Kinds().Lookup(t.Type)

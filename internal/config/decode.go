@@ -174,6 +174,14 @@ func (r *reader) targetDefault(path string, d *TargetDefault) error {
 			return r.str(path, &d.RoleArn)
 		case "externalId":
 			return r.str(path, &d.ExternalID)
+		case "direction":
+			return r.str(path, &d.Direction)
+		case "protocol":
+			return r.str(path, &d.Protocol)
+		case "ports":
+			return r.str(path, &d.Ports)
+		case "maxRules":
+			return r.int(path, &d.MaxRules)
 		}
 		return unknownKey(path)
 	})
@@ -203,6 +211,14 @@ func (r *reader) target(path string, t *Target) error {
 			return r.str(path, &t.RoleArn)
 		case "externalId":
 			return r.str(path, &t.ExternalID)
+		case "direction":
+			return r.str(path, &t.Direction)
+		case "protocol":
+			return r.str(path, &t.Protocol)
+		case "ports":
+			return r.str(path, &t.Ports)
+		case "maxRules":
+			return r.int(path, &t.MaxRules)
 		}
 		return unknownKey(path)
 	})

@@ -33,6 +33,33 @@ func TestParseJSONDefaults(t *testing.T) {
 	}
 }
 
+// sg is a security-group target with the given rule options.
+func sg(options string) string {
+	return `{"targets":[{"name":"g","type":"security-group","resource":"sg-0123456789abcdef0","sid":"ipsync:","static":["1.1.1.1"],` + options + `}]}`
+}
+
+// The issue's three network targets parse, and each carries its options.
+func TestNetworkTargetsParse(t *testing.T) {
+	doc := `{"targets":[
+	  {"name":"atlas-egress","type":"security-group","resource":"sg-0123456789abcdef0","sid":"atlas-ip-sync:","direction":"egress","protocol":"tcp","ports":"27015-27017","sources":["control-plane-outbound"],"maxRules":120},
+	  {"name":"atlas-nodes","type":"prefix-list","resource":"pl-0123456789abcdef0","sid":"atlas-ip-sync:","sources":["control-plane-outbound"]},
+	  {"name":"webhook-waf","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/atlas-webhook/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}]}`
+	c, err := config.Parse([]byte(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o := c.Targets[0].Options(); o.Direction != "egress" || o.Protocol != "tcp" || o.Ports != "27015-27017" || o.MaxRules != 120 {
+		t.Fatalf("options %+v", o)
+	}
+	out, err := config.Marshal(c)
+	if err != nil || !strings.Contains(string(out), `"direction":"egress","protocol":"tcp","ports":"27015-27017","maxRules":120`) {
+		t.Fatalf("marshal: %s %v", out, err)
+	}
+	if again, err := config.Parse(out); err != nil || again.Targets[0].Options() != c.Targets[0].Options() {
+		t.Fatalf("round trip: %v", err)
+	}
+}
+
 func TestParseJSONRefuses(t *testing.T) {
 	for _, tt := range []struct{ name, doc, want string }{
 		{"empty", "  ", "empty document"},
@@ -72,6 +99,17 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
 		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only a kms-key-policy target guards encryption at rest"},
 		{"bad encryption project", minimal[:len(minimal)-2] + `,"encryptionAtRestProjects":["x"]}]}`, `encryptionAtRestProjects: "x" is not a project id`},
+		{"security group without a direction", sg(`"protocol":"tcp","ports":"27017"`), "direction is required: ingress or egress"},
+		{"security group of all traffic with ports", sg(`"direction":"egress","protocol":"all","ports":"1-2"`), "protocol all takes no ports"},
+		{"security group tcp without ports", sg(`"direction":"egress","protocol":"tcp"`), "ports are required for tcp"},
+		{"security group quota", sg(`"direction":"egress","protocol":"tcp","ports":"1","maxRules":5000`), "maxRules 5000"},
+		{"maxRules as text", sg(`"direction":"egress","protocol":"tcp","ports":"1","maxRules":"60"`), "maxRules: want a number"},
+		{"security group id", `{"targets":[{"name":"g","type":"security-group","resource":"sg-1","sid":"ipsync:","static":["1.1.1.1"],"direction":"egress","protocol":"all"}]}`, "want a security group id (sg-…)"},
+		{"description characters", `{"targets":[{"name":"g","type":"security-group","resource":"sg-0123456789abcdef0","sid":"ipsync<","static":["1.1.1.1"],"direction":"egress","protocol":"all"}]}`, "security group refuses some of its characters"},
+		{"rule options on a key policy", minimal[:len(minimal)-2] + `,"direction":"egress"}]}`, "direction, protocol, ports and maxRules belong to security-group targets, not kms-key-policy"},
+		{"prefix list id", `{"targets":[{"name":"p","type":"prefix-list","resource":"pl-x","sid":"ipsync:","static":["1.1.1.1"]}]}`, "want a prefix list id (pl-…)"},
+		{"IP set ARN", `{"targets":[{"name":"w","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/a/1","sid":"ipsync","static":["1.1.1.1"]}]}`, "want an IP set ARN"},
+		{"two targets on one IP set", `{"targets":[{"name":"a","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"x","static":["1.1.1.1"]},{"name":"b","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"y","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := config.Parse([]byte(tt.doc))

@@ -168,6 +168,17 @@ func checkKind(k target.Kind, rules target.Rules, t Target, where string, exclus
 	if rules.MaxSid > 0 && len(t.Sid) > rules.MaxSid {
 		add("%s: sid: it is %s: at most %d characters", where, rules.SidMeans, rules.MaxSid)
 	}
+	if rules.SidChars != nil && !rules.SidChars(t.Sid) {
+		add("%s: sid %q: it is %s, and %s refuses some of its characters", where, t.Sid, rules.SidMeans, k.Noun())
+	}
+	switch o := t.Options(); {
+	case rules.CheckOptions != nil:
+		if err := rules.CheckOptions(o); err != nil {
+			add("%s: %v", where, err)
+		}
+	case !o.IsZero():
+		add("%s: direction, protocol, ports and maxRules belong to security-group targets, not %s", where, t.Type)
+	}
 	if rules.OnePerResource {
 		key := string(t.Type) + " " + t.Resource
 		if other := exclusive[key]; other != "" {

@@ -181,7 +181,7 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 		add(Fail, name, "no adapter for %s", key)
 		return
 	}
-	ref := target.Ref{Resource: t.Resource, Sid: t.Sid}
+	ref := target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options()}
 	cctx, cancel := d.call(ctx)
 	fence, err := a.Read(cctx, ref)
 	cancel()
@@ -218,12 +218,26 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	}
 	add(status, name, "%s %s%s: %s; %d of %d %s used, %d left%s",
 		t.Type, t.Resource, via, fence.Describe(), size, room.Max, room.Unit, room.Max-size, note)
+	if tg, ok := a.(tagged); ok {
+		cctx, cancel = d.call(ctx)
+		tags, err := tg.Tags(cctx, ref)
+		cancel()
+		switch by := declaredBy(tags); {
+		case err != nil:
+			add(Warn, name+" tags", "could not read the resource's tags to check for CloudFormation or Terraform: %v", err)
+		case by != "":
+			add(Warn, name+" iac", "%s", iacAdvice(by))
+		}
+	}
 }
 
 // fullAdvice says what makes room in a fence that is nearly full.
 func fullAdvice(room target.Capacity) string {
-	if room.Unit == target.Entries {
+	switch room.Unit {
+	case target.Entries:
 		return "remove the entries nobody needs"
+	case target.RuleCount:
+		return "raise the group's rules quota (and maxRules), or allow a prefix list in one rule instead"
 	}
 	return "merge statements or split the key's other statements out"
 }

@@ -103,7 +103,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 // An access list has no statement or condition to name: the check counts
 // the managed entries and the room left under Atlas's 200.
 func TestAccessListCheckCountsEntries(t *testing.T) {
-	list := fixed{entries.New(ipset.MustParse("198.51.100.7/32"), 1, 2, atlasaccesslist.Capacity, "ipsync:", "")}
+	list := fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Others: 2, Limit: atlasaccesslist.Capacity, Marker: `comment prefix "ipsync:"`})}
 	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
 	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 	got, add := collect()
@@ -112,5 +112,40 @@ func TestAccessListCheckCountsEntries(t *testing.T) {
 	want := `1 entry managed (comment prefix "ipsync:"); 3 of 200 entries used, 197 left`
 	if c.Status != OK || !strings.HasSuffix(c.Detail, want) || strings.Contains(c.Detail, "statement") {
 		t.Fatalf("got %+v, want %q at the end", c, want)
+	}
+}
+
+// taggedList is a fence whose resource carries tags.
+type taggedList struct {
+	fixed
+	tags map[string]string
+}
+
+func (l taggedList) Tags(context.Context, target.Ref) (map[string]string, error) { return l.tags, nil }
+
+// A target whose resource a CloudFormation stack or Terraform declares gets
+// a warning that points to docs/iac.md; other tags do not.
+func TestResourcesDeclaredInIaCAreWarnedAbout(t *testing.T) {
+	for _, c := range []struct {
+		tags map[string]string
+		want string // "" for no warning
+	}{
+		{map[string]string{"aws:cloudformation:stack-name": "network"}, "CloudFormation stack network"},
+		{map[string]string{"ManagedBy": "Terraform"}, "Terraform (tag ManagedBy=Terraform)"},
+		{map[string]string{"terraform": "true"}, "Terraform (tag terraform)"},
+		{map[string]string{"managed-by": "pulumi", "Name": "terraform-ish"}, ""},
+		{nil, ""},
+	} {
+		list := taggedList{fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Limit: atlasaccesslist.Capacity})}, c.tags}
+		tg := config.Target{Name: "pl", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
+		d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
+		got, add := collect()
+		d.checkTarget(context.Background(), tg, add)
+		switch {
+		case c.want == "" && len(*got) != 1:
+			t.Errorf("%v: %+v", c.tags, *got)
+		case c.want != "" && (len(*got) != 2 || (*got)[1].Status != Warn || !strings.Contains((*got)[1].Detail, c.want) || !strings.Contains((*got)[1].Detail, "docs/iac.md")):
+			t.Errorf("%v: %+v", c.tags, *got)
+		}
 	}
 }

@@ -125,3 +125,29 @@ func RolePolicyRef(s string) bool {
 	iamName := func(c byte) bool { return isAlnum(c) || strings.IndexByte("+=,.@_-", c) >= 0 }
 	return ok && role != "" && len(role) <= 64 && name != "" && len(name) <= 128 && allBytes(role, iamName) && allBytes(name, iamName)
 }
+
+// hexID: prefix and 8 or 17 lowercase hex digits (EC2's resource ids).
+func hexID(s, prefix string) bool {
+	rest, ok := strings.CutPrefix(s, prefix)
+	return ok && (len(rest) == 8 || len(rest) == 17) && LowerHex(rest, len(rest))
+}
+
+// SecurityGroupID: sg- and 8 or 17 hex digits.
+func SecurityGroupID(s string) bool { return hexID(s, "sg-") }
+
+// PrefixListID: pl- and 8 or 17 hex digits.
+func PrefixListID(s string) bool { return hexID(s, "pl-") }
+
+// WAFIPSetARN: arn:partition:wafv2:region:account:SCOPE/ipset/NAME/ID,
+// SCOPE regional or global. It returns the scope.
+func WAFIPSetARN(s string) (scope string, ok bool) {
+	r, ok := arn(s, "wafv2")
+	p := strings.Split(r, "/")
+	if !ok || len(p) != 4 || (p[0] != "regional" && p[0] != "global") || p[1] != "ipset" {
+		return "", false
+	}
+	name, id := p[2], p[3]
+	okName := name != "" && len(name) <= 128 && allBytes(name, func(c byte) bool { return isAlnum(c) || c == '_' || c == '-' })
+	okID := id != "" && len(id) <= 36 && allBytes(id, func(c byte) bool { return isAlnum(c) || c == '-' })
+	return p[0], okName && okID
+}

@@ -18,6 +18,9 @@ var oracles = []struct {
 	{"kms key arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:\d{12}:key/([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), KMSKeyARN},
 	{"kms key id", regexp.MustCompile(`^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32})$`), KMSKeyID},
 	{"vpce id", regexp.MustCompile(`^vpce-[0-9a-f]{8,17}$`), VPCEndpointID},
+	{"security group id", regexp.MustCompile(`^sg-([0-9a-f]{8}|[0-9a-f]{17})$`), SecurityGroupID},
+	{"prefix list id", regexp.MustCompile(`^pl-([0-9a-f]{8}|[0-9a-f]{17})$`), PrefixListID},
+	{"waf ip set arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:wafv2:[a-z0-9-]+:\d{12}:(regional|global)/ipset/[A-Za-z0-9_-]{1,128}/[A-Za-z0-9-]{1,36}$`), func(s string) bool { _, ok := WAFIPSetARN(s); return ok }},
 	{"sns topic arn", regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]+(\.fifo)?$`), SNSTopicARN},
 	{"secret ref", regexp.MustCompile(`^(arn:aws(-cn|-us-gov)?:secretsmanager:[a-z0-9-]+:\d{12}:secret:)?[A-Za-z0-9/_+=.@-]+$`), SecretRef},
 }
@@ -41,6 +44,10 @@ func TestMatchersAgreeWithRegexps(t *testing.T) {
 		"ipsync/atlas", "ipsync:atlas", "arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/atlas-AbCdEf",
 		"arn:aws:secretsmanager:us-east-1:111122223333:secret:", "arn:aws:secretsmanager:us-east-1:111122223333:secret:a:b",
 		"arn:aws:secretsmanager:us-east-1:111122223333:other:x", "arn", "arn:x",
+		"sg-0123abcd", "sg-0123456789abcdef0", "sg-0123456789abcdef", "pl-0123abcd", "pl-0123456789abcdef0", "pl-0123ABCD",
+		"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/atlas-webhook/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+		"arn:aws:wafv2:us-east-1:111122223333:global/ipset/a/1", "arn:aws:wafv2:us-east-1:111122223333:regional/webacl/a/1",
+		"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a", "arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1/2",
 	}
 	for _, o := range oracles {
 		for _, s := range cases {

@@ -48,7 +48,13 @@ type Target struct {
 	Sid      string      `json:"-"`
 	// RoleArn is the role assumed to read and write the target (another
 	// account); empty: the run's own credentials.
-	RoleArn string `json:"roleArn,omitempty"`
+	RoleArn string         `json:"roleArn,omitempty"`
+	Options target.Options `json:"-"`
+}
+
+// Ref is the target as its kind's adapter sees it.
+func (t Target) Ref() target.Ref {
+	return target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options}
 }
 
 // Departure is a group of addresses that left Atlas's answer at one time;
@@ -216,6 +222,14 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) (t
 	if in.Restore != nil {
 		return restoreTarget(tp, *in.Restore, room, in)
 	}
+	// What another owner's rule already allows is not added (and never
+	// taken over); what ipsync already holds stays, so that the fence does
+	// not depend on a part someone else may delete.
+	if covered := tp.Desired.Intersect(in.Live.AllowedByOthers().Minus(actual)); !covered.IsEmpty() {
+		tp.Desired = tp.Desired.Minus(covered)
+		tp.NewRecord.Written = tp.Desired
+		defer func() { tp.Reason = joinReason(tp.Reason, alreadyAllowed(in.Kind, covered)) }()
+	}
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
 	for _, g := range guards {
 		if reason := g(in, &tp); reason != "" {
@@ -276,6 +290,16 @@ func restoreTarget(tp TargetPlan, restore ipset.Set, room target.Capacity, in In
 // leftOut says which desired addresses the fence cannot carry.
 func leftOut(left ipset.Set) string {
 	return fmt.Sprintf("left out, the fence cannot carry their address family: %s", left)
+}
+
+// alreadyAllowed says which desired addresses another owner's part of the
+// fence allows.
+func alreadyAllowed(k target.Kind, covered ipset.Set) string {
+	others := "a part of the fence ipsync does not own"
+	if k != nil && k.Words().Others != "" {
+		others = k.Words().Others
+	}
+	return fmt.Sprintf("already allowed by %s, so ipsync adds nothing for: %s", others, covered)
 }
 
 func joinReason(a, b string) string {

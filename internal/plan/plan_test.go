@@ -254,7 +254,7 @@ func TestPendingRestore(t *testing.T) {
 func TestAccessListReasons(t *testing.T) {
 	list := Target{Name: "egress", Type: "atlas-access-list", Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
 	doc := func(values ...string) target.Fence {
-		return entries.New(set(values...), len(values), 0, atlasaccesslist.Capacity, "ipsync:", "")
+		return entries.New(entries.List{Managed: set(values...), Count: len(values), Limit: atlasaccesslist.Capacity})
 	}
 	one, two := set("198.51.100.7"), set("198.51.100.7", "198.51.100.9")
 	for _, tt := range []struct {
@@ -358,7 +358,7 @@ func (v4Only) Families() target.Families { return target.IPv4 }
 // A fence asks for the addresses it can carry; the others are left out of
 // the plan, the record and the change, and the reason says so.
 func TestAFenceGetsOnlyTheFamiliesItCarries(t *testing.T) {
-	live := v4Only{entries.New(set("192.0.2.1"), 1, 0, atlasaccesslist.Capacity, "ipsync:", "")}
+	live := v4Only{entries.New(entries.List{Managed: set("192.0.2.1"), Count: 1, Limit: atlasaccesslist.Capacity})}
 	in := Input{Target: kms, Kind: atlasaccesslist.Kind{}, Source: set("192.0.2.1", "198.51.100.7", "2001:db8::1"), HasSources: true, Live: live}
 	tp := Build([]Input{in}, guards, now).Targets[0]
 	if tp.Status != Changes || tp.Add.String() != "[198.51.100.7/32]" || tp.Change.Set.String() != "[192.0.2.1/32 198.51.100.7/32]" ||

@@ -43,7 +43,7 @@ func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, c 
 	if err != nil {
 		return err
 	}
-	ref := target.Ref{Resource: t.Resource, Sid: t.Sid}
+	ref := t.Ref()
 	wctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
 	err = a.Write(wctx, ref, c)
 	cancel()

@@ -25,7 +25,7 @@ func BenchmarkNoOpRun(b *testing.B) {
 		}
 	}
 	n := float64(b.N)
-	writes := s.calls.Get("PutObject") + s.calls.Get(s.k.writeOp) + s.calls.Get("Publish")
+	writes := s.calls.Get("PutObject") + s.k.writes(s) + s.calls.Get("Publish")
 	b.ReportMetric(float64(s.calls.Total())/n, "aws-calls/run")
 	b.ReportMetric(float64(s.sim.Calls(atlastest.ControlPlane)+s.sim.Calls(atlastest.GroupIPs))/n, "atlas-calls/run")
 	b.ReportMetric(float64(writes)/n, "writes/run")

@@ -63,11 +63,11 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 			}
 		}
 		truth := strings.Trim(ipset.MustParse(append(answers[len(answers)-1], "198.51.100.10")...).String(), "[]")
-		live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+		live := k.live(t, s)
 		if live != truth {
 			t.Fatalf("final policy %s, want %s", live, truth)
 		}
-		writes := s.calls.Get(k.writeOp)
+		writes := k.writes(s)
 		if writes < 1 || writes > len(answers) {
 			t.Fatalf("%d policy writes for %d states of Atlas's answer", writes, len(answers))
 		}

@@ -49,7 +49,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 				if r.Err != nil || (r.Status != plan.InSync && r.Status != plan.Applied) {
 					t.Fatalf("run after the crash: %s %v %+v", r.Status, r.Err, r.Targets)
 				}
-				live := strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+				live := k.live(t, s)
 				if !strings.Contains(live, "44.210.7.7/32") {
 					t.Fatalf("the addition is missing: %s", live)
 				}

@@ -57,7 +57,7 @@ func (f *fakeLists) Read(_ context.Context, ref target.Ref) (target.Fence, error
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	set := f.owned[ref.Resource]
-	return entries.New(set, set.Len(), 1, fakeCapacity, ref.Sid, ""), nil
+	return entries.New(entries.List{Managed: set, Count: set.Len(), Others: 1, Limit: fakeCapacity}), nil
 }
 
 func (f *fakeLists) Write(_ context.Context, ref target.Ref, c target.Change) error {

@@ -51,6 +51,12 @@ func (d Deps) sleep(ctx context.Context, dt time.Duration) error {
 	if d.Sleep != nil {
 		return d.Sleep(ctx, dt)
 	}
+	return SleepContext(ctx, dt)
+}
+
+// SleepContext pauses for dt, or until ctx ends (its error then): the
+// real clock's Sleep, for the adapters that wait on their service.
+func SleepContext(ctx context.Context, dt time.Duration) error {
 	t := time.NewTimer(dt)
 	defer t.Stop()
 	select {

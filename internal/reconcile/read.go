@@ -22,7 +22,7 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, target.Ref{Resource: t.Resource, Sid: t.Sid}, timeout)
+			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options()}, timeout)
 		}()
 	}
 	wg.Wait()
@@ -103,7 +103,7 @@ func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Inpu
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
-		room, err := shared.Room(cctx, target.Ref{Resource: tp.Resource, Sid: tp.Sid})
+		room, err := shared.Room(cctx, tp.Ref())
 		cancel()
 		inputs[i].Room, inputs[i].ReadErr = &room, throughRole(tp.RoleArn, err)
 		p.Replan(i, inputs[i], g, now)

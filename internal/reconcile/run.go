@@ -191,7 +191,7 @@ const maxBusyWaits = 10
 const maxConflicts = 5
 
 // runOnce is one pass of the loop: fetch, snapshot, desired, actual, plan,
-// guards, claim, apply, watch, record, notify.
+// guards, claim, apply, watch, publish, record, notify.
 func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder string) Report {
 	now := d.Now().UTC().Truncate(time.Second)
 	prev, err := d.load(ctx, o, holder)
@@ -250,7 +250,14 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 	d.applyAll(ctx, r.Targets, o)
 	blocks := watch.After(ctx, r.Targets, now)
 	maps.Copy(blocks, finished)
-	return d.finish(ctx, o, r, watched.stored, bookkeeping.Next(watched.snap, fetched, r.Targets, blocks, now), true)
+	next := bookkeeping.Next(watched.snap, fetched, r.Targets, blocks, now)
+	unpublished := d.publishSets(ctx, o, r.Targets, next, now)
+	r = d.finish(ctx, o, r, watched.stored, next, true)
+	if unpublished != nil && r.Err == nil {
+		r.Err = unpublished
+		r = settle(r)
+	}
+	return r
 }
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.

@@ -34,17 +34,74 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 const project = "5aec7afbf7d068e35a39809b"
 
-// kind describes one target type for the table of scenarios.
+// kind describes one target type for the table of scenarios. The policy
+// kinds are documents (policyOf, setLive); the network kinds
+// (netkinds_test.go) read and edit their parts through their service
+// (owned, setOwned, outside). getLive is the whole fence, as text.
 type kind struct {
-	name     config.TargetType
-	sid      string
-	writeOp  string
-	readOp   string
-	create   func(t testing.TB, cfg aws.Config, values ...string) string
-	policyOf func(sid string, values ...string) string
-	setLive  func(t testing.TB, s *stack, doc string)
-	getLive  func(t testing.TB, s *stack) string
+	name       config.TargetType
+	sid        string
+	writeOp    string   // the write a change makes
+	alsoWrites []string // more write operations: a change counts once (the most of any)
+	readOp     string
+	alsoReads  []string // more reads of a run with nothing to change
+	targetKeys string   // the target's kind-specific config lines
+	create     func(t testing.TB, cfg aws.Config, values ...string) string
+	policyOf   func(sid string, values ...string) string
+	setLive    func(t testing.TB, s *stack, doc string)
+	getLive    func(t testing.TB, s *stack) string
+	owned      func(t testing.TB, s *stack) []string
+	setOwned   func(t testing.TB, s *stack, values ...string)
+	outside    func(t testing.TB, s *stack) any
+	// notOwned makes the fence lack what ipsync owns, notOwnedWant is what
+	// the plan's reason says then; nil: the kind's owned part may simply
+	// be empty (its rules or entries).
+	notOwned     func(t testing.TB, s *stack)
+	notOwnedWant []string
+	// tooMany addresses from Atlas do not fit; the reason says oversizeWant.
+	tooMany      int
+	oversizeWant string
 }
+
+// live is what the owned part allows now, as "a/32 b/32".
+func (k kind) live(t testing.TB, s *stack) string {
+	t.Helper()
+	if k.owned != nil {
+		return strings.Join(k.owned(t, s), " ")
+	}
+	return strings.Join(ownedValues(t, k.getLive(t, s), k.sid), " ")
+}
+
+// setOwnedTo is a human making the owned part allow values.
+func (k kind) setOwnedTo(t testing.TB, s *stack, values ...string) {
+	t.Helper()
+	if k.setOwned != nil {
+		k.setOwned(t, s, values...)
+		return
+	}
+	k.setLive(t, s, k.policyOf(k.sid, values...))
+}
+
+// outsideNow is everything of the fence ipsync does not own.
+func (k kind) outsideNow(t testing.TB, s *stack) any {
+	t.Helper()
+	if k.outside != nil {
+		return k.outside(t, s)
+	}
+	return statementsBut(t, k.getLive(t, s), k.sid)
+}
+
+// writes counts the run's writes of the fence: one per change.
+func (k kind) writes(s *stack) int {
+	n := s.calls.Get(k.writeOp)
+	for _, op := range k.alsoWrites {
+		n = max(n, s.calls.Get(op))
+	}
+	return n
+}
+
+// reads are the calls a run with nothing to change makes of the fence.
+func (k kind) reads() []string { return append([]string{k.readOp}, k.alsoReads...) }
 
 var kinds = []kind{
 	{
@@ -53,6 +110,7 @@ var kinds = []kind{
 			return testenv.CreateKey(t, cfg, testenv.KeyPolicy("AtlasIPAllowList", values...))
 		},
 		policyOf: testenv.KeyPolicy,
+		tooMany:  3000, oversizeWant: "even compact",
 		setLive: func(t testing.TB, s *stack, doc string) {
 			_, err := kms.NewFromConfig(s.rawAWS).PutKeyPolicy(context.Background(), &kms.PutKeyPolicyInput{KeyId: &s.resource, PolicyName: aws.String("default"), Policy: &doc})
 			if err != nil {
@@ -73,6 +131,7 @@ var kinds = []kind{
 			return testenv.CreateEndpoint(t, cfg, testenv.EndpointPolicy("AtlasNodes", values...))
 		},
 		policyOf: testenv.EndpointPolicy,
+		tooMany:  3000, oversizeWant: "even compact",
 		setLive: func(t testing.TB, s *stack, doc string) {
 			_, err := ec2.NewFromConfig(s.rawAWS).ModifyVpcEndpoint(context.Background(), &ec2.ModifyVpcEndpointInput{VpcEndpointId: &s.resource, PolicyDocument: &doc})
 			if err != nil {
@@ -93,6 +152,7 @@ var kinds = []kind{
 			return testenv.CreateRolePolicy(t, cfg, testenv.RolePolicy("AtlasIPAllowList", values...))
 		},
 		policyOf: testenv.RolePolicy,
+		tooMany:  3000, oversizeWant: "even compact",
 		setLive: func(t testing.TB, s *stack, doc string) {
 			role, name, _ := strings.Cut(s.resource, "/")
 			if _, err := iam.NewFromConfig(s.rawAWS).PutRolePolicy(context.Background(), &iam.PutRolePolicyInput{RoleName: &role, PolicyName: &name, PolicyDocument: &doc}); err != nil {
@@ -112,6 +172,9 @@ var kinds = []kind{
 			return doc
 		},
 	},
+	securityGroupKind,
+	prefixListKind,
+	ipSetKind,
 }
 
 // stack is one scenario's world: moto, the simulator, a target, a bucket, a
@@ -206,9 +269,9 @@ targets:
   - name: target
     type: %s
     resource: %s
-    sid: %s
+    sid: %q
     sources: [control-plane-outbound, nodes-outbound]
-%s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, extra)
+%s%s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, s.k.targetKeys, extra)
 	c, err := configfile.Parse([]byte(doc))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, doc)

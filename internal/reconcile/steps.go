@@ -51,7 +51,7 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 			readErrs[i] = err
 		}
 		inputs[i] = plan.Input{
-			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn},
+			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn, Options: t.Options()},
 			Source:     ipset.Union(desired.Sources(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,

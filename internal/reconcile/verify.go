@@ -93,7 +93,7 @@ func (d Deps) recordBlock(ctx context.Context, stored *blockLog, name string, b 
 // restorePrevious rewrites the owned part, in the fence as it is now, to
 // set (what it held before the change), and verifies it.
 func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, set ipset.Set, o Options) error {
-	live, err := d.readFence(ctx, tp.Type, tp.RoleArn, target.Ref{Resource: tp.Resource, Sid: tp.Sid}, o.CallTimeout)
+	live, err := d.readFence(ctx, tp.Type, tp.RoleArn, tp.Ref(), o.CallTimeout)
 	var notOwned *target.NotOwnedError
 	switch {
 	case errors.As(err, &notOwned):

@@ -38,10 +38,10 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	if r.Status != plan.Error || tp.Status != plan.RolledBack || !strings.Contains(tp.Reason, "previous policy was restored") || strings.Join(tp.InvalidAfter, ",") != project {
 		t.Fatalf("report %s, target %+v", r.Status, tp)
 	}
-	if got, want := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "), strings.Join(ownedValues(t, before, s.k.sid), " "); got != want {
+	if got, want := s.k.live(t, s), strings.Join(ownedValues(t, before, s.k.sid), " "); got != want {
 		t.Fatalf("policy after the rollback holds %s, want %s", got, want)
 	}
-	if n := s.calls.Get(s.k.writeOp); n != 2 {
+	if n := s.k.writes(s); n != 2 {
 		t.Fatalf("%d policy writes, want 2 (the change and its rollback)", n)
 	}
 	got := s.alerts(t)
@@ -71,7 +71,7 @@ func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	if r.Status != plan.Error || r.Targets[0].Status != plan.Blocked || !strings.Contains(r.Targets[0].Reason, "ipsync unblock target") {
 		t.Fatalf("blocked run: %s %+v", r.Status, r.Targets[0])
 	}
-	if n := s.calls.Get(s.k.writeOp); n != 0 {
+	if n := s.k.writes(s); n != 0 {
 		t.Fatalf("a blocked target was written %d times", n)
 	}
 	if a := s.alerts(t); len(a) != 0 {
@@ -248,12 +248,12 @@ func TestSeenHeartbeat(t *testing.T) {
 // back to what the record says the policy held.
 func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
 	s := newStack(t, kinds[0], verifyConfig)
-	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	before := s.k.live(t, s)
 	if r := s.run(t, reconcile.Options{}); r.Targets[0].Status != plan.Applied {
 		t.Fatalf("first run %+v", r.Targets[0])
 	}
 	s.alerts(t)
-	applied := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	applied := s.k.live(t, s)
 	if applied == before {
 		t.Fatal("the first run changed nothing")
 	}
@@ -267,7 +267,7 @@ func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
 		}
 	}
 	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
-	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); !strings.Contains(live, "44.210.7.7") {
+	if live := s.k.live(t, s); !strings.Contains(live, "44.210.7.7") {
 		t.Fatalf("the crashed run did not write: %s", live)
 	}
 	s.advance(3 * time.Minute) // the dead run's lease has expired
@@ -275,7 +275,7 @@ func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
 	if tp := r.Targets[0]; tp.Status != plan.RolledBack || !tp.Unrecorded {
 		t.Fatalf("next run: %s %+v", r.Status, tp)
 	}
-	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != applied {
+	if live := s.k.live(t, s); live != applied {
 		t.Fatalf("after the rollback the policy holds %s, want %s", live, applied)
 	}
 	if e := events(s.alerts(t)); e != "rolled-back" {
@@ -312,7 +312,7 @@ func TestCrashAfterTheRestoringWrite(t *testing.T) {
 // nextRunFinishesTheRollback.
 func crashDuringRollback(t *testing.T, step string, restores int, reason string) {
 	s := newStack(t, kinds[0], verifyConfig)
-	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	before := s.k.live(t, s)
 	ctx, crash := context.WithCancel(context.Background())
 	d := s.deps(t)
 	crashed := false
@@ -347,10 +347,10 @@ func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores 
 	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "ipsync unblock target") {
 		t.Fatalf("next run: target %s: %s", tp.Status, tp.Reason)
 	}
-	if n := s.calls.Get(s.k.writeOp); n != restores {
+	if n := s.k.writes(s); n != restores {
 		t.Fatalf("next run: %d policy writes, want %d", n, restores)
 	}
-	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live != before {
+	if live := s.k.live(t, s); live != before {
 		t.Fatalf("after the next run the policy holds %s, want %s", live, before)
 	}
 	if a := s.alerts(t); events(a) != "blocked" || !strings.Contains(a[0].Message, reason) {
@@ -370,7 +370,7 @@ func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores 
 	if tp := r.Targets[0]; tp.Status != plan.Blocked {
 		t.Fatalf("third run: target %s: %s", tp.Status, tp.Reason)
 	}
-	if n := s.calls.Get(s.k.writeOp); n != 0 {
+	if n := s.k.writes(s); n != 0 {
 		t.Fatalf("third run: %d policy writes", n)
 	}
 	if a := s.alerts(t); len(a) != 0 {
@@ -382,7 +382,7 @@ func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores 
 // the next run restores the policy.
 func TestFailedRollbackIsFinishedByTheNextRun(t *testing.T) {
 	s, proxy := faultStack(t, kinds[0], verifyConfig)
-	before := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " ")
+	before := s.k.live(t, s)
 	d := s.deps(t)
 	d.Checkpoint = func(step string) {
 		switch step {
@@ -397,7 +397,7 @@ func TestFailedRollbackIsFinishedByTheNextRun(t *testing.T) {
 	if r.Status != plan.Error || tp.Status != plan.Error || !strings.Contains(tp.Reason, "restoring the previous policy FAILED") || !strings.Contains(tp.Reason, "the next run restores it again") {
 		t.Fatalf("run %s, target %s: %s", r.Status, tp.Status, tp.Reason)
 	}
-	if live := strings.Join(ownedValues(t, s.k.getLive(t, s), s.k.sid), " "); live == before {
+	if live := s.k.live(t, s); live == before {
 		t.Fatalf("the restoring write was refused, yet the policy holds %s again", live)
 	}
 	snap, _, err := storeOf(s).Load(context.Background())

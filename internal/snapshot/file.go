@@ -82,24 +82,30 @@ func (f *FileStore) Save(ctx context.Context, s *Snapshot, prev Version) (Versio
 	if current != prev {
 		return "", &ConflictError{URL: f.URL(), Err: fmt.Errorf("stored version %q, expected %q", current, prev)}
 	}
-	tmp, err := os.CreateTemp(dir, ".snapshot-*.tmp")
-	if err != nil {
+	if err := writeAtomic(dir, f.path, b); err != nil {
 		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
+	}
+	return fileVersion(b), nil
+}
+
+// writeAtomic writes b to path through a synced temporary file in dir,
+// renamed into place: a reader sees the old content or the new, whole.
+func writeAtomic(dir, path string, b []byte) error {
+	tmp, err := os.CreateTemp(dir, ".ipsync-*.tmp")
+	if err != nil {
+		return err
 	}
 	defer os.Remove(tmp.Name())
 	if _, err := tmp.Write(b); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
+		return err
 	}
 	if err := tmp.Sync(); err != nil {
 		tmp.Close()
-		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
+		return err
 	}
 	if err := tmp.Close(); err != nil {
-		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
+		return err
 	}
-	if err := os.Rename(tmp.Name(), f.path); err != nil {
-		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
-	}
-	return fileVersion(b), nil
+	return os.Rename(tmp.Name(), path)
 }

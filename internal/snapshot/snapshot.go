@@ -96,6 +96,9 @@ type TargetRecord struct {
 	Written   ipset.Set   `json:"written"`
 	Departed  []Departure `json:"departed,omitempty"`
 	UpdatedAt time.Time   `json:"updatedAt"`
+	// Published is the hash of the set last published beside the snapshot
+	// (TargetSet), so that it is written only when it changes.
+	Published string `json:"published,omitempty"`
 }
 
 // Departure is a group of addresses that left Atlas's answer at one time.

@@ -11,6 +11,7 @@ import (
 type Ref struct {
 	Resource string
 	Sid      string // the owned statement's Sid, or the managed entries' prefix
+	Options  Options
 }
 
 // Capacity is how much a fence can hold, in its service's unit.
@@ -28,6 +29,7 @@ const (
 	Bytes      Unit = "bytes"
 	Characters Unit = "characters"
 	Entries    Unit = "entries"
+	RuleCount  Unit = "rules"
 )
 
 // Fence is what reading a target found: the set its owned part allows, how
@@ -50,6 +52,10 @@ type Fence interface {
 	// Families are the address families the fence can carry; the plan
 	// leaves the others out of it, and says so.
 	Families() Families
+	// AllowedByOthers is what the fence's parts ipsync does not own allow
+	// (another owner's rule or entry): the plan adds nothing for an address
+	// they already allow, and never touches them.
+	AllowedByOthers() ipset.Set
 }
 
 // Families is a set of address families.
@@ -95,11 +101,17 @@ type Change struct {
 type SizeError struct {
 	Capacity Capacity
 	Size     int // a document's in its compact form
+	// Detail, when set, is the whole message (a quota counted per family
+	// and direction needs more words than a size).
+	Detail string
 }
 
 func (e *SizeError) Error() string {
-	if e.Capacity.Unit == Entries {
-		return fmt.Sprintf("the %s would hold %d entries; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Max)
+	if e.Detail != "" {
+		return e.Detail
+	}
+	if e.Capacity.Unit == Entries || e.Capacity.Unit == RuleCount {
+		return fmt.Sprintf("the %s would hold %d %s; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
 	}
 	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
 }

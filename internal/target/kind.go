@@ -40,6 +40,12 @@ type Rules struct {
 	// NameFromResource, when set, is the default name of a target; nil:
 	// the resource's last path element.
 	NameFromResource func(resource string) string
+	// CheckOptions, when set, says what is wrong with a target's Options
+	// (all problems joined), or nil; nil: the kind takes none.
+	CheckOptions func(Options) error
+	// SidChars, when set, says whether the sid holds only characters the
+	// service accepts where ipsync writes it (a rule's description).
+	SidChars func(sid string) bool
 }
 
 // Feed says which sources a kind takes.
@@ -60,6 +66,9 @@ type Words struct {
 	Plural  bool   // Part takes "are", "they"
 	Updated string // the alert's line after a change: "The policy was updated and verified."
 	Size    string // what the plan's size line measures: "policy size", "access list"
+	// Others names a part of the fence ipsync does not own, for the plan's
+	// reason: "a rule ipsync does not own".
+	Others string
 }
 
 // FirstRun is the plan's reason on a target's first run.

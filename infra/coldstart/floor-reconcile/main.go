@@ -25,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
 func main() {
@@ -36,9 +37,18 @@ func main() {
 
 func callSDK(ctx context.Context, cfg aws.Config) {
 	e := ec2.NewFromConfig(cfg)
+	_, _ = e.AuthorizeSecurityGroupEgress(ctx, nil)
+	_, _ = e.AuthorizeSecurityGroupIngress(ctx, nil)
+	_, _ = e.DescribeManagedPrefixLists(ctx, nil)
 	_, _ = e.DescribeNatGateways(ctx, nil)
+	_, _ = e.DescribeSecurityGroupRules(ctx, nil)
+	_, _ = e.DescribeSecurityGroups(ctx, nil)
 	_, _ = e.DescribeVpcEndpoints(ctx, nil)
+	_, _ = e.GetManagedPrefixListEntries(ctx, nil)
+	_, _ = e.ModifyManagedPrefixList(ctx, nil)
 	_, _ = e.ModifyVpcEndpoint(ctx, nil)
+	_, _ = e.RevokeSecurityGroupEgress(ctx, nil)
+	_, _ = e.RevokeSecurityGroupIngress(ctx, nil)
 	i := iam.NewFromConfig(cfg)
 	_, _ = i.GetRolePolicy(ctx, nil)
 	_, _ = i.ListRolePolicies(ctx, nil)
@@ -51,5 +61,8 @@ func callSDK(ctx context.Context, cfg aws.Config) {
 	_, _ = s.PutObject(ctx, nil)
 	_, _ = secretsmanager.NewFromConfig(cfg).GetSecretValue(ctx, nil)
 	_, _ = sns.NewFromConfig(cfg).Publish(ctx, nil)
+	w := wafv2.NewFromConfig(cfg)
+	_, _ = w.GetIPSet(ctx, nil)
+	_, _ = w.UpdateIPSet(ctx, nil)
 	_, _ = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), "")).Retrieve(ctx)
 }

@@ -16,6 +16,7 @@ import (
 	_ "github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	_ "github.com/aws/aws-sdk-go-v2/service/sns"
 	_ "github.com/aws/aws-sdk-go-v2/service/sts"
+	_ "github.com/aws/aws-sdk-go-v2/service/wafv2"
 )
 
 func main() { lambda.Start(func() (string, error) { return "imports", nil }) }

@@ -1,7 +1,8 @@
 // Package entries is the Fence of the kinds whose fence is a list of
 // entries, of which ipsync manages those it marked (an Atlas access list's
-// entries whose comment starts with the target's prefix). Capacity counts
-// entries: the managed ones and everybody else's.
+// entries whose comment starts with the target's prefix, a prefix list's
+// entries whose description does) or the whole list (a WAF IP set).
+// Capacity counts entries: the managed ones and everybody else's.
 package entries
 
 import (
@@ -11,51 +12,79 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
-// Fence is a list's managed entries and how many entries it holds in all.
-type Fence struct {
-	managed ipset.Set
-	count   int // managed entries (adjacent ones are one prefix in managed)
-	others  int // everybody else's entries
-	limit   target.Capacity
-	marker  string
-	version string
+// List is what reading a list found.
+type List struct {
+	Managed ipset.Set // what the managed entries allow
+	Count   int       // managed entries (adjacent ones are one prefix in Managed)
+	Others  int       // everybody else's entries
+	// OthersAllow is what everybody else's entries allow, when the plan
+	// must not add an entry for it (a list that holds a CIDR once); empty:
+	// the adapter deals with such an entry itself.
+	OthersAllow ipset.Set
+	Limit       target.Capacity
+	Marker      string // what marks a managed entry, for Describe
+	Version     string // the list's version when its service keeps one
+	// Families are what the list carries; zero: both.
+	Families target.Families
+	// Summary, when set, is Describe's answer.
+	Summary string
+	// Advice, when set, ends the message of a change that does not fit:
+	// what to do, given the entries it needs.
+	Advice func(need int) string
 }
 
-// New is a list whose count managed entries, marked with marker (a comment
-// prefix), allow managed, beside others entries that are not ipsync's.
-// version is the list's version when its service keeps one.
-func New(managed ipset.Set, count, others int, limit target.Capacity, marker, version string) *Fence {
-	return &Fence{managed: managed, count: count, others: others, limit: limit, marker: marker, version: version}
+// Fence is a list's managed entries and how many entries it holds in all.
+type Fence struct{ l List }
+
+// New is the fence of a list.
+func New(l List) *Fence {
+	if l.Families == 0 {
+		l.Families = target.BothFamilies
+	}
+	return &Fence{l: l}
 }
 
 // Owned is what the managed entries allow.
-func (f *Fence) Owned() ipset.Set { return f.managed }
+func (f *Fence) Owned() ipset.Set { return f.l.Managed }
 
 // Used is the number of entries on the list.
-func (f *Fence) Used() int { return f.count + f.others }
+func (f *Fence) Used() int { return f.l.Count + f.l.Others }
 
 // Capacity is the list's limit of entries.
-func (f *Fence) Capacity() target.Capacity { return f.limit }
+func (f *Fence) Capacity() target.Capacity { return f.l.Limit }
 
 // Rewrite is the change to managed entries equal to desired: one entry per
 // prefix.
 func (f *Fence) Rewrite(desired ipset.Set, room target.Capacity) (target.Change, error) {
-	n := f.others + desired.Len()
+	n := f.l.Others + desired.Len()
 	if n > room.Max {
-		return target.Change{}, &target.SizeError{Capacity: room, Size: n}
+		se := &target.SizeError{Capacity: room, Size: n}
+		if f.l.Advice != nil {
+			se.Detail = se.Error() + ": " + f.l.Advice(n)
+		}
+		return target.Change{}, se
 	}
-	return target.Change{Set: desired, Size: n, Version: f.version}, nil
+	return target.Change{Set: desired, Size: n, Version: f.l.Version}, nil
 }
 
 // Describe counts the managed entries.
 func (f *Fence) Describe() string {
-	n := f.count
-	word := "entries"
-	if n == 1 {
-		word = "entry"
+	if f.l.Summary != "" {
+		return f.l.Summary
 	}
-	return fmt.Sprintf("%d %s managed (comment prefix %q)", n, word, f.marker)
+	return fmt.Sprintf("%s managed (%s)", Count(f.l.Count, "entry", "entries"), f.l.Marker)
 }
 
-// Families: both.
-func (f *Fence) Families() target.Families { return target.BothFamilies }
+// Families are what the list carries.
+func (f *Fence) Families() target.Families { return f.l.Families }
+
+// AllowedByOthers is what everybody else's entries allow.
+func (f *Fence) AllowedByOthers() ipset.Set { return f.l.OthersAllow }
+
+// Count is "1 entry", "3 entries".
+func Count(n int, one, many string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, one)
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}

@@ -8,7 +8,10 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
 )
 
 // All is every kind, in the order messages list them.
@@ -18,5 +21,8 @@ func All() target.Registry {
 		vpcepolicy.Kind{},
 		iamrolepolicy.Kind{},
 		atlasaccesslist.Kind{},
+		securitygroup.Kind{},
+		prefixlist.Kind{},
+		wafipset.Kind{},
 	}
 }

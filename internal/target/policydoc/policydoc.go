@@ -85,6 +85,9 @@ func (f *Fence) Describe() string {
 // Families: both.
 func (f *Fence) Families() target.Families { return target.BothFamilies }
 
+// AllowedByOthers: none; the other statements are no allow list.
+func (f *Fence) AllowedByOthers() ipset.Set { return ipset.Set{} }
+
 // Statement is the owned statement a policy-document kind shows a user to
 // add, as a kind's Example.
 type Statement struct {

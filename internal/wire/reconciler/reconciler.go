@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
@@ -28,8 +29,14 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy/iamio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy/kmsio"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist/plio"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup/sgio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy/vpceio"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset/wafio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
 )
@@ -87,7 +94,17 @@ func adapters() map[config.TargetType]func(clients) reconcile.Fences {
 		vpcepolicy.Type:      func(c clients) reconcile.Fences { return vpceio.New(ec2.NewFromConfig(c.aws)) },
 		iamrolepolicy.Type:   func(c clients) reconcile.Fences { return iamio.New(iam.NewFromConfig(c.aws)) },
 		atlasaccesslist.Type: accessList,
+		securitygroup.Type:   func(c clients) reconcile.Fences { return sgio.New(ec2.NewFromConfig(c.aws)) },
+		prefixlist.Type:      func(c clients) reconcile.Fences { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
+		wafipset.Type:        wafSets,
 	}
+}
+
+// wafSets builds one WAFv2 client per region the sets name.
+func wafSets(c clients) reconcile.Fences {
+	return wafio.New(func(region string) wafio.API {
+		return wafv2.NewFromConfig(c.aws, func(o *wafv2.Options) { o.Region = region })
+	})
 }
 
 func accessList(c clients) reconcile.Fences {

@@ -78,7 +78,7 @@ func (a *Adapter) Read(ctx context.Context, ref target.Ref) (target.Fence, error
 	if err != nil {
 		return nil, &target.Error{Op: "read", Kind: kind, Resource: ref.Resource, Err: err}
 	}
-	return entries.New(managed, len(l.managed), len(l.foreign)+l.groups, atlasaccesslist.Capacity, ref.Sid, ""), nil
+	return entries.New(entries.List{Managed: managed, Count: len(l.managed), Others: len(l.foreign) + l.groups, Limit: atlasaccesslist.Capacity, Marker: fmt.Sprintf("comment prefix %q", ref.Sid)}), nil
 }
 
 // Write makes the managed entries equal the change's set, reading the list
