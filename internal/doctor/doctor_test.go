@@ -16,6 +16,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/entries"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 )
 
 func collect() (*[]Check, adder) {
@@ -147,5 +148,30 @@ func TestResourcesDeclaredInIaCAreWarnedAbout(t *testing.T) {
 		case c.want != "" && (len(*got) != 2 || (*got)[1].Status != Warn || !strings.Contains((*got)[1].Detail, c.want) || !strings.Contains((*got)[1].Detail, "docs/iac.md")):
 			t.Errorf("%v: %+v", c.tags, *got)
 		}
+	}
+}
+
+// A security group's line says which traffic the owned rules allow, how
+// many of each family, and the room under its quota.
+func TestSecurityGroupCheckCountsRulesPerFamily(t *testing.T) {
+	rule, err := securitygroup.ParseRule(target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-27017"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := securitygroup.NewFence(securitygroup.Group{ID: "sg-0123456789abcdef0", Rule: rule, Sid: "ipsync:", Rules: []securitygroup.GroupRule{
+		{Egress: true, Protocol: "tcp", From: 27015, To: 27017, CIDR: "192.0.2.1/32", Description: "ipsync: managed"},
+		{Egress: true, Protocol: "tcp", From: 27015, To: 27017, CIDR: "2001:db8::1/128", IPv6: true, Description: "ipsync: managed"},
+		{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "198.51.100.0/24", Description: "https"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := config.Target{Name: "sg", Type: securitygroup.Type, Resource: "sg-0123456789abcdef0", Sid: "ipsync:"}
+	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
+	got, add := collect()
+	d.checkTarget(context.Background(), tg, add)
+	want := `2 owned egress tcp 27015-27017 rule(s) (description prefix "ipsync:"): 1 IPv4, 1 IPv6; 1 IPv4 and 0 IPv6 rules of others in that direction; 2 of 60 rules used, 58 left`
+	if c := (*got)[0]; c.Status != OK || !strings.HasSuffix(c.Detail, want) {
+		t.Fatalf("got %+v, want %q at the end", c, want)
 	}
 }

@@ -44,10 +44,11 @@ func record(row matrixRow) {
 }
 
 const (
-	retried      = "retried, then succeeded"
-	failedRun    = "failed before any write: nothing written, Atlas's record in the snapshot kept"
-	failedTarget = "failed: the target not written, its record kept so the next run retries it; the run reports failure"
-	partial      = "partial: the failing step reported, the rest done; the next run converges"
+	retried       = "retried, then succeeded"
+	failedRun     = "failed before any write: nothing written, Atlas's record in the snapshot kept"
+	failedTarget  = "failed: the target not written, its record kept so the next run retries it; the run reports failure"
+	partial       = "partial: the failing step reported, the rest done; the next run converges"
+	madeNotBroken = "failed after the additions (make-before-break): the new rules allow, the old stay until the next run; the target's record not written"
 )
 
 // startProxy puts a fault proxy in front of the shared moto_server and
@@ -73,6 +74,7 @@ func faultStack(t *testing.T, k kind, extraConfig string) (*stack, *testenv.Faul
 
 func TestAWSFaultMatrix(t *testing.T) {
 	kmsKind, vpceKind, iamKind := kinds[0], kinds[1], kinds[2]
+	sgKind, plKind, wafKind := securityGroupKind, prefixListKind, ipSetKind
 	rows := []struct {
 		k       kind
 		fault   testenv.AWSFault
@@ -107,6 +109,22 @@ func TestAWSFaultMatrix(t *testing.T) {
 		{iamKind, testenv.AWSFault{Service: "iam", Op: "PutRolePolicy", Status: 500, Code: "ServiceFailure", Times: 100}, failedTarget, true},
 		{iamKind, testenv.AWSFault{Service: "iam", Op: "ListRolePolicies", Status: 500, Code: "ServiceFailure", Times: 100}, failedTarget, true},
 		{iamKind, testenv.AWSFault{Service: "iam", Op: "PutRolePolicy", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "DescribeSecurityGroupRules", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "DescribeSecurityGroupRules", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "AuthorizeSecurityGroupEgress", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "AuthorizeSecurityGroupEgress", Status: 500, Code: "InternalError", Times: 100}, failedTarget, true},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "RevokeSecurityGroupEgress", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{sgKind, testenv.AWSFault{Service: "ec2", Op: "RevokeSecurityGroupEgress", Status: 500, Code: "InternalError", Times: 100}, madeNotBroken, false},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "DescribeManagedPrefixLists", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "GetManagedPrefixListEntries", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "GetManagedPrefixListEntries", Status: 500, Code: "InternalError", Times: 100}, failedTarget, true},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "ModifyManagedPrefixList", Status: 503, Code: "RequestLimitExceeded", Times: 1}, retried, false},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "ModifyManagedPrefixList", Status: 500, Code: "InternalError", Times: 100}, failedTarget, true},
+		{plKind, testenv.AWSFault{Service: "ec2", Op: "ModifyManagedPrefixList", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
+		{wafKind, testenv.AWSFault{Service: "wafv2", Op: "GetIPSet", Status: 500, Code: "WAFInternalErrorException", Times: 1}, retried, false},
+		{wafKind, testenv.AWSFault{Service: "wafv2", Op: "GetIPSet", Delay: 6 * time.Second, Times: 100}, failedTarget, true},
+		{wafKind, testenv.AWSFault{Service: "wafv2", Op: "UpdateIPSet", Status: 500, Code: "WAFInternalErrorException", Times: 1}, retried, false},
+		{wafKind, testenv.AWSFault{Service: "wafv2", Op: "UpdateIPSet", Status: 500, Code: "WAFInternalErrorException", Times: 100}, failedTarget, true},
 	}
 	for _, row := range rows {
 		name := fmt.Sprintf("%s %s %d %s", row.fault.Service, row.fault.Op, row.fault.Status, row.fault.Code)
@@ -114,9 +132,14 @@ func TestAWSFaultMatrix(t *testing.T) {
 			name = fmt.Sprintf("%s %s timeout", row.fault.Service, row.fault.Op)
 		}
 		t.Run(name, func(t *testing.T) {
+			// Each row has its own stack and proxy; most of a row is waiting
+			// (a timeout, a retry's backoff), so rows share the cores.
+			t.Parallel()
 			s, proxy := faultStack(t, row.k, "")
-			// CallTimeout above the SDK's own retry backoff (up to ~1 s for one retry).
-			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 2500 * time.Millisecond}
+			// CallTimeout well above the SDK's own retry backoff (a jittered
+			// second or two for one retry, more on a loaded machine) and
+			// below the injected 6 s delays, which must time out.
+			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 4500 * time.Millisecond}
 			runs := 0
 			if row.warm {
 				if r := s.run(t, o); r.Err != nil {
@@ -167,6 +190,23 @@ func TestAWSFaultMatrix(t *testing.T) {
 					t.Errorf("Atlas's record advanced on a run that failed before any write")
 				}
 				_ = beforeVersion
+			case madeNotBroken:
+				// The first run: the additions were authorized, the old
+				// rule's revoke failed. The fence allows both; nothing of
+				// the target was recorded, so the next run finishes it.
+				if r.Status != plan.Error {
+					t.Fatalf("status %s, want error (%v)", r.Status, r.Err)
+				}
+				if !strings.Contains(liveAfter, "34.193.91.42/32") || !strings.Contains(liveAfter, "192.0.2.0/32") {
+					unexpected++
+					t.Errorf("want the additions and the old rule both, got:\n%s", liveAfter)
+				}
+				if after != nil {
+					if _, ok := after.Targets["target"]; ok {
+						unexpected++
+						t.Errorf("the target's record was written on a failed run")
+					}
+				}
 			case partial:
 				if r.Status != plan.Error && r.Err == nil {
 					t.Fatalf("status %s, err %v: the failure was not reported", r.Status, r.Err)
@@ -358,7 +398,7 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 	}
 	fmt.Fprintf(&b, "\nTotals: %d faults injected, %d runs, %d writes that should not have happened.\n\n", len(matrix.rows), runs, unexpected)
 	b.WriteString("The Atlas rows run a whole reconcile against the simulator. The client's own behaviour under each Atlas fault (429 with and without Retry-After, 5xx, timeouts, resets, truncated bodies, invalid CIDRs, empty lists, a project 404, the token endpoint down) is one test each in `internal/atlas/client_test.go` (`TestFaults`, `TestAuthErrors`, `TestServiceAccount`).\n\n")
-	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for each target kind (KMS key policy, VPC endpoint policy, IAM role policy); the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nVulnerabilities: `make test` runs `go mod verify` and govulncheck (`infra/vuln.sh`), against https://vuln.go.dev where it answers and otherwise against the offline database in `testdata/vulndb` (golang/vulndb a752ea54, 2026-08-21), and says which it used.\n")
+	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for each target kind (KMS key policy, VPC endpoint policy, IAM role policy, security group, prefix list, WAF IP set); the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nVulnerabilities: `make test` runs `go mod verify` and govulncheck (`infra/vuln.sh`), against https://vuln.go.dev where it answers and otherwise against the offline database in `testdata/vulndb` (golang/vulndb a752ea54, 2026-08-21), and says which it used.\n")
 	// What was measured by hand (the suite under load) is kept beside the
 	// generator and copied in, as BENCHMARKS.md does with its history.
 	if extra, err := os.ReadFile(filepath.Join("..", "..", "infra", "reliability-load.md")); err == nil {

@@ -48,7 +48,7 @@ func Capacity(id string, max int) target.Capacity {
 
 func (Kind) Words() target.Words {
 	return target.Words{Part: "the managed entries", Plural: true, Updated: "The prefix list's managed entries were updated and verified.",
-		Size: "entries", Others: "an entry ipsync does not own"}
+		Size: "prefix list", Others: "an entry ipsync does not own"}
 }
 
 func (Kind) CheckResource(r string) error {

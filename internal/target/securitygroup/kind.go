@@ -46,7 +46,7 @@ func Capacity(group string, quota int) target.Capacity {
 
 func (Kind) Words() target.Words {
 	return target.Words{Part: "the owned rules", Plural: true, Updated: "The security group's owned rules were updated and verified.",
-		Size: "rules (per family)", Others: "a rule ipsync does not own"}
+		Size: "security group (the fuller address family)", Others: "a rule ipsync does not own"}
 }
 
 func (Kind) CheckResource(r string) error {

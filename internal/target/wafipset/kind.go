@@ -29,7 +29,7 @@ func (Kind) Noun() string              { return "WAF IP set" }
 func (Kind) Capacity() target.Capacity { return Capacity }
 
 func (Kind) Words() target.Words {
-	return target.Words{Part: "the IP set's addresses", Plural: true, Updated: "The WAF IP set was updated and verified.", Size: "addresses"}
+	return target.Words{Part: "the IP set's addresses", Plural: true, Updated: "The WAF IP set was updated and verified.", Size: "IP set"}
 }
 
 func (Kind) CheckResource(r string) error {
