@@ -81,8 +81,10 @@ SG=$(aws ec2 create-security-group --group-name app-to-atlas --description "app 
 aws ec2 revoke-security-group-egress --group-id "$SG" --ip-permissions 'IpProtocol=-1,IpRanges=[{CidrIp=0.0.0.0/0}]' >/dev/null
 aws ec2 authorize-security-group-egress --group-id "$SG" \
   --ip-permissions 'IpProtocol=tcp,FromPort=27015,ToPort=27017,IpRanges=[{CidrIp=192.0.2.10/32,Description="db team"}]' >/dev/null
+# The prefix list is declared in the network team's Terraform: doctor warns of it (docs/iac.md).
 PL=$(aws ec2 create-managed-prefix-list --prefix-list-name atlas-nodes --address-family IPv4 --max-entries 20 \
-  --entries 'Cidr=203.0.113.0/24,Description=office VPN' --query PrefixList.PrefixListId --output text)
+  --entries 'Cidr=203.0.113.0/24,Description=office VPN' \
+  --tag-specifications 'ResourceType=prefix-list,Tags=[{Key=ManagedBy,Value=terraform}]' --query PrefixList.PrefixListId --output text)
 IPSET=$(aws wafv2 create-ip-set --name atlas-webhook --scope REGIONAL --ip-address-version IPV4 --addresses '[]' \
   --description "atlas-ip-sync webhook receiver: Atlas's control plane" --query Summary.ARN --output text)
 echo "KMS key      $KEY   (policy: infra/policies/kms-key-policy.json, placeholder in AtlasIPAllowList)"
@@ -90,7 +92,7 @@ echo "VPC endpoint $VPCE            (policy: infra/policies/vpc-endpoint-policy.
 echo "IAM role     $ROLE_POLICY (inline policy: infra/policies/iam-role-policy.json, placeholder in AtlasIPAllowList)"
 echo "NAT gateway  $NAT_IP (tag atlas-egress=app): the app's egress, for the Atlas project's access list"
 echo "security grp $SG (egress tcp 27015-27017; one rule of the db team)"
-echo "prefix list  $PL (IPv4, MaxEntries 20; one entry of someone else)"
+echo "prefix list  $PL (IPv4, MaxEntries 20; one entry of someone else; tagged ManagedBy=terraform)"
 echo "WAF IP set   $IPSET"
 echo "alerts       $TOPIC -> SQS oncall"
 echo "triggers     $TRIGGERS (FIFO; the webhook enqueues, the reconcile consumes)"
@@ -302,7 +304,7 @@ run "$IPSYNC" plan --config "$CFG"
 run "$IPSYNC" unblock atlas-ear-key --config "$CFG"
 run "$IPSYNC" apply --config "$CFG"
 
-say "ipsync doctor: one line per check (no scheduled run yet here: a warning)"
+say "ipsync doctor: one line per check (warnings: no scheduled run yet here; the prefix list is Terraform's)"
 run "$IPSYNC" doctor --config "$CFG"
 
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
