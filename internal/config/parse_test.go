@@ -97,7 +97,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"two access-list targets on one project", `{"targets":[{"name":"a","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"one","static":["1.1.1.1"]},{"name":"b","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"two","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 		{"verify window too long", `{"verify":{"window":"10m"}}`, "verify.window 10m0s: want 0 to 4m0s"},
 		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
-		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only a kms-key-policy target guards encryption at rest"},
+		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only kms-key-policy, security-group, prefix-list targets are verified with Atlas's encryption at rest"},
 		{"bad encryption project", minimal[:len(minimal)-2] + `,"encryptionAtRestProjects":["x"]}]}`, `encryptionAtRestProjects: "x" is not a project id`},
 		{"security group without a direction", sg(`"protocol":"tcp","ports":"27017"`), "direction is required: ingress or egress"},
 		{"security group of all traffic with ports", sg(`"direction":"egress","protocol":"all","ports":"1-2"`), "protocol all takes no ports"},
@@ -198,7 +198,7 @@ func TestEncryptionProjectsFromTargetDefaults(t *testing.T) {
 	}
 	_, err = config.Parse([]byte(`{"targetDefaults":{"vpc-endpoint-policy":{"sid":"S","sources":["nodes"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}},
 	  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[{"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d"}]}`))
-	if err == nil || !strings.Contains(err.Error(), "only a kms-key-policy target") {
+	if err == nil || !strings.Contains(err.Error(), "only kms-key-policy, security-group, prefix-list targets") {
 		t.Fatalf("endpoint defaults with projects: %v", err)
 	}
 }

@@ -145,7 +145,7 @@ func (c *Config) validate() error {
 			}
 		}
 		if len(t.EncryptionAtRestProjects) > 0 && !rules.EncryptionAtRest {
-			add("%s: encryptionAtRestProjects: only a kms-key-policy target guards encryption at rest", where)
+			add("%s: encryptionAtRestProjects: only %s targets are verified with Atlas's encryption at rest", where, c.verifiedKinds())
 		}
 		if t.RoleArn != "" && !ids.RoleARN(t.RoleArn) {
 			add("%s: roleArn %q: want arn:aws:iam::account:role/name", where, t.RoleArn)
@@ -158,6 +158,18 @@ func (c *Config) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// verifiedKinds names the kinds whose targets may name
+// encryptionAtRestProjects: "kms-key-policy, security-group".
+func (c *Config) verifiedKinds() string {
+	var names []string
+	for _, k := range c.Kinds() {
+		if k.Rules().EncryptionAtRest {
+			names = append(names, string(k.Type()))
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // checkKind applies a kind's own rules to one of its targets.

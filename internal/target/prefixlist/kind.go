@@ -61,7 +61,10 @@ func (Kind) CheckResource(r string) error {
 func (Kind) Rules() target.Rules {
 	// One target per list: each write names the version it read, and two
 	// targets would take turns failing on each other's versions.
-	return target.Rules{MaxSid: 255 - len(Suffix), SidMeans: "the managed entries' description prefix", OnePerResource: true}
+	// A list a KMS endpoint's security group references may guard
+	// encryption at rest: a change is verified with Atlas, and rolled back
+	// with a modify (moto answers RestoreManagedPrefixListVersion with 500).
+	return target.Rules{MaxSid: 255 - len(Suffix), SidMeans: "the managed entries' description prefix", OnePerResource: true, EncryptionAtRest: true}
 }
 
 // Example: a list needs nothing added; ipsync adds its entries.

@@ -58,10 +58,13 @@ func (Kind) CheckResource(r string) error {
 
 func (Kind) Rules() target.Rules {
 	return target.Rules{
-		MaxSid:       maxDescription - len(Suffix),
-		SidMeans:     "the owned rules' description prefix",
-		SidChars:     DescriptionChars,
-		CheckOptions: func(o target.Options) error { _, err := ParseRule(o); return err },
+		MaxSid:   maxDescription - len(Suffix),
+		SidMeans: "the owned rules' description prefix",
+		SidChars: DescriptionChars,
+		// A group on the path from Atlas to the key (a KMS endpoint's) may
+		// guard encryption at rest: a change is verified with Atlas.
+		EncryptionAtRest: true,
+		CheckOptions:     func(o target.Options) error { _, err := ParseRule(o); return err },
 	}
 }
 
