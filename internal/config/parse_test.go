@@ -155,6 +155,8 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(minimal + `}`))
 	f.Add([]byte(`{"guards":{"maxRemovePercent":30,"maxRemovePercent":100}}`))
 	f.Add([]byte(`{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"]}]}`))
+	f.Add([]byte(sg(`"direction":"egress","protocol":"tcp","ports":"27015-27017","maxRules":60`)))
+	f.Add([]byte(`{"targetDefaults":{"security-group":{"direction":"ingress","protocol":"all"}},"targets":[{"type":"security-group","resource":"sg-0123abcd","sid":"x","static":["::/0"]}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		c, err := config.Parse(b)
 		if err != nil {

@@ -180,3 +180,38 @@ func TestRewriteNeverPlansPastTheQuota(t *testing.T) {
 		}
 	})
 }
+
+// ParseRule reads what a user wrote: it never panics, and a rule it accepts
+// names traffic EC2 takes (ports in range, FROM not above TO, -1 for the
+// protocols without ports) and reads back from its own words.
+func FuzzParseRule(f *testing.F) {
+	f.Add("egress", "tcp", "27015-27017", 60)
+	f.Add("ingress", "all", "", 0)
+	f.Add("egress", "icmp", "", 1000)
+	f.Add("egress", "udp", "65535", -1)
+	f.Add("ingress", "tcp", "1-2-3", 5)
+	f.Fuzz(func(t *testing.T, dir, proto, ports string, maxRules int) {
+		r, err := ParseRule(target.Options{Direction: dir, Protocol: proto, Ports: ports, MaxRules: maxRules})
+		if err != nil {
+			return
+		}
+		if r.Quota < 1 || r.Quota > 1000 {
+			t.Fatalf("quota %d", r.Quota)
+		}
+		switch r.Protocol {
+		case "tcp", "udp":
+			if r.From < 0 || r.To > 65535 || r.From > r.To {
+				t.Fatalf("ports %d-%d", r.From, r.To)
+			}
+		case "icmp", "-1":
+			if r.From != -1 || r.To != -1 || ports != "" {
+				t.Fatalf("%s with ports %q: %d-%d", r.Protocol, ports, r.From, r.To)
+			}
+		default:
+			t.Fatalf("protocol %q", r.Protocol)
+		}
+		if r.Egress != (dir == "egress") {
+			t.Fatalf("direction %q read as egress %v", dir, r.Egress)
+		}
+	})
+}
