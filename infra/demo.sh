@@ -3,7 +3,8 @@
 # (AWS) and the Atlas simulator on 127.0.0.1; creates a KMS key, a VPC
 # endpoint and an IAM role whose policies own an Atlas statement, a NAT
 # gateway for a project's IP access list, a security group whose egress to
-# Atlas's clusters ipsync keeps, a prefix list, a WAF IP set, the snapshot bucket, the
+# Atlas's clusters ipsync keeps, a prefix list, a WAF IP set, a GCP access
+# level (in the GCP simulator), the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
 # then plans, applies, follows a change in Atlas and a new NAT gateway,
 # corrects a hand edit, refuses an empty answer, and prints the alerts
@@ -33,7 +34,7 @@ mkdir -p "$BIN"
 # function is built as for Lambda, but for this machine's CPU). It runs while
 # the AWS side is set up, which needs none of it.
 ( CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o "$BIN/" \
-    ./cmd/ipsync ./cmd/atlas-sim ./cmd/lambda-local ./functions/reconcile &&
+    ./cmd/ipsync ./cmd/atlas-sim ./cmd/gcp-sim ./cmd/lambda-local ./functions/reconcile &&
   mv "$BIN/reconcile" "$BIN/reconcile-bootstrap" ) >"$WORK/build.log" 2>&1 &
 BUILD_PID=$!
 IPSYNC="$BIN/ipsync"
@@ -103,6 +104,11 @@ start_sim -api-key "demo-public:demo-private-key" \
   -control-plane infra/demo/control-plane.json \
   -project "$PROJECT=infra/demo/project.json"
 echo "Atlas simulator (digest auth, answers checked against the official spec): $SIM_URL"
+GCP_LEVEL=accessPolicies/123456789/accessLevels/atlas_ip_sync
+start_gcp_sim -level "$GCP_LEVEL=infra/demo/gcp-level.json" -perimeter "123456789/cloud_kms=$GCP_LEVEL"
+aws secretsmanager create-secret --name ipsync/gcp-service-account --secret-string "file://$WORK/gcp-sa.json" >/dev/null
+echo "GCP simulator (signed-JWT tokens, Access Context Manager checked against its discovery document): $GCP_URL"
+echo "  access level $GCP_LEVEL, in the service perimeter cloud_kms; its service-account key in Secrets Manager"
 # An entry somebody else manages: ipsync owns only the entries whose comment starts with its sid.
 curl -fsS --digest -u demo-public:demo-private-key -H 'Content-Type: application/vnd.atlas.2023-01-01+json' -H 'Accept: application/vnd.atlas.2023-01-01+json' \
   --data '[{"cidrBlock":"203.0.113.0/24","comment":"office VPN"}]' "$SIM_URL/api/atlas/v2/groups/$PROJECT/accessList" >/dev/null
@@ -169,6 +175,15 @@ targets:
     resource: $IPSET
     sid: atlas-ip-sync        # the set's description starts with this: ipsync owns it whole
     sources: [control-plane-outbound]
+  - name: cloud-kms-level
+    type: gcp-access-level
+    resource: $GCP_LEVEL
+    sid: atlas-ip-sync        # the level's description starts with this: ipsync owns it whole
+    sources: [control-plane-outbound, nodes-outbound]
+gcp:
+  endpoint: $GCP_URL
+  credentials:
+    secretId: ipsync/gcp-service-account
 verify:
   window: 0s   # ask Atlas once, right after a change (default 2m: the demo stays quick)
 YAML

@@ -34,6 +34,19 @@ start_sim() {
   return 1
 }
 
+# start_gcp_sim ARGS... sets GCP_URL and writes the simulator's
+# service-account key to $WORK/gcp-sa.json.
+start_gcp_sim() {
+  "$BIN/gcp-sim" -url-file "$WORK/gcp.url" -key-file "$WORK/gcp-sa.json" "$@" >/dev/null 2>"$WORK/gcp-sim.log" &
+  STACK_PIDS+=($!)
+  for _ in $(seq 1 100); do
+    [ -s "$WORK/gcp.url" ] && { GCP_URL=$(cat "$WORK/gcp.url"); return 0; }
+    sleep 0.1
+  done
+  echo "gcp-sim did not start; see $WORK/gcp-sim.log" >&2
+  return 1
+}
+
 stack_stop() {
   local pid
   for pid in "${STACK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -72,8 +72,9 @@ var allowed = map[string][]string{
 	"internal/target/securitygroup":   {"internal/ids", "internal/ipset", "internal/target"},
 	"internal/target/prefixlist":      {"internal/ids", "internal/ipset", "internal/target", "internal/target/entries"},
 	"internal/target/wafipset":        {"internal/ids", "internal/ipset", "internal/target", "internal/target/entries"},
+	"internal/target/gcpaccesslevel":  {"internal/ipset", "internal/target", "internal/target/entries"},
 	"internal/target/kinds": {"internal/target", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy",
-		"internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset"},
+		"internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset", "internal/target/gcpaccesslevel"},
 	"internal/target/kmspolicy/kmsio":              {"internal/target", "internal/target/kmspolicy"},
 	"internal/target/vpcepolicy/vpceio":            {"internal/target", "internal/target/vpcepolicy"},
 	"internal/target/iamrolepolicy/iamio":          {"internal/target", "internal/target/iamrolepolicy"},
@@ -81,11 +82,12 @@ var allowed = map[string][]string{
 	"internal/target/securitygroup/sgio":           {"internal/target", "internal/target/securitygroup"},
 	"internal/target/prefixlist/plio":              {"internal/ipset", "internal/target", "internal/target/prefixlist"},
 	"internal/target/wafipset/wafio":               {"internal/target", "internal/target/wafipset"},
+	"internal/target/gcpaccesslevel/gcpio":         {"internal/target", "internal/target/gcpaccesslevel"},
 	"internal/plan":                                {"internal/ipset", "internal/target"},
 	"internal/snapshot":                            {"internal/ipset"},
 	"internal/atlas":                               {"internal/ipset"},
 	"internal/natgw":                               {"internal/ipset"},
-	"internal/config":                              {"internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy"},
+	"internal/config":                              {"internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/gcpaccesslevel"},
 	"internal/configfile":                          {"internal/config"},
 	"internal/notify":                              {"internal/plan", "internal/ipset", "internal/target"},
 	"internal/webhook":                             {"internal/secret"},
@@ -103,11 +105,12 @@ var allowed = map[string][]string{
 		"internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy",
 		"internal/target/atlasaccesslist/accesslistio", "internal/target/iamrolepolicy/iamio", "internal/target/kmspolicy/kmsio", "internal/target/vpcepolicy/vpceio",
 		"internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset",
-		"internal/target/securitygroup/sgio", "internal/target/prefixlist/plio", "internal/target/wafipset/wafio"},
+		"internal/target/securitygroup/sgio", "internal/target/prefixlist/plio", "internal/target/wafipset/wafio",
+		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio", "internal/secret"},
 }
 
 // helpers are internal packages for tests only, outside the table.
-var helpers = []string{"internal/archtest", "internal/testenv", "internal/atlas/atlastest"}
+var helpers = []string{"internal/archtest", "internal/testenv", "internal/atlas/atlastest", "internal/gcp/gcptest"}
 
 // testOnly never reaches a binary that is shipped.
 var testOnly = []string{
@@ -115,6 +118,7 @@ var testOnly = []string{
 	"github.com/Shopify/toxiproxy",
 	"pgregory.net/rapid",
 	module + "/internal/atlas/atlastest",
+	module + "/internal/gcp/gcptest",
 	module + "/internal/testenv",
 }
 

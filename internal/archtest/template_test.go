@@ -14,6 +14,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
@@ -296,17 +297,20 @@ func TestTemplateConfigParses(t *testing.T) {
 		"PrefixListIds": {"pl-0123456789abcdef0", "pl-1123456789abcdef0"}, "PrefixListSources": {`"nodes-inbound"`}, "PrefixListEntryPrefix": {"atlas-ip-sync:"},
 		"WafIpSetArns":    {"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/atlas-webhook/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"},
 		"WafIpSetSources": {`"control-plane-outbound"`}, "WafIpSetDescriptionPrefix": {"atlas-ip-sync"},
+		"GcpAccessLevels":         {"accessPolicies/123456789/accessLevels/atlas_ip_sync"},
+		"GcpCredentialsSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/gcp-AbCdEf"},
+		"GcpAccessLevelSources":   {`"control-plane-outbound","nodes-outbound"`}, "GcpAccessLevelDescriptionPrefix": {"atlas-ip-sync"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
 		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints,
-			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints, "HasSecurityGroups": withEndpoints, "HasPrefixLists": withEndpoints, "HasWafIpSets": withEndpoints})
+			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints, "HasSecurityGroups": withEndpoints, "HasPrefixLists": withEndpoints, "HasWafIpSets": withEndpoints, "HasGcpLevels": withEndpoints})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
 		}
 		wantTargets := 2
 		if withEndpoints {
-			wantTargets = 2 + 2 + 1 + 2 + 1 + 2 + 1 // keys, endpoints, the role policy, access lists, a group, lists, an IP set
+			wantTargets = 2 + 2 + 1 + 2 + 1 + 2 + 1 + 1 // keys, endpoints, the role policy, access lists, a group, lists, an IP set, an access level
 		}
 		types := map[config.TargetType]int{}
 		for _, tg := range c.Targets {
@@ -320,7 +324,7 @@ func TestTemplateConfigParses(t *testing.T) {
 		}
 		// Each target type has its own Sid parameter.
 		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:",
-			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync"}
+			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync", gcpaccesslevel.Type: "atlas-ip-sync"}
 		for _, tg := range c.Targets {
 			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])
@@ -330,7 +334,7 @@ func TestTemplateConfigParses(t *testing.T) {
 				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
 			}
 			// Access lists are Atlas's: never through the AWS role.
-			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList
+			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList && tg.Type != gcpaccesslevel.Type
 			if wantRole != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
 				t.Fatalf("target %+v: role, want one: %v", tg, wantRole)
 			}

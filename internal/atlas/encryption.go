@@ -10,13 +10,20 @@ import (
 const mediaEncryptionAtRest = "application/vnd.atlas.2023-01-01+json"
 
 // EncryptionAtRest is the part of a project's encryption-at-rest settings
-// ipsync watches: whether Atlas can still use the customer's AWS KMS key.
+// ipsync watches: whether Atlas can still use the customer's key, in AWS
+// KMS (awsKms), Google Cloud KMS (googleCloudKms) or Azure Key Vault
+// (azureKeyVault).
 type EncryptionAtRest struct {
-	Enabled bool // awsKms.enabled
-	Valid   bool // awsKms.valid: Atlas reached the key with the role it holds
+	Enabled bool // the provider's enabled
+	// Valid: Atlas reached the key; with more than one provider answering,
+	// every enabled one did.
+	Valid bool
+	// Providers are the answer's providers that say valid or not, as the
+	// API names them.
+	Providers []string
 }
 
-// EncryptionAtRest reads a project's AWS KMS encryption-at-rest state.
+// EncryptionAtRest reads a project's encryption-at-rest state.
 func (c *Client) EncryptionAtRest(ctx context.Context, groupID string) (EncryptionAtRest, error) {
 	var e EncryptionAtRest
 	err := c.do(ctx, call{method: "GET", path: "/api/atlas/v2/groups/" + url.PathEscape(groupID) + "/encryptionAtRest", accept: mediaEncryptionAtRest, authenticated: true},
@@ -24,24 +31,47 @@ func (c *Client) EncryptionAtRest(ctx context.Context, groupID string) (Encrypti
 	return e, err
 }
 
+type providerState struct {
+	Enabled *bool `json:"enabled"`
+	Valid   *bool `json:"valid"`
+}
+
 func parseEncryptionAtRest(b []byte) (EncryptionAtRest, error) {
 	var doc struct {
-		AWSKMS *struct {
-			Enabled *bool `json:"enabled"`
-			Valid   *bool `json:"valid"`
-		} `json:"awsKms"`
+		AWSKMS *providerState `json:"awsKms"`
+		GCP    *providerState `json:"googleCloudKms"`
+		Azure  *providerState `json:"azureKeyVault"`
 	}
 	if err := json.Unmarshal(b, &doc); err != nil {
 		return EncryptionAtRest{}, fmt.Errorf("encryption at rest: %w", err)
 	}
-	if doc.AWSKMS == nil || doc.AWSKMS.Valid == nil {
-		// Without awsKms.valid there is nothing to verify against: an answer
-		// that does not say "valid" must not be read as "invalid".
-		return EncryptionAtRest{}, fmt.Errorf("encryption at rest: the answer has no awsKms.valid (is AWS KMS encryption at rest configured for this project?)")
+	type named struct {
+		name string
+		p    *providerState
 	}
-	e := EncryptionAtRest{Valid: *doc.AWSKMS.Valid}
-	if doc.AWSKMS.Enabled != nil {
-		e.Enabled = *doc.AWSKMS.Enabled
+	var answered, enabled []named
+	for _, n := range []named{{"awsKms", doc.AWSKMS}, {"googleCloudKms", doc.GCP}, {"azureKeyVault", doc.Azure}} {
+		if n.p == nil || n.p.Valid == nil {
+			continue
+		}
+		answered = append(answered, n)
+		if n.p.Enabled != nil && *n.p.Enabled {
+			enabled = append(enabled, n)
+		}
+	}
+	if len(answered) == 0 {
+		// Without a valid there is nothing to verify against: an answer
+		// that does not say "valid" must not be read as "invalid".
+		return EncryptionAtRest{}, fmt.Errorf("encryption at rest: the answer has no awsKms.valid, googleCloudKms.valid or azureKeyVault.valid (is encryption at rest with a customer key configured for this project?)")
+	}
+	judged := enabled
+	if len(judged) == 0 {
+		judged = answered
+	}
+	e := EncryptionAtRest{Valid: true, Enabled: len(enabled) > 0}
+	for _, n := range judged {
+		e.Valid = e.Valid && *n.p.Valid
+		e.Providers = append(e.Providers, n.name)
 	}
 	return e, nil
 }

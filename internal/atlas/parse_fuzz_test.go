@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -85,4 +86,27 @@ func FuzzParseEncryptionAtRest(f *testing.F) {
 			t.Fatalf("read %q as invalid", b)
 		}
 	})
+}
+
+// Each provider's valid counts, the enabled ones over the rest: a GCP or
+// Azure key is verified as an AWS one is.
+func TestEncryptionAtRestProviders(t *testing.T) {
+	for _, c := range []struct {
+		doc       string
+		valid     bool
+		providers string
+	}{
+		{`{"awsKms":{"enabled":true,"valid":true}}`, true, "awsKms"},
+		{`{"googleCloudKms":{"enabled":true,"valid":false}}`, false, "googleCloudKms"},
+		{`{"awsKms":{"enabled":false,"valid":false},"azureKeyVault":{"enabled":true,"valid":true}}`, true, "azureKeyVault"},
+		{`{"awsKms":{"valid":true},"googleCloudKms":{"valid":false}}`, false, "awsKms,googleCloudKms"},
+	} {
+		e, err := parseEncryptionAtRest([]byte(c.doc))
+		if err != nil || e.Valid != c.valid || strings.Join(e.Providers, ",") != c.providers {
+			t.Errorf("%s: %+v %v", c.doc, e, err)
+		}
+	}
+	if _, err := parseEncryptionAtRest([]byte(`{"googleCloudKms":{"enabled":true}}`)); err == nil {
+		t.Error("an answer without valid is no answer")
+	}
 }

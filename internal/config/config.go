@@ -25,6 +25,9 @@ type Config struct {
 	Webhook  Webhook  `json:"webhook"`
 	Guards   Guards   `json:"guards"`
 	Verify   Verify   `json:"verify"`
+	// GCP is how ipsync reaches Google Cloud: needed only by
+	// gcp-access-level targets.
+	GCP GCP `json:"gcp,omitzero"`
 	// TargetDefaults gives, per target type, the sid and sources of targets
 	// that leave them out (many keys with one statement layout, or the SAM
 	// template, which can only list resource ids).
@@ -86,6 +89,19 @@ type Atlas struct {
 type Credentials struct {
 	SecretID string `json:"secretId,omitempty"`
 }
+
+// GCP says how to reach Google Cloud's Access Context Manager.
+type GCP struct {
+	// Credentials point at a secret holding a service-account key JSON, or
+	// an external_account JSON (workload identity federation from AWS).
+	Credentials Credentials `json:"credentials"`
+	// Endpoint is Access Context Manager's (tests point it at the
+	// simulator); the token endpoint comes from the credentials.
+	Endpoint string `json:"endpoint,omitempty"`
+}
+
+// DefaultGCPEndpoint is Access Context Manager's.
+const DefaultGCPEndpoint = "https://accesscontextmanager.googleapis.com"
 
 // Snapshot says where the snapshot is kept.
 type Snapshot struct {
@@ -225,6 +241,9 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.Snapshot.URL == "" {
 		c.Snapshot.URL = DefaultSnapshotURL
+	}
+	if c.GCP.Credentials.SecretID != "" && c.GCP.Endpoint == "" {
+		c.GCP.Endpoint = DefaultGCPEndpoint
 	}
 	for i := range c.Targets {
 		t := &c.Targets[i]

@@ -83,6 +83,21 @@ func decode(data []byte, c *Config) error {
 				}
 				return unknownKey(path)
 			})
+		case "gcp":
+			return r.object(path, func(path, key string) error {
+				switch key {
+				case "credentials":
+					return r.object(path, func(path, key string) error {
+						if key == "secretId" {
+							return r.str(path, &c.GCP.Credentials.SecretID)
+						}
+						return unknownKey(path)
+					})
+				case "endpoint":
+					return r.str(path, &c.GCP.Endpoint)
+				}
+				return unknownKey(path)
+			})
 		case "targetDefaults":
 			return r.object(path, func(path, typ string) error {
 				var d TargetDefault

@@ -97,7 +97,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"two access-list targets on one project", `{"targets":[{"name":"a","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"one","static":["1.1.1.1"]},{"name":"b","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"two","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 		{"verify window too long", `{"verify":{"window":"10m"}}`, "verify.window 10m0s: want 0 to 4m0s"},
 		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
-		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only kms-key-policy, security-group, prefix-list targets are verified with Atlas's encryption at rest"},
+		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only kms-key-policy, security-group, prefix-list, gcp-access-level targets are verified with Atlas's encryption at rest"},
 		{"bad encryption project", minimal[:len(minimal)-2] + `,"encryptionAtRestProjects":["x"]}]}`, `encryptionAtRestProjects: "x" is not a project id`},
 		{"security group without a direction", sg(`"protocol":"tcp","ports":"27017"`), "direction is required: ingress or egress"},
 		{"security group of all traffic with ports", sg(`"direction":"egress","protocol":"all","ports":"1-2"`), "protocol all takes no ports"},
@@ -109,6 +109,10 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"rule options on a key policy", minimal[:len(minimal)-2] + `,"direction":"egress"}]}`, "direction, protocol, ports and maxRules belong to security-group targets, not kms-key-policy"},
 		{"prefix list id", `{"targets":[{"name":"p","type":"prefix-list","resource":"pl-x","sid":"ipsync:","static":["1.1.1.1"]}]}`, "want a prefix list id (pl-…)"},
 		{"IP set ARN", `{"targets":[{"name":"w","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/a/1","sid":"ipsync","static":["1.1.1.1"]}]}`, "want an IP set ARN"},
+		{"access level without credentials", `{"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a","sid":"x","static":["1.1.1.1"]}]}`, "needs gcp.credentials.secretId"},
+		{"access level through an AWS role", `{"gcp":{"credentials":{"secretId":"gcp/sa"}},"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a","sid":"x","static":["1.1.1.1"],"roleArn":"arn:aws:iam::222222222222:role/x"}]}`, "is not in AWS"},
+		{"GCP endpoint in clear", `{"gcp":{"credentials":{"secretId":"gcp/sa"},"endpoint":"http://acm.example.com"}}`, "gcp.endpoint"},
+		{"access level resource", `{"gcp":{"credentials":{"secretId":"gcp/sa"}},"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a-b","sid":"x","static":["1.1.1.1"]}]}`, "want accessPolicies/POLICY_NUMBER/accessLevels/LEVEL_NAME"},
 		{"two targets on one IP set", `{"targets":[{"name":"a","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"x","static":["1.1.1.1"]},{"name":"b","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"y","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -200,7 +204,7 @@ func TestEncryptionProjectsFromTargetDefaults(t *testing.T) {
 	}
 	_, err = config.Parse([]byte(`{"targetDefaults":{"vpc-endpoint-policy":{"sid":"S","sources":["nodes"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}},
 	  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[{"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d"}]}`))
-	if err == nil || !strings.Contains(err.Error(), "only kms-key-policy, security-group, prefix-list targets") {
+	if err == nil || !strings.Contains(err.Error(), "only kms-key-policy, security-group, prefix-list, gcp-access-level targets") {
 		t.Fatalf("endpoint defaults with projects: %v", err)
 	}
 }

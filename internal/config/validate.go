@@ -14,6 +14,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
@@ -85,6 +86,20 @@ func (c *Config) validate() error {
 		add("verify.interval %s: want at least 1s", i)
 	}
 
+	if id := c.GCP.Credentials.SecretID; id != "" && !validSecretRef(id) {
+		add("gcp.credentials.secretId %q: want a Secrets Manager secret name or ARN", id)
+	}
+	if e := c.GCP.Endpoint; e != "" {
+		if err := checkEndpoint(e); err != nil {
+			add("gcp.endpoint: %v", err)
+		}
+	}
+	for _, t := range c.Targets {
+		if t.Type == gcpaccesslevel.Type && c.GCP.Credentials.SecretID == "" {
+			add("target %q: a gcp-access-level target needs gcp.credentials.secretId (a service-account key or external_account JSON in Secrets Manager)", t.Name)
+			break
+		}
+	}
 	for typ := range c.TargetDefaults {
 		if _, ok := c.Kinds().Lookup(typ); !ok {
 			add("targetDefaults: %q is not a target type (%s)", typ, c.Kinds().Names())
@@ -147,6 +162,9 @@ func (c *Config) validate() error {
 		if len(t.EncryptionAtRestProjects) > 0 && !rules.EncryptionAtRest {
 			add("%s: encryptionAtRestProjects: only %s targets are verified with Atlas's encryption at rest", where, c.verifiedKinds())
 		}
+		if t.RoleArn != "" && rules.OutsideAWS {
+			add("%s: roleArn: a %s target is not in AWS; its credentials are its cloud's (gcp.credentials)", where, t.Type)
+		}
 		if t.RoleArn != "" && !ids.RoleARN(t.RoleArn) {
 			add("%s: roleArn %q: want arn:aws:iam::account:role/name", where, t.RoleArn)
 		}
@@ -202,6 +220,20 @@ func checkKind(k target.Kind, rules target.Rules, t Target, where string, exclus
 
 // validSecretRef is a Secrets Manager secret name or ARN.
 func validSecretRef(id string) bool { return len(id) <= 2048 && ids.SecretRef(id) }
+
+// checkEndpoint allows https anywhere, plain http only to a loopback host
+// (a simulator).
+func checkEndpoint(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Path != "" && u.Path != "/" {
+		return fmt.Errorf("%q: want https://host", raw)
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); u.Scheme == "https" || u.Scheme == "http" && (host == "localhost" || ip != nil && ip.IsLoopback()) {
+		return nil
+	}
+	return fmt.Errorf("%q: want https://host (plain http only to a loopback address)", raw)
+}
 
 // checkBaseURL allows https anywhere, and plain http only to a loopback
 // host (the local simulator): credentials never cross a network in clear.

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sns"
@@ -145,9 +146,9 @@ func (d Deps) checkAtlas(ctx context.Context, add adder) {
 		case err != nil:
 			add(Fail, "encryption at rest "+p, "%v", err)
 		case !e.Valid:
-			add(Fail, "encryption at rest "+p, "Atlas reports awsKms.valid false: it cannot use the key now. Run ipsync plan: a missing address in the key policy is the usual cause")
+			add(Fail, "encryption at rest "+p, "Atlas reports %s.valid false: it cannot use the key now. Run ipsync plan: a missing address in the key's fence is the usual cause", strings.Join(e.Providers, "/"))
 		default:
-			add(OK, "encryption at rest "+p, "awsKms.valid true: Atlas can use the key")
+			add(OK, "encryption at rest "+p, "%s.valid true: Atlas can use the key", strings.Join(e.Providers, "/"))
 		}
 	}
 }
@@ -218,6 +219,19 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	}
 	add(status, name, "%s %s%s: %s; %d of %d %s used, %d left%s",
 		t.Type, t.Resource, via, fence.Describe(), size, room.Max, room.Unit, room.Max-size, note)
+	if pl, ok := a.(perimeterLister); ok {
+		cctx, cancel = d.call(ctx)
+		perimeters, err := pl.Perimeters(cctx, ref)
+		cancel()
+		switch {
+		case err != nil:
+			add(Warn, name+" perimeters", "could not list the service perimeters: %v", err)
+		case len(perimeters) == 0:
+			add(Warn, name+" perimeters", "no service perimeter of the policy lists this access level: it protects nothing until one does")
+		default:
+			add(OK, name+" perimeters", "listed by %s", strings.Join(perimeters, ", "))
+		}
+	}
 	if tg, ok := a.(tagged); ok {
 		cctx, cancel = d.call(ctx)
 		tags, err := tg.Tags(cctx, ref)

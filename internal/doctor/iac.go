@@ -38,3 +38,9 @@ func declaredBy(tags map[string]string) string {
 func iacAdvice(by string) string {
 	return "the resource is declared by " + by + ": its next apply may revert what ipsync writes, and ipsync would put it back, a fight that flaps the fence. Keep the owned part out of the template, or render it from the set ipsync publishes: see docs/iac.md"
 }
+
+// perimeterLister is an adapter whose fence protects only where a service
+// perimeter lists it (a GCP access level).
+type perimeterLister interface {
+	Perimeters(ctx context.Context, ref target.Ref) ([]string, error)
+}

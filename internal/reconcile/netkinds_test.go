@@ -17,6 +17,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
@@ -285,12 +286,14 @@ func modifyList(t testing.TB, s *stack, add []ec2types.AddPrefixListEntry, remov
 // A rule or entry of another owner that allows an address ipsync wants is
 // left as it is, and ipsync adds nothing for that address until it goes;
 // a list or set of one address family leaves the other family out, and
-// says so. A security group carries both, each in its own range list.
+// says so. A security group carries both, each in its own range list, and
+// an access level both in its conditions.
 func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 	forKindsWhere(t, func(k kind) bool { return k.setOwned != nil }, func(t *testing.T, k kind) {
 		s := newStack(t, k, "")
 		s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10", "2001:db8::10"}})
-		owner := k.name != wafipset.Type // an IP set is ipsync's whole: nobody else's part
+		// An IP set or access level is ipsync's whole: nobody else's part.
+		owner := k.name == securitygroup.Type || k.name == prefixlist.Type
 		if owner {
 			addForeign(t, s, "3.92.113.229/32")
 		}
@@ -306,7 +309,7 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 				t.Errorf("reason %q does not say the address is already allowed", tp.Reason)
 			}
 		}
-		if k.name == securitygroup.Type {
+		if k.name == securitygroup.Type || k.name == gcpaccesslevel.Type {
 			want += " 2001:db8::10/128"
 		} else if !strings.Contains(tp.Reason, "left out, the fence cannot carry their address family: [2001:db8::10/128]") {
 			t.Errorf("reason %q does not say the IPv6 address was left out", tp.Reason)

@@ -25,6 +25,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/gcp/gcptest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
@@ -47,12 +48,16 @@ type kind struct {
 	alsoReads  []string // more reads of a run with nothing to change
 	targetKeys string   // the target's kind-specific config lines
 	create     func(t testing.TB, cfg aws.Config, values ...string) string
-	policyOf   func(sid string, values ...string) string
-	setLive    func(t testing.TB, s *stack, doc string)
-	getLive    func(t testing.TB, s *stack) string
-	owned      func(t testing.TB, s *stack) []string
-	setOwned   func(t testing.TB, s *stack, values ...string)
-	outside    func(t testing.TB, s *stack) any
+	// createIn, when set, makes the fence in the stack's own simulator,
+	// whose config lines topKeys gives.
+	createIn func(t testing.TB, s *stack, values ...string) string
+	topKeys  func(s *stack) string
+	policyOf func(sid string, values ...string) string
+	setLive  func(t testing.TB, s *stack, doc string)
+	getLive  func(t testing.TB, s *stack) string
+	owned    func(t testing.TB, s *stack) []string
+	setOwned func(t testing.TB, s *stack, values ...string)
+	outside  func(t testing.TB, s *stack) any
 	// notOwned makes the fence lack what ipsync owns, notOwnedWant is what
 	// the plan's reason says then; nil: the kind's owned part may simply
 	// be empty (its rules or entries).
@@ -175,6 +180,7 @@ var kinds = []kind{
 	securityGroupKind,
 	prefixListKind,
 	ipSetKind,
+	accessLevelKind,
 }
 
 // stack is one scenario's world: moto, the simulator, a target, a bucket, a
@@ -182,7 +188,8 @@ var kinds = []kind{
 type stack struct {
 	k        kind
 	sim      *atlastest.Server
-	rawAWS   aws.Config // without the counter
+	gcp      *gcptest.Server // the GCP simulator of a gcp-access-level stack
+	rawAWS   aws.Config      // without the counter
 	awsCfg   aws.Config
 	calls    *testenv.Calls
 	resource string
@@ -228,8 +235,14 @@ func newStack(t testing.TB, k kind, extraConfig string) *stack {
 	s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
 
 	ctx := context.Background()
-	s.resource = k.create(t, s.rawAWS, "192.0.2.0/32")
-	s.bucket = uniq("ipsync")
+	if k.createIn != nil {
+		s.resource = k.createIn(t, s, "192.0.2.0/32")
+	} else {
+		s.resource = k.create(t, s.rawAWS, "192.0.2.0/32")
+	}
+	if s.bucket == "" {
+		s.bucket = uniq("ipsync")
+	}
 	if _, err := s3.NewFromConfig(s.rawAWS, func(o *s3.Options) { o.UsePathStyle = true }).CreateBucket(ctx, &s3.CreateBucketInput{Bucket: &s.bucket}); err != nil {
 		t.Fatal(err)
 	}
@@ -271,12 +284,20 @@ targets:
     resource: %s
     sid: %q
     sources: [control-plane-outbound, nodes-outbound]
-%s%s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, s.k.targetKeys, extra)
+%s%s
+%s`, s.sim.URL(), project, s.bucket, s.topicArn, s.k.name, s.resource, s.k.sid, s.k.targetKeys, extra, s.top())
 	c, err := configfile.Parse([]byte(doc))
 	if err != nil {
 		t.Fatalf("config: %v\n%s", err, doc)
 	}
 	return c
+}
+
+func (s *stack) top() string {
+	if s.k.topKeys == nil {
+		return ""
+	}
+	return s.k.topKeys(s)
 }
 
 func (s *stack) deps(t testing.TB) reconcile.Deps {

@@ -26,7 +26,7 @@ verify:
 // it is unblocked.
 func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
 	forKindsWhere(t, func(k kind) bool {
-		return k.name == kinds[0].name || k.name == prefixListKind.name || k.name == securityGroupKind.name
+		return k.name == kinds[0].name || k.name == prefixListKind.name || k.name == securityGroupKind.name || k.name == accessLevelKind.name
 	}, rollbackWhenAtlasLosesTheKey)
 }
 

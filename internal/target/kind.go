@@ -43,6 +43,9 @@ type Rules struct {
 	// CheckOptions, when set, says what is wrong with a target's Options
 	// (all problems joined), or nil; nil: the kind takes none.
 	CheckOptions func(Options) error
+	// OutsideAWS: the fence is not in AWS, so no AWS role reaches it
+	// (roleArn is refused).
+	OutsideAWS bool
 	// SidChars, when set, says whether the sid holds only characters the
 	// service accepts where ipsync writes it (a rule's description).
 	SidChars func(sid string) bool

@@ -29,6 +29,9 @@ func CountCalls(cfg *aws.Config) *Calls {
 	return c
 }
 
+// Add counts a call of op made elsewhere (a simulator's).
+func (c *Calls) Add(op string) { c.mu.Lock(); c.n[op]++; c.mu.Unlock() }
+
 // Get returns how many times op was called.
 func (c *Calls) Get(op string) int { c.mu.Lock(); defer c.mu.Unlock(); return c.n[op] }
 

@@ -6,6 +6,7 @@ package kinds
 import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
@@ -24,5 +25,6 @@ func All() target.Registry {
 		securitygroup.Kind{},
 		prefixlist.Kind{},
 		wafipset.Kind{},
+		gcpaccesslevel.Kind{},
 	}
 }

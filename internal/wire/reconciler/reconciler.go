@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/aws-sdk-go-v2/service/wafv2"
@@ -23,8 +24,11 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/natgw"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist/accesslistio"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel/gcpio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy/iamio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
@@ -79,10 +83,12 @@ func Fences(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[recon
 }
 
 // clients are what an adapter is built from: the AWS config of the
-// target's role, and the Atlas client (nil when the run has none).
+// target's role, the Atlas client (nil when the run has none), and the
+// config's settings of the other clouds.
 type clients struct {
 	aws   aws.Config
 	atlas *atlas.Client
+	gcp   config.GCP
 }
 
 // adapters builds each kind's adapter: one line per kind (the registry of
@@ -97,7 +103,17 @@ func adapters() map[config.TargetType]func(clients) reconcile.Fences {
 		securitygroup.Type:   func(c clients) reconcile.Fences { return sgio.New(ec2.NewFromConfig(c.aws)) },
 		prefixlist.Type:      func(c clients) reconcile.Fences { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
 		wafipset.Type:        wafSets,
+		gcpaccesslevel.Type:  accessLevels,
 	}
+}
+
+// accessLevels reads the GCP credentials from Secrets Manager on first
+// use, so a run without such a target, or one that reads nothing, pays
+// nothing for them.
+func accessLevels(c clients) reconcile.Fences {
+	sm := secretsmanager.NewFromConfig(c.aws)
+	creds := gcpio.FromJSON(func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.gcp.Credentials.SecretID) })
+	return gcpio.New(creds, c.gcp.Endpoint, reconcile.SleepContext)
 }
 
 // wafSets builds one WAFv2 client per region the sets name.
@@ -123,7 +139,7 @@ func fences(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.
 		if out[key] != nil || !ok {
 			continue
 		}
-		if a := build(clients{aws: roles.config(t.RoleArn), atlas: client}); a != nil {
+		if a := build(clients{aws: roles.config(t.RoleArn), atlas: client, gcp: c.GCP}); a != nil {
 			out[key] = a
 		}
 	}
