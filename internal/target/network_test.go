@@ -25,6 +25,18 @@ var egress = target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-
 
 func noSleep(context.Context, time.Duration) error { return nil }
 
+// proxied is the shared moto behind a fault proxy, which answers as AWS
+// does where moto accepts what AWS refuses.
+func proxied(t *testing.T) (*testenv.FaultProxy, aws.Config) {
+	t.Helper()
+	proxy, err := testenv.StartFaultProxy(testenv.SharedMoto(t).Endpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(proxy.Close)
+	return proxy, testenv.AWSConfigAt(t, proxy.URL)
+}
+
 func wafClients(cfg aws.Config) func(string) wafio.API {
 	return func(region string) wafio.API {
 		return wafv2.NewFromConfig(cfg, func(o *wafv2.Options) { o.Region = region })
@@ -171,13 +183,7 @@ func TestPrefixListWritesInCallsOfAHundred(t *testing.T) {
 // reads the list again and writes from the new version, and gives up after
 // three conflicts in a row.
 func TestPrefixListVersionConflictReadsAgain(t *testing.T) {
-	moto := testenv.SharedMoto(t)
-	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := testenv.AWSConfigAt(t, proxy.URL)
+	proxy, cfg := proxied(t)
 	id := testenv.CreatePrefixList(t, cfg, "IPv4", 10)
 	a := plio.New(ec2.NewFromConfig(cfg), noSleep)
 	ref := target.Ref{Resource: id, Sid: "ipsync:"}
@@ -216,13 +222,7 @@ func TestPrefixListFullAtWriteTimeIsNotWritten(t *testing.T) {
 }
 
 func TestWAFIPSetAgainstMoto(t *testing.T) {
-	moto := testenv.SharedMoto(t)
-	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := testenv.AWSConfigAt(t, proxy.URL)
+	proxy, cfg := proxied(t)
 	ctx := context.Background()
 	arn := testenv.CreateIPSet(t, cfg, "atlas-ip-sync webhook", "IPV4", "192.0.2.1/32")
 	a := wafio.New(wafClients(cfg))
@@ -243,7 +243,7 @@ func TestWAFIPSetAgainstMoto(t *testing.T) {
 	}
 
 	other := testenv.CreateIPSet(t, cfg, "team firewall", "IPV4", "192.0.2.1/32")
-	_, err = a.Read(ctx, target.Ref{Resource: other, Sid: "atlas-ip-sync"})
+	_, err := a.Read(ctx, target.Ref{Resource: other, Sid: "atlas-ip-sync"})
 	var no *target.NotOwnedError
 	if !errors.As(err, &no) {
 		t.Fatalf("a set of someone else: %v", err)
@@ -260,20 +260,14 @@ func TestWAFIPSetAgainstMoto(t *testing.T) {
 // together and against one 60, so the proxy answers as EC2 does): a refused
 // authorize leaves the group as it was, nothing revoked.
 func TestSecurityGroupQuotaRefusedByEC2RevokesNothing(t *testing.T) {
-	moto := testenv.SharedMoto(t)
-	proxy, err := testenv.StartFaultProxy(moto.Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer proxy.Close()
-	cfg := testenv.AWSConfigAt(t, proxy.URL)
+	proxy, cfg := proxied(t)
 	group := testenv.CreateSecurityGroup(t, cfg)
 	testenv.AddRule(t, cfg, group, true, "tcp", 27015, 27017, "192.0.2.1/32", "ipsync: managed")
 	a := sgio.New(ec2.NewFromConfig(cfg))
 	ref := target.Ref{Resource: group, Sid: "ipsync:", Options: egress}
 	proxy.Inject(testenv.AWSFault{Service: "ec2", Op: "AuthorizeSecurityGroupEgress", Status: 400, Code: "RulesPerSecurityGroupLimitExceeded", Times: 1})
 	revokes := proxy.Requests("ec2", "RevokeSecurityGroupEgress") // the fixture's, of the default rule
-	err = a.Write(context.Background(), ref, target.Change{Set: ipset.MustParse("203.0.113.9/32")})
+	err := a.Write(context.Background(), ref, target.Change{Set: ipset.MustParse("203.0.113.9/32")})
 	var te *target.Error
 	if n := proxy.Requests("ec2", "RevokeSecurityGroupEgress") - revokes; !errors.As(err, &te) || !strings.Contains(te.Hint, "maxRules") || n != 0 {
 		t.Fatalf("%v; %d revokes", err, n)
