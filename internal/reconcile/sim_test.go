@@ -1,0 +1,430 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	mathrand "math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
+)
+
+// The randomized simulation (issue 18): a seeded history of random steps —
+// Atlas adds and drops addresses or answers empty or fails, fences fail to
+// read or write (or write and say they failed), runs crash at a step
+// boundary, a human edits inside or outside the owned part, the clock jumps
+// — drives the real loop, and invariants are checked after every run. The
+// same seed replays the same history. IPSYNC_SIM_SEED and IPSYNC_SIM_STEPS
+// (make soak) run other and longer histories.
+
+const simGrace = 24 * time.Hour
+
+// world is everything outside the loop.
+type world struct {
+	mu     sync.Mutex
+	now    time.Time
+	answer ipset.Set // Atlas's control-plane outbound addresses
+	// lastSeen is, per target, when a run that left the target in sync
+	// (applied or already so, not crashed) last fetched an answer listing
+	// an address: what the loop can know of it. An address that came back
+	// and left again while every run failed for the target was never seen
+	// back, and its old departure rightly counts.
+	lastSeen  map[string]map[string]time.Time
+	fetched   ipset.Set         // the last answer FetchAll gave
+	fetchFail int               // next fetches fail
+	fences    map[string]native // by target name
+	faults    map[string]int    // "NAME:read|write|lie" → how many more
+	writes    int
+	// handAdded are the addresses a human put into a fence's owned part
+	// since the loop last wrote it: drift correction may remove them at
+	// once, whatever Atlas said of them before.
+	handAdded  map[string]ipset.Set
+	violations []string
+	alerts     int
+}
+
+// The addresses Atlas draws from: apart from each other, so that each is
+// one prefix, and both families.
+func simPool() []string {
+	var out []string
+	for i := range 14 {
+		out = append(out, fmt.Sprintf("44.210.%d.%d/32", i, 2*i+1))
+	}
+	return append(out, "2001:db8::11/128", "2001:db8::13/128")
+}
+
+func newWorld() *world {
+	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}}
+	w.answer = ipset.MustParse(simPool()[:10]...)
+	// Room for every address of the pool with the grace's: a fence that
+	// fills up refuses every change (correctly), and the history would
+	// stop exercising anything else. TestOversizeRefusedBeforeAnyWrite
+	// covers the full fence.
+	rule, _ := securitygroup.ParseRule(target.Options{Direction: "egress", Protocol: "tcp", Ports: "27017", MaxRules: 40})
+	w.fences = map[string]native{
+		"key":   &keyPolicy{doc: []byte(testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"))},
+		"list":  &list{l: prefixlist.List{ID: "pl-0123abcd", Family: target.IPv4, MaxEntries: 40, Version: 1, Entries: []prefixlist.Entry{{CIDR: "203.0.113.0/24", Description: "office"}}}},
+		"group": &group{rule: rule, rules: []securitygroup.GroupRule{{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "203.0.113.9/32", Description: "https"}}},
+		"ipset": &ipSet{s: wafipset.Set{Description: "atlas-ip-sync webhook", Family: target.IPv4, LockToken: "t"}},
+	}
+	return w
+}
+
+func (w *world) seen(name string, s ipset.Set) {
+	if w.lastSeen[name] == nil {
+		w.lastSeen[name] = map[string]time.Time{}
+	}
+	for _, p := range s.Strings() {
+		w.lastSeen[name][p] = w.now
+	}
+}
+
+const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace":"%s"},
+ "targets":[
+  {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"]},
+  {"name":"list","type":"prefix-list","resource":"pl-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"]},
+  {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
+  {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}]}`
+
+func (w *world) FetchAll(context.Context, []string) (atlas.Answer, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.fetchFail > 0 {
+		w.fetchFail--
+		return atlas.Answer{}, &atlas.APIError{Status: 503, ErrorCode: "SERVICE_UNAVAILABLE"}
+	}
+	w.fetched = w.answer
+	return atlas.Answer{ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}}}, nil
+}
+
+func (w *world) Publish(context.Context, notify.Alert) error {
+	w.mu.Lock()
+	w.alerts++
+	w.mu.Unlock()
+	return nil
+}
+
+// sim is one history.
+type sim struct {
+	w     *world
+	cfg   *config.Config
+	store *memStore
+	rng   *mathrand.Rand
+	log   []string // the history, to replay by hand
+	// grace is what the invariants hold the loop to (the config's, unless
+	// a test plants a bug by configuring another).
+	grace time.Duration
+	// What the history did, so a test sees it exercised the loop.
+	runs, applied, refused, checked int
+}
+
+func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
+	cfg, err := config.Parse([]byte(fmt.Sprintf(simConfig, configuredGrace)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sim{w: newWorld(), cfg: cfg, store: &memStore{}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace}
+}
+
+func (s *sim) deps() reconcile.Deps {
+	d := reconcile.Deps{
+		Atlas: s.w, Store: s.store, Notify: s.w,
+		Fences: map[reconcile.AdapterKey]reconcile.Fences{},
+		Now:    func() time.Time { s.w.mu.Lock(); defer s.w.mu.Unlock(); return s.w.now },
+		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
+		Log:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
+	}
+	for _, t := range s.cfg.Targets {
+		d.Fences[reconcile.AdapterKey{Type: t.Type}] = byName{s.w}
+	}
+	return d
+}
+
+// byName routes a kind's calls to the fence of the target with that
+// resource (one target per kind here).
+type byName struct{ w *world }
+
+func (b byName) name(ref target.Ref) string {
+	switch {
+	case strings.HasPrefix(ref.Resource, "pl-"):
+		return "list"
+	case strings.HasPrefix(ref.Resource, "sg-"):
+		return "group"
+	case strings.HasPrefix(ref.Resource, "arn:aws:wafv2"):
+		return "ipset"
+	}
+	return "key"
+}
+
+func (b byName) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	return simFences{b.w, b.name(ref)}.Read(ctx, ref)
+}
+
+func (b byName) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	return simFences{b.w, b.name(ref)}.Write(ctx, ref, c)
+}
+
+func (s *sim) sidOf(name string) string {
+	for _, t := range s.cfg.Targets {
+		if t.Name == name {
+			return t.Sid
+		}
+	}
+	return ""
+}
+
+func (s *sim) pick(p []string) string { return p[s.rng.IntN(len(p))] }
+
+// step makes one random move and, when it ran the loop, checks the
+// invariants; it returns the first violation.
+func (s *sim) step() string {
+	w := s.w
+	switch r := s.rng.IntN(100); {
+	case r < 14: // Atlas adds an address
+		a := s.pick(simPool())
+		w.answer = ipset.Union(w.answer, ipset.MustParse(a))
+		s.log = append(s.log, "atlas adds "+a)
+	case r < 20: // Atlas drops one (rarely several between two runs: more
+		// than guards.maxRemovePercent refuses every run until Atlas adds
+		// addresses back, which the guard is for, and the history would
+		// stop exercising the rest)
+		if ps := w.answer.Strings(); len(ps) > 8 {
+			a := s.pick(ps)
+			w.answer = w.answer.Minus(ipset.MustParse(a))
+			s.log = append(s.log, "atlas drops "+a)
+		}
+	case r < 27: // Atlas answers empty for a while
+		before := w.answer
+		w.answer = ipset.Set{}
+		s.log = append(s.log, "atlas answers empty")
+		if v := s.run(false, ""); v != "" {
+			return v
+		}
+		w.answer = before
+	case r < 31:
+		w.fetchFail = 1 + s.rng.IntN(3)
+		s.log = append(s.log, "atlas fails")
+	case r < 41: // a fence's next call fails
+		name := s.pick([]string{"key", "list", "group", "ipset"})
+		op := s.pick([]string{"read", "write", "lie"})
+		w.faults[name+":"+op]++
+		s.log = append(s.log, "fault "+name+" "+op)
+	case r < 47: // a human edits the owned part
+		name := s.pick([]string{"key", "list", "group", "ipset"})
+		addr := s.pick(simPool())
+		if (name == "list" || name == "ipset") && strings.Contains(addr, ":") {
+			addr = "198.51.100.9/32" // an IPv4 list or set refuses IPv6, as AWS does
+		}
+		set := ipset.MustParse(addr, "198.51.100.7/32")
+		added := set.Minus(w.fences[name].owned(s.sidOf(name)))
+		w.handAdded[name] = ipset.Union(w.handAdded[name], added)
+		w.fences[name].setOwned(s.sidOf(name), set)
+		s.log = append(s.log, "human sets "+name+" to "+set.String())
+	case r < 52: // a human edits outside it
+		name := s.pick([]string{"list", "group"})
+		a := s.pick(simPool())
+		w.fences[name].toggleOther(a)
+		s.log = append(s.log, "human toggles another owner's "+a+" on "+name)
+	case r < 62:
+		d := time.Duration(1+s.rng.IntN(30)) * time.Hour
+		w.now = w.now.Add(d)
+		s.log = append(s.log, "clock +"+d.String())
+	case r < 70: // a run crashes at a step
+		step := s.pick([]string{"fetched", "wrote:key", "wrote:list", "wrote:group", "wrote:ipset", "before-record", "recorded", "before-notify"})
+		s.log = append(s.log, "run crashes at "+step)
+		return s.run(true, step)
+	default:
+		s.log = append(s.log, "run")
+		return s.run(false, "")
+	}
+	return ""
+}
+
+// run runs the loop once (stopping it at crashAt, when set) and checks the
+// invariants against the world before and after.
+func (s *sim) run(crash bool, crashAt string) string {
+	w := s.w
+	before := map[string]ipset.Set{}
+	outside := map[string]string{}
+	for name, f := range w.fences {
+		before[name], outside[name] = f.owned(s.sidOf(name)), f.outside(s.sidOf(name))
+	}
+	faulty := w.fetchFail > 0
+	for _, n := range w.faults {
+		faulty = faulty || n > 0
+	}
+	writes := w.writes
+	prev, _, _ := s.store.Load(context.Background())
+	recordOf := func(name string) string {
+		if prev == nil {
+			return "no snapshot yet"
+		}
+		r := prev.Targets[name]
+		return fmt.Sprintf("the record before the run: source %s, departed %v, written %s", r.Source, r.Departed, r.Written)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	d := s.deps()
+	if crash {
+		d.Checkpoint = func(at string) {
+			if at == crashAt {
+				cancel()
+			}
+		}
+	}
+	r := reconcile.Run(ctx, s.cfg, d, reconcile.Options{})
+	s.runs++
+	var statuses []string
+	for _, tp := range r.Targets {
+		st := tp.Name + "=" + string(tp.Status)
+		if tp.Status == plan.Error {
+			st += "(" + tp.Reason + ")"
+		}
+		statuses = append(statuses, st)
+	}
+	s.log[len(s.log)-1] += fmt.Sprintf(" → %s %s (err %v)", r.Status, strings.Join(statuses, " "), r.Err)
+	for _, tp := range r.Targets {
+		switch tp.Status {
+		case plan.Applied:
+			s.applied++
+		case plan.Refused:
+			s.refused++
+		}
+	}
+	for name, f := range w.fences {
+		sid := s.sidOf(name)
+		after := f.owned(sid)
+		if o := f.outside(sid); o != outside[name] {
+			return fmt.Sprintf("ownership: %s outside the owned part changed from %q to %q", name, outside[name], o)
+		}
+		removed := before[name].Minus(after)
+		if !removed.IsEmpty() {
+			removed = removed.Minus(w.handAdded[name])
+			delete(w.handAdded, name) // the loop wrote the fence: what it holds is the loop's now
+		}
+		for _, p := range removed.Strings() {
+			if w.answer.IsEmpty() {
+				return fmt.Sprintf("safety: %s lost %s on an empty answer", name, p)
+			}
+			if seen, ok := w.lastSeen[name][p]; ok && w.now.Sub(seen) < s.grace {
+				return fmt.Sprintf("safety: %s removed %s, absent from Atlas for %s only (grace %s); answer %s; %s; report %s %v", name, p, w.now.Sub(seen), s.grace, w.answer, recordOf(name), r.Status, r.Err)
+			}
+		}
+	}
+	if len(w.violations) > 0 {
+		return w.violations[0]
+	}
+	for _, tp := range r.Targets {
+		if !crash && (tp.Status == plan.InSync || tp.Status == plan.Applied) {
+			w.seen(tp.Name, w.fetched)
+		}
+	}
+	if crash || faulty || r.Err != nil {
+		return ""
+	}
+	s.checked++
+	// Liveness: a run without faults leaves every fence at its plan's set,
+	// or refused for a stated reason.
+	for _, tp := range r.Targets {
+		switch tp.Status {
+		case plan.Applied, plan.InSync:
+			if got := w.fences[tp.Name].owned(tp.Sid); !got.Equal(tp.Desired) {
+				return fmt.Sprintf("liveness: %s %s holds %s, its plan wanted %s", tp.Name, tp.Status, got, tp.Desired)
+			}
+		case plan.Refused:
+			if tp.Reason == "" {
+				return fmt.Sprintf("liveness: %s refused without a reason", tp.Name)
+			}
+		case plan.Changes:
+			if r.Status != plan.Refused { // another target's refusal holds every change back
+				return fmt.Sprintf("liveness: %s left with changes after a run without faults: %s", tp.Name, tp.Reason)
+			}
+		default:
+			return fmt.Sprintf("liveness: %s ended %s after a run without faults: %s", tp.Name, tp.Status, tp.Reason)
+		}
+	}
+	// Economy: nothing to change, nothing written.
+	if r.Status == plan.InSync && w.writes != writes {
+		return fmt.Sprintf("economy: an in-sync run wrote %d times", w.writes-writes)
+	}
+	return ""
+}
+
+// history runs steps from seed and returns the violation and the steps
+// that led to it.
+func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration) (string, []string) {
+	s := newSim(t, seed, configuredGrace)
+	for range steps {
+		if v := s.step(); v != "" {
+			return v, s.log
+		}
+	}
+	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d targets applied, %d refused, %d writes, %d alerts",
+		seed, steps, s.runs, s.checked, s.applied, s.refused, s.w.writes, s.w.alerts)
+	if s.applied == 0 || s.checked == 0 || s.refused == 0 {
+		t.Errorf("the history did not exercise the loop: %d applied, %d checked, %d refused", s.applied, s.checked, s.refused)
+	}
+	return "", nil
+}
+
+func simBudget() (seed uint64, steps int) {
+	seed, steps = 1, 10000
+	if v, err := strconv.ParseUint(os.Getenv("IPSYNC_SIM_SEED"), 10, 64); err == nil {
+		seed = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("IPSYNC_SIM_STEPS")); err == nil && v > 0 {
+		steps = v
+	}
+	return seed, steps
+}
+
+// TestSimulation runs the budget as two histories side by side (the race
+// detector slows each run tenfold; most of a run is the CPU's): seeds
+// seed and seed+1, half the steps each.
+func TestSimulation(t *testing.T) {
+	seed, steps := simBudget()
+	for i := range uint64(2) {
+		t.Run(fmt.Sprint("seed-", seed+i), func(t *testing.T) {
+			t.Parallel()
+			if v, h := history(t, seed+i, steps/2, simGrace); v != "" {
+				t.Fatalf("seed %d, step %d: %s\nthe history (replay: make soak SEED=%d STEPS=%d):\n  %s", seed+i, len(h), v, seed+i, steps, strings.Join(tail(h, 40), "\n  "))
+			}
+		})
+	}
+}
+
+// A planted bug is found within the same budget: the loop configured with
+// no removal grace while the invariants hold it to 24 hours stands for a
+// loop that skips the grace check.
+func TestSimulationFindsAPlantedBug(t *testing.T) {
+	seed, steps := simBudget()
+	v, h := history(t, seed, steps, 0)
+	if !strings.HasPrefix(v, "safety: ") {
+		t.Fatalf("removing at once went unnoticed for %d steps (violation %q)", steps, v)
+	}
+	t.Logf("found at step %d: %s", len(h), v)
+}
+
+func tail(h []string, n int) []string {
+	if len(h) > n {
+		return h[len(h)-n:]
+	}
+	return h
+}

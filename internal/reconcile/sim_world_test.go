@@ -1,0 +1,314 @@
+package reconcile_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
+)
+
+// The simulation's world, in memory: a snapshot store with compare-and-
+// swap, and fences of four kinds kept in their service's own form and read
+// through the kinds' real (pure) fence code, so the loop runs its real
+// plan, rewrite and bookkeeping with nothing faked but the I/O.
+
+// memStore is a snapshot store in memory.
+type memStore struct {
+	mu sync.Mutex
+	b  []byte
+	v  int
+}
+
+func (m *memStore) URL() string { return "mem://simulation" }
+
+func (m *memStore) Load(context.Context) (*snapshot.Snapshot, snapshot.Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.b == nil {
+		return nil, "", snapshot.ErrNotFound
+	}
+	s, err := snapshot.Unmarshal(m.b)
+	return s, snapshot.Version(fmt.Sprint(m.v)), err
+}
+
+func (m *memStore) Save(_ context.Context, s *snapshot.Snapshot, prev snapshot.Version) (snapshot.Version, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur := snapshot.Version("")
+	if m.b != nil {
+		cur = snapshot.Version(fmt.Sprint(m.v))
+	}
+	if cur != prev {
+		return "", &snapshot.ConflictError{URL: m.URL(), Err: fmt.Errorf("at %s, not %s", cur, prev)}
+	}
+	b, err := s.Marshal()
+	if err != nil {
+		return "", err
+	}
+	m.b, m.v = b, m.v+1
+	return snapshot.Version(fmt.Sprint(m.v)), nil
+}
+
+// native is one fence in its service's form.
+type native interface {
+	fence(sid string) (target.Fence, error)
+	// apply writes a change; it says why the service would refuse it (past
+	// its limit: invariant 6; a duplicate of another owner's part:
+	// invariant 2), and then writes nothing.
+	apply(sid string, c target.Change) (refused string)
+	owned(sid string) ipset.Set
+	outside(sid string) string
+	setOwned(sid string, s ipset.Set)
+	toggleOther(addr string)
+}
+
+// keyPolicy is a KMS key policy document.
+type keyPolicy struct{ doc []byte }
+
+func (k *keyPolicy) fence(sid string) (target.Fence, error) { return kmspolicy.Fence(k.doc, sid) }
+func (k *keyPolicy) apply(_ string, c target.Change) string {
+	if n := kmspolicy.Limit.Size(c.Document); n > kmspolicy.Limit.Max {
+		return fmt.Sprintf("sizes: key policy of %d bytes written", n)
+	}
+	k.doc = c.Document
+	return ""
+}
+func (k *keyPolicy) owned(sid string) ipset.Set {
+	f, err := k.fence(sid)
+	if err != nil {
+		return ipset.Set{}
+	}
+	return f.Owned()
+}
+
+// outside is the document without the owned statement, as values: the
+// rewrite may indent or compact it, never change its meaning.
+func (k *keyPolicy) outside(sid string) string {
+	var doc map[string]any
+	if err := json.Unmarshal(k.doc, &doc); err != nil {
+		return "not JSON: " + err.Error()
+	}
+	var kept []any
+	for _, st := range doc["Statement"].([]any) {
+		if st.(map[string]any)["Sid"] != sid {
+			kept = append(kept, st)
+		}
+	}
+	doc["Statement"] = kept
+	b, _ := json.Marshal(doc) // decoded JSON always marshals
+	return string(b)
+}
+func (k *keyPolicy) setOwned(sid string, s ipset.Set) {
+	k.doc = []byte(testenv.KeyPolicy(sid, s.Strings()...))
+}
+func (k *keyPolicy) toggleOther(string) {}
+
+// list is a prefix list's entries, its own family and MaxEntries.
+type list struct{ l prefixlist.List }
+
+func (p *list) fence(sid string) (target.Fence, error) { return prefixlist.Fence(p.l, sid) }
+func (p *list) apply(sid string, c target.Change) string {
+	var kept []prefixlist.Entry
+	for _, e := range p.l.Entries {
+		if !strings.HasPrefix(e.Description, sid) {
+			kept = append(kept, e)
+		}
+	}
+	for _, cidr := range c.Set.Strings() {
+		for _, e := range kept {
+			if e.CIDR == cidr {
+				return "ownership: an entry for " + cidr + " added beside another owner's (a list holds a CIDR once)"
+			}
+		}
+		kept = append(kept, prefixlist.Entry{CIDR: cidr, Description: sid + prefixlist.Suffix})
+	}
+	if len(kept) > p.l.MaxEntries {
+		return fmt.Sprintf("sizes: prefix list of %d entries written, MaxEntries %d", len(kept), p.l.MaxEntries)
+	}
+	p.l.Entries, p.l.Version = kept, p.l.Version+1
+	return ""
+}
+func (p *list) owned(sid string) ipset.Set {
+	var v []string
+	for _, e := range p.l.Entries {
+		if strings.HasPrefix(e.Description, sid) {
+			v = append(v, e.CIDR)
+		}
+	}
+	return ipset.MustParse(v...)
+}
+func (p *list) outside(sid string) string {
+	var v []string
+	for _, e := range p.l.Entries {
+		if !strings.HasPrefix(e.Description, sid) {
+			v = append(v, e.CIDR+" "+e.Description)
+		}
+	}
+	sort.Strings(v)
+	return strings.Join(v, ",")
+}
+func (p *list) setOwned(sid string, s ipset.Set) { p.apply(sid, target.Change{Set: s}) }
+func (p *list) toggleOther(addr string) {
+	for i, e := range p.l.Entries {
+		if e.CIDR == addr && e.Description == "someone else" {
+			p.l.Entries = append(p.l.Entries[:i], p.l.Entries[i+1:]...)
+			return
+		}
+		if e.CIDR == addr {
+			return // a CIDR is on a list once
+		}
+	}
+	if !strings.Contains(addr, ":") {
+		p.l.Entries = append(p.l.Entries, prefixlist.Entry{CIDR: addr, Description: "someone else"})
+	}
+}
+
+// group is a security group's egress rules for one port range.
+type group struct {
+	rule  securitygroup.Rule
+	rules []securitygroup.GroupRule
+}
+
+func (g *group) fence(sid string) (target.Fence, error) {
+	return securitygroup.NewFence(securitygroup.Group{ID: "sg-0123abcd", Rule: g.rule, Sid: sid, Rules: g.rules})
+}
+func (g *group) apply(sid string, c target.Change) string {
+	var kept []securitygroup.GroupRule
+	have := map[string]bool{}
+	wanted := map[string]bool{}
+	for _, p := range c.Set.Strings() {
+		wanted[p] = true
+	}
+	peak := map[bool]int{}
+	for _, r := range g.rules {
+		peak[r.IPv6]++
+		if strings.HasPrefix(r.Description, sid) && !wanted[r.CIDR] {
+			continue
+		}
+		have[r.CIDR] = have[r.CIDR] || strings.HasPrefix(r.Description, sid)
+		kept = append(kept, r)
+	}
+	foreign := map[string]bool{}
+	for _, r := range g.rules {
+		if !strings.HasPrefix(r.Description, sid) {
+			foreign[r.CIDR] = true
+		}
+	}
+	for p := range wanted {
+		if foreign[p] && !have[p] {
+			return "ownership: a rule for " + p + " added beside another owner's rule for it (EC2 refuses a duplicate)"
+		}
+		if !have[p] {
+			v6 := strings.Contains(p, ":")
+			peak[v6]++
+			kept = append(kept, securitygroup.GroupRule{Egress: true, Protocol: "tcp", From: g.rule.From, To: g.rule.To, CIDR: p, IPv6: v6, Description: sid + securitygroup.Suffix})
+		}
+	}
+	for v6, n := range peak {
+		if n > g.rule.Quota {
+			return fmt.Sprintf("sizes: security group at %d rules (IPv6 %v) while adding, quota %d", n, v6, g.rule.Quota)
+		}
+	}
+	g.rules = kept
+	return ""
+}
+func (g *group) owned(sid string) ipset.Set {
+	var v []string
+	for _, r := range g.rules {
+		if strings.HasPrefix(r.Description, sid) {
+			v = append(v, r.CIDR)
+		}
+	}
+	return ipset.MustParse(v...)
+}
+func (g *group) outside(sid string) string {
+	var v []string
+	for _, r := range g.rules {
+		if !strings.HasPrefix(r.Description, sid) {
+			v = append(v, r.CIDR+" "+r.Description)
+		}
+	}
+	sort.Strings(v)
+	return strings.Join(v, ",")
+}
+func (g *group) setOwned(sid string, s ipset.Set) { g.apply(sid, target.Change{Set: s}) }
+func (g *group) toggleOther(addr string) {
+	for i, r := range g.rules {
+		if r.CIDR == addr && r.Description == "someone else" {
+			g.rules = append(g.rules[:i], g.rules[i+1:]...)
+			return
+		}
+	}
+	g.rules = append(g.rules, securitygroup.GroupRule{Egress: true, Protocol: "tcp", From: g.rule.From, To: g.rule.To, CIDR: addr, IPv6: strings.Contains(addr, ":"), Description: "someone else"})
+}
+
+// ipSet is a WAF IP set, owned whole.
+type ipSet struct{ s wafipset.Set }
+
+func (w *ipSet) fence(sid string) (target.Fence, error) { return wafipset.Fence(w.s, sid) }
+func (w *ipSet) apply(_ string, c target.Change) string {
+	if c.Set.Len() > wafipset.Capacity.Max {
+		return fmt.Sprintf("sizes: IP set of %d addresses written", c.Set.Len())
+	}
+	w.s.Addresses = c.Set.Strings()
+	return ""
+}
+func (w *ipSet) owned(string) ipset.Set         { return ipset.MustParse(w.s.Addresses...) }
+func (w *ipSet) outside(string) string          { return w.s.Description }
+func (w *ipSet) setOwned(_ string, s ipset.Set) { w.s.Addresses = s.Strings() }
+func (w *ipSet) toggleOther(string)             {}
+
+// simFences is one kind's adapter over the world's fence, with faults.
+type simFences struct {
+	w    *world
+	name string
+}
+
+var errInjected = errors.New("injected by the simulation")
+
+func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	a.w.mu.Lock()
+	defer a.w.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if a.w.faults[a.name+":read"] > 0 {
+		a.w.faults[a.name+":read"]--
+		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	}
+	return a.w.fences[a.name].fence(ref.Sid)
+}
+
+func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	a.w.mu.Lock()
+	defer a.w.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if a.w.faults[a.name+":write"] > 0 {
+		a.w.faults[a.name+":write"]--
+		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	}
+	a.w.writes++
+	if refused := a.w.fences[a.name].apply(ref.Sid, c); refused != "" {
+		a.w.violations = append(a.w.violations, a.name+": "+refused)
+		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errors.New(refused)}
+	}
+	if a.w.faults[a.name+":lie"] > 0 { // written, but reported as failed
+		a.w.faults[a.name+":lie"]--
+		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	}
+	return nil
+}
