@@ -22,29 +22,27 @@ start_moto() {
   return 1
 }
 
-# start_sim ARGS... sets SIM_URL.
-start_sim() {
-  "$BIN/atlas-sim" -url-file "$WORK/sim.url" "$@" >/dev/null 2>"$WORK/sim.log" &
+# start_tool NAME ARGS...: starts $BIN/NAME with -url-file, and prints the
+# URL it writes there once it listens.
+start_tool() {
+  local name=$1; shift
+  "$BIN/$name" -url-file "$WORK/$name.url" "$@" >/dev/null 2>"$WORK/$name.log" &
   STACK_PIDS+=($!)
   for _ in $(seq 1 100); do
-    [ -s "$WORK/sim.url" ] && { SIM_URL=$(cat "$WORK/sim.url"); return 0; }
+    [ -s "$WORK/$name.url" ] && { cat "$WORK/$name.url"; return 0; }
     sleep 0.1
   done
-  echo "atlas-sim did not start; see $WORK/sim.log" >&2
+  echo "$name did not start; see $WORK/$name.log" >&2
   return 1
 }
+
+# start_sim ARGS... sets SIM_URL.
+start_sim() { start_tool atlas-sim "$@" >"$WORK/atlas-sim.started" && SIM_URL=$(cat "$WORK/atlas-sim.started"); }
 
 # start_gcp_sim ARGS... sets GCP_URL and writes the simulator's
 # service-account key to $WORK/gcp-sa.json.
 start_gcp_sim() {
-  "$BIN/gcp-sim" -url-file "$WORK/gcp.url" -key-file "$WORK/gcp-sa.json" "$@" >/dev/null 2>"$WORK/gcp-sim.log" &
-  STACK_PIDS+=($!)
-  for _ in $(seq 1 100); do
-    [ -s "$WORK/gcp.url" ] && { GCP_URL=$(cat "$WORK/gcp.url"); return 0; }
-    sleep 0.1
-  done
-  echo "gcp-sim did not start; see $WORK/gcp-sim.log" >&2
-  return 1
+  start_tool gcp-sim -key-file "$WORK/gcp-sa.json" "$@" >"$WORK/gcp-sim.started" && GCP_URL=$(cat "$WORK/gcp-sim.started")
 }
 
 stack_stop() {
