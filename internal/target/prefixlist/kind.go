@@ -9,6 +9,7 @@ package prefixlist
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
@@ -76,6 +77,9 @@ type Entry struct {
 	Description string
 }
 
+// OwnedBy says the entry is the target's: its description starts with sid.
+func (e Entry) OwnedBy(sid string) bool { return strings.HasPrefix(e.Description, sid) }
+
 // List is what reading a prefix list found.
 type List struct {
 	ID         string
@@ -89,7 +93,7 @@ type List struct {
 func Fence(l List, sid string) (target.Fence, error) {
 	var owned, others []string
 	for _, e := range l.Entries {
-		if len(e.Description) >= len(sid) && e.Description[:len(sid)] == sid {
+		if e.OwnedBy(sid) {
 			owned = append(owned, e.CIDR)
 		} else {
 			others = append(others, e.CIDR)

@@ -2,6 +2,7 @@ package securitygroup
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -30,10 +31,8 @@ type Group struct {
 
 // Owned says a rule is the target's: its traffic, its description.
 func (g Group) Owned(r GroupRule) bool {
-	return r.CIDR != "" && g.Rule.Same(r.Egress, r.Protocol, r.From, r.To) && hasPrefix(r.Description, g.Sid)
+	return r.CIDR != "" && g.Rule.Same(r.Egress, r.Protocol, r.From, r.To) && strings.HasPrefix(r.Description, g.Sid)
 }
-
-func hasPrefix(s, p string) bool { return len(s) >= len(p) && s[:len(p)] == p }
 
 // family counts, per address family, a direction's rules.
 type family struct{ v4, v6 int }
@@ -138,14 +137,7 @@ func (f *Fence) Rewrite(desired ipset.Set, room target.Capacity) (target.Change,
 	return target.Change{Set: desired, Size: size}, nil
 }
 
-func isV6(prefix string) bool {
-	for i := 0; i < len(prefix); i++ {
-		if prefix[i] == ':' {
-			return true
-		}
-	}
-	return false
-}
+func isV6(prefix string) bool { return strings.Contains(prefix, ":") }
 
 func (r Rule) dir() string {
 	if r.Egress {

@@ -124,7 +124,7 @@ func (a *Adapter) write(ctx context.Context, ref target.Ref, want ipset.Set) err
 	others := 0
 	for _, e := range l.Entries {
 		switch {
-		case len(e.Description) < len(ref.Sid) || e.Description[:len(ref.Sid)] != ref.Sid:
+		case !e.OwnedBy(ref.Sid):
 			others++
 		case wanted[e.CIDR]:
 			have[e.CIDR] = true

@@ -110,8 +110,8 @@ func (a *Adapter) write(ctx context.Context, ref target.Ref, c target.Change) er
 		return err
 	}
 	// Owned when planned; still owned now? The description is the claim.
-	if !strings.HasPrefix(s.Description, ref.Sid) {
-		return &target.Error{Op: "write", Kind: kind, Resource: ref.Resource, Err: fmt.Errorf("the IP set's description %q no longer starts with %q: not written", s.Description, ref.Sid)}
+	if _, err := wafipset.Fence(s, ref.Sid); err != nil {
+		return &target.Error{Op: "write", Kind: kind, Resource: ref.Resource, Err: fmt.Errorf("%w: not written", err)}
 	}
 	addrs := c.Set.Strings()
 	if len(addrs) > wafipset.Capacity.Max {
