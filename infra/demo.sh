@@ -4,7 +4,8 @@
 # endpoint and an IAM role whose policies own an Atlas statement, a NAT
 # gateway for a project's IP access list, a security group whose egress to
 # Atlas's clusters ipsync keeps, a prefix list, a WAF IP set, a GCP access
-# level (in the GCP simulator), the snapshot bucket, the
+# level (in the GCP simulator), an Azure Key Vault firewall (in the Azure
+# simulator), the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
 # then plans, applies, follows a change in Atlas and a new NAT gateway,
 # corrects a hand edit, refuses an empty answer, and prints the alerts
@@ -34,7 +35,7 @@ mkdir -p "$BIN"
 # function is built as for Lambda, but for this machine's CPU). It runs while
 # the AWS side is set up, which needs none of it.
 ( CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags "-s -w" -o "$BIN/" \
-    ./cmd/ipsync ./cmd/atlas-sim ./cmd/gcp-sim ./cmd/lambda-local ./functions/reconcile &&
+    ./cmd/ipsync ./cmd/atlas-sim ./cmd/gcp-sim ./cmd/azure-sim ./cmd/lambda-local ./functions/reconcile &&
   mv "$BIN/reconcile" "$BIN/reconcile-bootstrap" ) >"$WORK/build.log" 2>&1 &
 BUILD_PID=$!
 IPSYNC="$BIN/ipsync"
@@ -109,6 +110,11 @@ start_gcp_sim -level "$GCP_LEVEL=infra/demo/gcp-level.json" -perimeter "12345678
 aws secretsmanager create-secret --name ipsync/gcp-service-account --secret-string "file://$WORK/gcp-sa.json" >/dev/null
 echo "GCP simulator (signed-JWT tokens, Access Context Manager checked against its discovery document): $GCP_URL"
 echo "  access level $GCP_LEVEL, in the service perimeter cloud_kms; its service-account key in Secrets Manager"
+VAULT=/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-atlas/providers/Microsoft.KeyVault/vaults/atlas-ear-kv
+start_azure_sim -vault "$VAULT=203.0.113.0/24"
+aws secretsmanager create-secret --name ipsync/azure-client --secret-string '{"clientSecret":"sim-client-secret-do-not-log"}' >/dev/null
+echo "Azure simulator (Entra client credentials, Key Vault checked against its Swagger): $AZURE_URL"
+echo "  vault $VAULT (defaultAction Deny; one rule of the office VPN); the app's client secret in Secrets Manager"
 # An entry somebody else manages: ipsync owns only the entries whose comment starts with its sid.
 curl -fsS --digest -u demo-public:demo-private-key -H 'Content-Type: application/vnd.atlas.2023-01-01+json' -H 'Accept: application/vnd.atlas.2023-01-01+json' \
   --data '[{"cidrBlock":"203.0.113.0/24","comment":"office VPN"}]' "$SIM_URL/api/atlas/v2/groups/$PROJECT/accessList" >/dev/null
@@ -180,6 +186,18 @@ targets:
     resource: $GCP_LEVEL
     sid: atlas-ip-sync        # the level's description starts with this: ipsync owns it whole
     sources: [control-plane-outbound, nodes-outbound]
+  - name: atlas-ear-vault
+    type: azure-key-vault
+    resource: $VAULT
+    sid: atlas-ip-sync        # ipsync tags the vault ipsync-atlas-ip-sync and owns only the rules it writes
+    sources: [control-plane-outbound, nodes-outbound]
+azure:
+  tenantId: 00000000-0000-0000-0000-0000000000aa
+  clientId: 11111111-1111-1111-1111-1111111111bb
+  credentials:
+    secretId: ipsync/azure-client
+  authorityURL: $AZURE_URL
+  managementURL: $AZURE_URL
 gcp:
   endpoint: $GCP_URL
   credentials:
@@ -210,6 +228,14 @@ for r in json.load(sys.stdin)["SecurityGroupRules"]: print("  %-18s tcp %s-%s  %
   aws ec2 get-managed-prefix-list-entries --prefix-list-id "$PL" --output json |
     python3 -c 'import json,sys
 for e in json.load(sys.stdin)["Entries"]: print("  %-18s %s" % (e["Cidr"], e.get("Description", "")))'
+  echo "the key vault's IP rules (the office VPN's stays; ipsync owns what it wrote):"
+  curl -fsS -H "Authorization: Bearer $(curl -fsS -d grant_type=client_credentials -d client_id=11111111-1111-1111-1111-1111111111bb \
+      -d client_secret=sim-client-secret-do-not-log -d scope="$AZURE_URL/.default" "$AZURE_URL/00000000-0000-0000-0000-0000000000aa/oauth2/v2.0/token" |
+      python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')" "$AZURE_URL$VAULT?api-version=2024-11-01" |
+    python3 -c 'import json,sys
+v=json.load(sys.stdin)
+for r in v["properties"]["networkAcls"]["ipRules"]: print("  " + r["value"])
+print("  tags:", json.dumps(v.get("tags", {})))'
   echo "the WAF IP set's addresses:"
   aws wafv2 get-ip-set --scope REGIONAL --name atlas-webhook --id "${IPSET##*/}" --query 'IPSet.Addresses' --output text | tr '\t' '\n' | sed 's/^/  /'
 }

@@ -45,6 +45,11 @@ start_gcp_sim() {
   start_tool gcp-sim -key-file "$WORK/gcp-sa.json" "$@" >"$WORK/gcp-sim.started" && GCP_URL=$(cat "$WORK/gcp-sim.started")
 }
 
+# start_azure_sim ARGS... sets AZURE_URL.
+start_azure_sim() {
+  start_tool azure-sim "$@" >"$WORK/azure-sim.started" && AZURE_URL=$(cat "$WORK/azure-sim.started")
+}
+
 stack_stop() {
   local pid
   for pid in "${STACK_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done

@@ -74,7 +74,7 @@ var allowed = map[string][]string{
 	"internal/target/wafipset":        {"internal/ids", "internal/ipset", "internal/target", "internal/target/entries"},
 	"internal/target/gcpaccesslevel":  {"internal/ipset", "internal/target", "internal/target/entries"},
 	"internal/target/kinds": {"internal/target", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy",
-		"internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset", "internal/target/gcpaccesslevel"},
+		"internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset", "internal/target/gcpaccesslevel", "internal/target/azurekeyvault"},
 	"internal/target/kmspolicy/kmsio":              {"internal/target", "internal/target/kmspolicy"},
 	"internal/target/vpcepolicy/vpceio":            {"internal/target", "internal/target/vpcepolicy"},
 	"internal/target/iamrolepolicy/iamio":          {"internal/target", "internal/target/iamrolepolicy"},
@@ -83,20 +83,22 @@ var allowed = map[string][]string{
 	"internal/target/prefixlist/plio":              {"internal/ipset", "internal/target", "internal/target/prefixlist"},
 	"internal/target/wafipset/wafio":               {"internal/target", "internal/target/wafipset"},
 	"internal/target/gcpaccesslevel/gcpio":         {"internal/target", "internal/target/gcpaccesslevel"},
+	"internal/target/azurekeyvault":                {"internal/ipset", "internal/target", "internal/target/entries"},
+	"internal/target/azurekeyvault/azkvio":         {"internal/ipset", "internal/target", "internal/target/azurekeyvault"},
 	"internal/plan":                                {"internal/ipset", "internal/target"},
 	"internal/snapshot":                            {"internal/ipset"},
 	"internal/atlas":                               {"internal/ipset"},
 	"internal/natgw":                               {"internal/ipset"},
-	"internal/config":                              {"internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/gcpaccesslevel"},
+	"internal/config":                              {"internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/gcpaccesslevel", "internal/target/azurekeyvault"},
 	"internal/configfile":                          {"internal/config"},
 	"internal/notify":                              {"internal/plan", "internal/ipset", "internal/target"},
 	"internal/webhook":                             {"internal/secret"},
 	"internal/desired":                             {"internal/config", "internal/ipset", "internal/snapshot"},
-	"internal/bookkeeping":                         {"internal/config", "internal/notify", "internal/plan", "internal/snapshot"},
+	"internal/bookkeeping":                         {"internal/config", "internal/ipset", "internal/notify", "internal/plan", "internal/snapshot"},
 	"internal/encwatch":                            {"internal/atlas", "internal/config", "internal/ipset", "internal/plan", "internal/snapshot"},
 	"internal/reconcile":                           {"internal/atlas", "internal/snapshot", "internal/ipset", "internal/plan", "internal/config", "internal/notify", "internal/bookkeeping", "internal/desired", "internal/encwatch", "internal/target"},
 	"internal/reconcilefn":                         {"internal/config", "internal/plan", "internal/reconcile"},
-	"internal/doctor":                              {"internal/atlas", "internal/config", "internal/reconcile", "internal/snapshot", "internal/target"},
+	"internal/doctor":                              {"internal/atlas", "internal/bookkeeping", "internal/config", "internal/reconcile", "internal/snapshot", "internal/target", "internal/target/azurekeyvault"},
 	"internal/lambdafn":                            {"internal/config", "internal/wire"},
 	"internal/wire":                                {"internal/config", "internal/snapshot", "internal/snapshot/location"},
 	"internal/wire/atlasconn":                      {"internal/atlas", "internal/config", "internal/secret"},
@@ -106,11 +108,12 @@ var allowed = map[string][]string{
 		"internal/target/atlasaccesslist/accesslistio", "internal/target/iamrolepolicy/iamio", "internal/target/kmspolicy/kmsio", "internal/target/vpcepolicy/vpceio",
 		"internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset",
 		"internal/target/securitygroup/sgio", "internal/target/prefixlist/plio", "internal/target/wafipset/wafio",
-		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio", "internal/secret"},
+		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio", "internal/secret",
+		"internal/target/azurekeyvault", "internal/target/azurekeyvault/azkvio"},
 }
 
 // helpers are internal packages for tests only, outside the table.
-var helpers = []string{"internal/archtest", "internal/testenv", "internal/atlas/atlastest", "internal/gcp/gcptest"}
+var helpers = []string{"internal/archtest", "internal/testenv", "internal/atlas/atlastest", "internal/gcp/gcptest", "internal/azure/azuretest"}
 
 // testOnly never reaches a binary that is shipped.
 var testOnly = []string{
@@ -119,6 +122,7 @@ var testOnly = []string{
 	"pgregory.net/rapid",
 	module + "/internal/atlas/atlastest",
 	module + "/internal/gcp/gcptest",
+	module + "/internal/azure/azuretest",
 	module + "/internal/testenv",
 }
 

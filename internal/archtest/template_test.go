@@ -14,6 +14,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
@@ -109,6 +110,8 @@ var writeAction = regexp.MustCompile(`^(kms:Put|ec2:Modify|ec2:Authorize|ec2:Rev
 var anyResource = map[string]bool{
 	"ec2:DescribeVpcEndpoints": true, "ec2:DescribeNatGateways": true, "ec2:DescribeSecurityGroupRules": true,
 	"ec2:DescribeSecurityGroups": true, "ec2:DescribeManagedPrefixLists": true,
+	// The caller's own identity as a JWT (Azure federation): no resource to name.
+	"sts:GetWebIdentityToken": true,
 }
 
 // scoped reports whether a Resource value names parameters or stack
@@ -300,17 +303,22 @@ func TestTemplateConfigParses(t *testing.T) {
 		"GcpAccessLevels":         {"accessPolicies/123456789/accessLevels/atlas_ip_sync"},
 		"GcpCredentialsSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/gcp-AbCdEf"},
 		"GcpAccessLevelSources":   {`"control-plane-outbound","nodes-outbound"`}, "GcpAccessLevelDescriptionPrefix": {"atlas-ip-sync"},
+		"AzureKeyVaults": {"/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/atlas-kv"},
+		"AzureTenantId":  {"00000000-0000-0000-0000-0000000000aa"}, "AzureClientId": {"11111111-1111-1111-1111-1111111111bb"},
+		"AzureClientSecretArn": {"arn:aws:secretsmanager:us-east-1:111122223333:secret:ipsync/azure-AbCdEf"},
+		"AzureKeyVaultSources": {`"control-plane-outbound","nodes-outbound"`}, "AzureTagSuffix": {"atlas-ip-sync"},
 	}
 	for _, withEndpoints := range []bool{true, false} {
 		text := renderConfig(t, params, map[string]bool{"HasEndpoints": withEndpoints, "VerifiesEncryption": withEndpoints, "AssumesRole": withEndpoints, "HasExternalId": withEndpoints,
-			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints, "HasSecurityGroups": withEndpoints, "HasPrefixLists": withEndpoints, "HasWafIpSets": withEndpoints, "HasGcpLevels": withEndpoints})
+			"HasRolePolicy": withEndpoints, "HasAccessLists": withEndpoints, "HasSecurityGroups": withEndpoints, "HasPrefixLists": withEndpoints, "HasWafIpSets": withEndpoints, "HasGcpLevels": withEndpoints,
+			"HasAzureVaults": withEndpoints, "AzureUsesSecret": withEndpoints, "AzureFederates": false})
 		c, err := config.Parse([]byte(text))
 		if err != nil {
 			t.Fatalf("the template's IPSYNC_CONFIG does not parse: %v\n%s", err, text)
 		}
 		wantTargets := 2
 		if withEndpoints {
-			wantTargets = 2 + 2 + 1 + 2 + 1 + 2 + 1 + 1 // keys, endpoints, the role policy, access lists, a group, lists, an IP set, an access level
+			wantTargets = 2 + 2 + 1 + 2 + 1 + 2 + 1 + 1 + 1 // keys, endpoints, the role policy, access lists, a group, lists, an IP set, an access level, a vault
 		}
 		types := map[config.TargetType]int{}
 		for _, tg := range c.Targets {
@@ -324,7 +332,7 @@ func TestTemplateConfigParses(t *testing.T) {
 		}
 		// Each target type has its own Sid parameter.
 		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:",
-			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync", gcpaccesslevel.Type: "atlas-ip-sync"}
+			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync", gcpaccesslevel.Type: "atlas-ip-sync", azurekeyvault.Type: "atlas-ip-sync"}
 		for _, tg := range c.Targets {
 			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])
@@ -334,7 +342,7 @@ func TestTemplateConfigParses(t *testing.T) {
 				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
 			}
 			// Access lists are Atlas's: never through the AWS role.
-			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList && tg.Type != gcpaccesslevel.Type
+			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList && tg.Type != gcpaccesslevel.Type && tg.Type != azurekeyvault.Type
 			if wantRole != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
 				t.Fatalf("target %+v: role, want one: %v", tg, wantRole)
 			}
@@ -344,6 +352,9 @@ func TestTemplateConfigParses(t *testing.T) {
 			if o := tg.Options(); (tg.Type == securitygroup.Type) != (o == target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-27017", MaxRules: 120}) {
 				t.Fatalf("target %+v: rule options %+v", tg, o)
 			}
+		}
+		if withEndpoints && (c.Azure.TenantID != "00000000-0000-0000-0000-0000000000aa" || c.Azure.Credentials.SecretID == "" || c.Azure.Federation != nil) {
+			t.Fatalf("azure %+v", c.Azure)
 		}
 		if time.Duration(c.Verify.Window) != 90*time.Second {
 			t.Fatalf("verify window %v", c.Verify.Window)

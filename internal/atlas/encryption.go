@@ -21,6 +21,16 @@ type EncryptionAtRest struct {
 	// Providers are the answer's providers that say valid or not, as the
 	// API names them.
 	Providers []string
+	// AzureVault is the vault of azureKeyVault, when the answer names one.
+	AzureVault *AzureVault
+}
+
+// AzureVault is where Atlas's Azure key is, and how Atlas reaches it.
+type AzureVault struct {
+	SubscriptionID, ResourceGroupName, KeyVaultName string
+	// RequirePrivateNetworking: Atlas reaches the vault over a private
+	// endpoint, not through its firewall's IP rules.
+	RequirePrivateNetworking bool
 }
 
 // EncryptionAtRest reads a project's encryption-at-rest state.
@@ -34,6 +44,11 @@ func (c *Client) EncryptionAtRest(ctx context.Context, groupID string) (Encrypti
 type providerState struct {
 	Enabled *bool `json:"enabled"`
 	Valid   *bool `json:"valid"`
+	// azureKeyVault's
+	SubscriptionID           string `json:"subscriptionID"`
+	ResourceGroupName        string `json:"resourceGroupName"`
+	KeyVaultName             string `json:"keyVaultName"`
+	RequirePrivateNetworking bool   `json:"requirePrivateNetworking"`
 }
 
 func parseEncryptionAtRest(b []byte) (EncryptionAtRest, error) {
@@ -69,6 +84,9 @@ func parseEncryptionAtRest(b []byte) (EncryptionAtRest, error) {
 		judged = answered
 	}
 	e := EncryptionAtRest{Valid: true, Enabled: len(enabled) > 0}
+	if a := doc.Azure; a != nil && a.KeyVaultName != "" {
+		e.AzureVault = &AzureVault{SubscriptionID: a.SubscriptionID, ResourceGroupName: a.ResourceGroupName, KeyVaultName: a.KeyVaultName, RequirePrivateNetworking: a.RequirePrivateNetworking}
+	}
 	for _, n := range judged {
 		e.Valid = e.Valid && *n.p.Valid
 		e.Providers = append(e.Providers, n.name)

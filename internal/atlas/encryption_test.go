@@ -33,6 +33,22 @@ func TestEncryptionAtRest(t *testing.T) {
 	}
 }
 
+// A key in an Azure vault: Atlas's answer names the vault, and whether
+// Atlas reaches it privately.
+func TestEncryptionAtRestInAzure(t *testing.T) {
+	sim := startSim(t)
+	c := newClient(t, sim, nil)
+	sim.SetEncryptionAtRestAzure(projectA, atlastest.AzureKeyVault{SubscriptionID: "00000000-0000-0000-0000-000000000000", ResourceGroupName: "rg", KeyVaultName: "atlas-kv", RequirePrivateNetworking: true})
+	e, err := c.EncryptionAtRest(context.Background(), projectA)
+	if err != nil || !e.Valid || fmt.Sprint(e.Providers) != "[azureKeyVault]" || e.AzureVault == nil || e.AzureVault.KeyVaultName != "atlas-kv" || !e.AzureVault.RequirePrivateNetworking {
+		t.Fatalf("%+v %v", e, err)
+	}
+	sim.SetEncryptionAtRestValid(projectA, false)
+	if e, err = c.EncryptionAtRest(context.Background(), projectA); err != nil || e.Valid {
+		t.Fatalf("after the flip: %+v %v", e, err)
+	}
+}
+
 // The simulator's delayed flip, which the rollback tests and the demo use.
 func TestEncryptionAtRestFlipsAfterAnswers(t *testing.T) {
 	sim := startSim(t)

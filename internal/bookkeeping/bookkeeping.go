@@ -6,9 +6,11 @@ package bookkeeping
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
@@ -31,6 +33,57 @@ func RecordOf(prev *snapshot.Snapshot, t config.Target) *plan.Record {
 	return out
 }
 
+// Written is what the snapshot says ipsync wrote into a target's fence,
+// for a kind whose fence does not mark it (target.Ref.Written): the
+// record's set first (empty when there is none), then the sets runs
+// were about to write and did not record. nil: nothing at all.
+func Written(prev *snapshot.Snapshot, t config.Target) []ipset.Set {
+	rec := RecordOf(prev, t)
+	var pending []ipset.Set
+	if prev != nil {
+		pending = prev.Unrecorded[t.Name]
+	}
+	if rec == nil && len(pending) == 0 {
+		return nil
+	}
+	out := []ipset.Set{{}}
+	if rec != nil {
+		out[0] = rec.Written
+	}
+	return append(out, pending...)
+}
+
+// MaxUnrecorded bounds the sets kept per target in Snapshot.Unrecorded:
+// each is a write that was claimed and never recorded, and only the
+// latest few can still be in the fence.
+const MaxUnrecorded = 4
+
+// Claimed is the snapshot a run stores as its claim: prev with the sets
+// this run is about to write into the targets that need them remembered
+// (those of names), so that a run stopping after the write leaves them.
+func Claimed(prev *snapshot.Snapshot, targets []plan.TargetPlan, names func(plan.TargetPlan) bool) map[string][]ipset.Set {
+	out := map[string][]ipset.Set{}
+	if prev != nil {
+		for k, v := range prev.Unrecorded {
+			out[k] = v
+		}
+	}
+	for _, tp := range targets {
+		if !names(tp) || tp.Status != plan.Changes && tp.Restore == nil {
+			continue
+		}
+		sets := append(slices.Clone(out[tp.Name]), tp.Change.Set)
+		if len(sets) > MaxUnrecorded {
+			sets = sets[len(sets)-MaxUnrecorded:]
+		}
+		out[tp.Name] = sets
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
 // Next builds the snapshot to store: Atlas's new answer, and for each
 // target the new record if it is in sync now (written and verified, or
 // already so), else the old one, so that a failed target is retried. What
@@ -44,7 +97,15 @@ func Next(prev, fetched *snapshot.Snapshot, targets []plan.TargetPlan, blocks ma
 		next.Seen = prev.Seen
 	}
 	next.Targets = map[string]snapshot.TargetRecord{}
+	next.Unrecorded = nil
 	for _, tp := range targets {
+		if tp.Status != plan.InSync && tp.Status != plan.Applied && prev != nil && prev.Unrecorded[tp.Name] != nil {
+			// Not recorded: what it may have written stays remembered.
+			if next.Unrecorded == nil {
+				next.Unrecorded = map[string][]ipset.Set{}
+			}
+			next.Unrecorded[tp.Name] = prev.Unrecorded[tp.Name]
+		}
 		if tp.Status == plan.InSync || tp.Status == plan.Applied {
 			rec := snapshot.TargetRecord{Type: string(tp.Type), Resource: tp.Resource, Source: tp.NewRecord.Source, Written: tp.NewRecord.Written, UpdatedAt: now}
 			for _, d := range tp.NewRecord.Departed {

@@ -28,6 +28,9 @@ type Config struct {
 	// GCP is how ipsync reaches Google Cloud: needed only by
 	// gcp-access-level targets.
 	GCP GCP `json:"gcp,omitzero"`
+	// Azure is how ipsync reaches Azure Resource Manager: needed only by
+	// azure-key-vault targets.
+	Azure Azure `json:"azure,omitzero"`
 	// TargetDefaults gives, per target type, the sid and sources of targets
 	// that leave them out (many keys with one statement layout, or the SAM
 	// template, which can only list resource ids).
@@ -99,6 +102,34 @@ type GCP struct {
 	// simulator); the token endpoint comes from the credentials.
 	Endpoint string `json:"endpoint,omitempty"`
 }
+
+// Azure says which Entra application ipsync signs in as, and how.
+type Azure struct {
+	TenantID string `json:"tenantId,omitempty"`
+	ClientID string `json:"clientId,omitempty"`
+	// Credentials point at a secret holding {"clientSecret": "..."}; or,
+	// with no stored secret, Federation signs in with a client assertion:
+	// a JWT from AWS STS GetWebIdentityToken for Audience.
+	Credentials Credentials `json:"credentials,omitzero"`
+	Federation  *Federation `json:"federation,omitempty"`
+	// AuthorityURL is Entra's (sovereign clouds and tests override it);
+	// ManagementURL is Resource Manager's, and the token's scope.
+	AuthorityURL  string `json:"authorityURL,omitempty"`
+	ManagementURL string `json:"managementURL,omitempty"`
+}
+
+// Federation is sign-in without a stored secret.
+type Federation struct {
+	Audience string `json:"audience"`
+}
+
+// Azure's defaults: the public cloud, and Entra's audience for tokens
+// exchanged from another identity provider.
+const (
+	DefaultAzureAuthority  = "https://login.microsoftonline.com"
+	DefaultAzureManagement = "https://management.azure.com"
+	DefaultAzureAudience   = "api://AzureADTokenExchange"
+)
 
 // DefaultGCPEndpoint is Access Context Manager's.
 const DefaultGCPEndpoint = "https://accesscontextmanager.googleapis.com"
@@ -244,6 +275,17 @@ func (c *Config) fillDefaults() error {
 	}
 	if c.GCP.Credentials.SecretID != "" && c.GCP.Endpoint == "" {
 		c.GCP.Endpoint = DefaultGCPEndpoint
+	}
+	if c.Azure.TenantID != "" {
+		if c.Azure.AuthorityURL == "" {
+			c.Azure.AuthorityURL = DefaultAzureAuthority
+		}
+		if c.Azure.ManagementURL == "" {
+			c.Azure.ManagementURL = DefaultAzureManagement
+		}
+	}
+	if f := c.Azure.Federation; f != nil && f.Audience == "" {
+		f.Audience = DefaultAzureAudience
 	}
 	for i := range c.Targets {
 		t := &c.Targets[i]

@@ -98,6 +98,8 @@ func decode(data []byte, c *Config) error {
 				}
 				return unknownKey(path)
 			})
+		case "azure":
+			return r.azure(path, &c.Azure)
 		case "targetDefaults":
 			return r.object(path, func(path, typ string) error {
 				var d TargetDefault
@@ -157,6 +159,37 @@ func (r *reader) webhook(path string, w *Webhook) error {
 			return r.strs(path, &w.EventTypes)
 		case "checkSource":
 			return r.bool(path, &w.CheckSource)
+		}
+		return unknownKey(path)
+	})
+}
+
+func (r *reader) azure(path string, a *Azure) error {
+	return r.object(path, func(path, key string) error {
+		switch key {
+		case "tenantId":
+			return r.str(path, &a.TenantID)
+		case "clientId":
+			return r.str(path, &a.ClientID)
+		case "credentials":
+			return r.object(path, func(path, key string) error {
+				if key == "secretId" {
+					return r.str(path, &a.Credentials.SecretID)
+				}
+				return unknownKey(path)
+			})
+		case "federation":
+			a.Federation = &Federation{}
+			return r.object(path, func(path, key string) error {
+				if key == "audience" {
+					return r.str(path, &a.Federation.Audience)
+				}
+				return unknownKey(path)
+			})
+		case "authorityURL":
+			return r.str(path, &a.AuthorityURL)
+		case "managementURL":
+			return r.str(path, &a.ManagementURL)
 		}
 		return unknownKey(path)
 	})

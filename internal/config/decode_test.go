@@ -75,6 +75,9 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		v.SetFloat(12.5)
 	case reflect.Bool:
 		v.SetBool(true)
+	case reflect.Pointer:
+		v.Set(reflect.New(v.Type().Elem()))
+		fill(t, v.Elem(), path)
 	default:
 		t.Fatalf("%s: fill does not know %s; teach it and the decoder", path, v.Type())
 	}

@@ -97,7 +97,7 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"two access-list targets on one project", `{"targets":[{"name":"a","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"one","static":["1.1.1.1"]},{"name":"b","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"two","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 		{"verify window too long", `{"verify":{"window":"10m"}}`, "verify.window 10m0s: want 0 to 4m0s"},
 		{"verify interval too short", `{"verify":{"interval":"10ms"}}`, "verify.interval 10ms: want at least 1s"},
-		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only kms-key-policy, security-group, prefix-list, gcp-access-level targets are verified with Atlas's encryption at rest"},
+		{"encryption projects on an endpoint", `{"targets":[{"name":"e","type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d","sid":"S","static":["1.1.1.1"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}]}`, "only kms-key-policy, security-group, prefix-list, gcp-access-level, azure-key-vault targets are verified with Atlas's encryption at rest"},
 		{"bad encryption project", minimal[:len(minimal)-2] + `,"encryptionAtRestProjects":["x"]}]}`, `encryptionAtRestProjects: "x" is not a project id`},
 		{"security group without a direction", sg(`"protocol":"tcp","ports":"27017"`), "direction is required: ingress or egress"},
 		{"security group of all traffic with ports", sg(`"direction":"egress","protocol":"all","ports":"1-2"`), "protocol all takes no ports"},
@@ -111,6 +111,12 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"IP set ARN", `{"targets":[{"name":"w","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/webacl/a/1","sid":"ipsync","static":["1.1.1.1"]}]}`, "want an IP set ARN"},
 		{"access level without credentials", `{"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a","sid":"x","static":["1.1.1.1"]}]}`, "needs gcp.credentials.secretId"},
 		{"access level through an AWS role", `{"gcp":{"credentials":{"secretId":"gcp/sa"}},"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a","sid":"x","static":["1.1.1.1"],"roleArn":"arn:aws:iam::222222222222:role/x"}]}`, "is not in AWS"},
+		{"vault without azure", `{"targets":[{"name":"v","type":"azure-key-vault","resource":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","sid":"x","static":["1.1.1.1"]}]}`, "azure.tenantId \"\": want the Entra directory (tenant) ID"},
+		{"azure both ways", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","credentials":{"secretId":"az/sp"},"federation":{}}}`, "not both"},
+		{"azure neither way", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111"}}`, "give credentials.secretId"},
+		{"azure authority in clear", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{},"authorityURL":"http://login.example.com"}}`, "azure.authorityURL"},
+		{"vault through an AWS role", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}},"targets":[{"name":"v","type":"azure-key-vault","resource":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","sid":"x","static":["1.1.1.1"],"roleArn":"arn:aws:iam::222222222222:role/x"}]}`, "is not in AWS"},
+		{"vault sid with a slash", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}},"targets":[{"name":"v","type":"azure-key-vault","resource":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","sid":"a/b","static":["1.1.1.1"]}]}`, "sid"},
 		{"GCP endpoint in clear", `{"gcp":{"credentials":{"secretId":"gcp/sa"},"endpoint":"http://acm.example.com"}}`, "gcp.endpoint"},
 		{"access level resource", `{"gcp":{"credentials":{"secretId":"gcp/sa"}},"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a-b","sid":"x","static":["1.1.1.1"]}]}`, "want accessPolicies/POLICY_NUMBER/accessLevels/LEVEL_NAME"},
 		{"two targets on one IP set", `{"targets":[{"name":"a","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"x","static":["1.1.1.1"]},{"name":"b","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"y","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
@@ -204,7 +210,7 @@ func TestEncryptionProjectsFromTargetDefaults(t *testing.T) {
 	}
 	_, err = config.Parse([]byte(`{"targetDefaults":{"vpc-endpoint-policy":{"sid":"S","sources":["nodes"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]}},
 	  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"targets":[{"type":"vpc-endpoint-policy","resource":"vpce-0a1b2c3d"}]}`))
-	if err == nil || !strings.Contains(err.Error(), "only kms-key-policy, security-group, prefix-list, gcp-access-level targets") {
+	if err == nil || !strings.Contains(err.Error(), "only kms-key-policy, security-group, prefix-list, gcp-access-level, azure-key-vault targets") {
 		t.Fatalf("endpoint defaults with projects: %v", err)
 	}
 }

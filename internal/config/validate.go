@@ -14,6 +14,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
@@ -94,6 +95,7 @@ func (c *Config) validate() error {
 			add("gcp.endpoint: %v", err)
 		}
 	}
+	c.validateAzure(add)
 	for _, t := range c.Targets {
 		if t.Type == gcpaccesslevel.Type && c.GCP.Credentials.SecretID == "" {
 			add("target %q: a gcp-access-level target needs gcp.credentials.secretId (a service-account key or external_account JSON in Secrets Manager)", t.Name)
@@ -163,7 +165,7 @@ func (c *Config) validate() error {
 			add("%s: encryptionAtRestProjects: only %s targets are verified with Atlas's encryption at rest", where, c.verifiedKinds())
 		}
 		if t.RoleArn != "" && rules.OutsideAWS {
-			add("%s: roleArn: a %s target is not in AWS; its credentials are its cloud's (gcp.credentials)", where, t.Type)
+			add("%s: roleArn: a %s target is not in AWS; its credentials are its cloud's (the gcp or azure block)", where, t.Type)
 		}
 		if t.RoleArn != "" && !ids.RoleARN(t.RoleArn) {
 			add("%s: roleArn %q: want arn:aws:iam::account:role/name", where, t.RoleArn)
@@ -253,4 +255,57 @@ func checkBaseURL(raw string) error {
 		return fmt.Errorf("atlas.baseURL %q: plain http is only allowed to a loopback address", raw)
 	}
 	return fmt.Errorf("atlas.baseURL %q: want https://host", raw)
+}
+
+// validateAzure checks the azure block: what an azure-key-vault target
+// needs, one way to sign in, and endpoints that keep tokens off clear text.
+func (c *Config) validateAzure(add func(string, ...any)) {
+	a := c.Azure
+	needed := false
+	for _, t := range c.Targets {
+		needed = needed || t.Type == azurekeyvault.Type
+	}
+	if !needed && a == (Azure{}) {
+		return
+	}
+	for _, f := range []struct{ key, v string }{{"tenantId", a.TenantID}, {"clientId", a.ClientID}} {
+		if !uuidLike(f.v) {
+			add("azure.%s %q: want the Entra %s, a GUID (00000000-0000-0000-0000-000000000000)", f.key, f.v, map[string]string{"tenantId": "directory (tenant) ID", "clientId": "application (client) ID"}[f.key])
+		}
+	}
+	switch {
+	case a.Credentials.SecretID != "" && a.Federation != nil:
+		add("azure: give credentials.secretId or federation, not both")
+	case a.Credentials.SecretID == "" && a.Federation == nil:
+		add(`azure: give credentials.secretId (a Secrets Manager secret {"clientSecret": "..."}) or federation: {audience: %s} (sign in with a web identity token from AWS STS)`, DefaultAzureAudience)
+	case a.Credentials.SecretID != "" && !validSecretRef(a.Credentials.SecretID):
+		add("azure.credentials.secretId %q: want a Secrets Manager secret name or ARN", a.Credentials.SecretID)
+	}
+	for _, e := range []struct{ key, v string }{{"authorityURL", a.AuthorityURL}, {"managementURL", a.ManagementURL}} {
+		if e.v != "" {
+			if err := checkEndpoint(e.v); err != nil {
+				add("azure.%s: %v", e.key, err)
+			}
+		}
+	}
+}
+
+// uuidLike is a GUID's 8-4-4-4-12 hex digits.
+func uuidLike(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return false
+			}
+			continue
+		}
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -19,6 +19,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
@@ -88,8 +89,9 @@ func Run(ctx context.Context, d Deps) []Check {
 	add(OK, "config", "%d target(s), %d project(s), snapshot %s", len(c.Targets), len(c.Atlas.Projects), c.Snapshot.URL)
 
 	d.checkAtlas(ctx, add)
+	memory := d.memory(ctx)
 	for _, t := range c.Targets {
-		d.checkTarget(ctx, t, add)
+		d.checkTarget(ctx, t, memory, add)
 	}
 	snap := d.checkSnapshot(ctx, add)
 	d.checkTopicAndQueue(ctx, add)
@@ -142,6 +144,9 @@ func (d Deps) checkAtlas(ctx context.Context, add adder) {
 		cctx, cancel := d.call(ctx)
 		e, err := d.Atlas.EncryptionAtRest(cctx, p)
 		cancel()
+		if err == nil && e.AzureVault != nil {
+			checkAzureVault(c, p, *e.AzureVault, add)
+		}
 		switch {
 		case err != nil:
 			add(Fail, "encryption at rest "+p, "%v", err)
@@ -169,7 +174,7 @@ func encryptionProjects(c *config.Config) []string {
 
 // checkTarget reads the live policy: the owned statement, its IP
 // condition, and the room left under the service's size limit.
-func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
+func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot.Snapshot, add adder) {
 	name := "target " + t.Name
 	kind, err := d.Config.KindOf(t)
 	if err != nil {
@@ -183,6 +188,9 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 		return
 	}
 	ref := target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options()}
+	if kind.Rules().RecordedOwnership {
+		ref.Written = bookkeeping.Written(memory, t)
+	}
 	cctx, cancel := d.call(ctx)
 	fence, err := a.Read(cctx, ref)
 	cancel()
@@ -219,6 +227,9 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, add adder) {
 	}
 	add(status, name, "%s %s%s: %s; %d of %d %s used, %d left%s",
 		t.Type, t.Resource, via, fence.Describe(), size, room.Max, room.Unit, room.Max-size, note)
+	if fw, ok := fence.(firewall); ok {
+		checkFirewall(name, fw, add)
+	}
 	if pl, ok := a.(perimeterLister); ok {
 		cctx, cancel = d.call(ctx)
 		perimeters, err := pl.Perimeters(cctx, ref)

@@ -95,7 +95,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
 	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
 	got, add := collect()
-	d.checkTarget(context.Background(), tg, add)
+	d.checkTarget(context.Background(), tg, nil, add)
 	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
 		t.Fatalf("%d bytes: %+v", len(doc), c)
 	}
@@ -108,7 +108,7 @@ func TestAccessListCheckCountsEntries(t *testing.T) {
 	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
 	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 	got, add := collect()
-	d.checkTarget(context.Background(), tg, add)
+	d.checkTarget(context.Background(), tg, nil, add)
 	c := (*got)[0]
 	want := `1 entry managed (comment prefix "ipsync:"); 3 of 200 entries used, 197 left`
 	if c.Status != OK || !strings.HasSuffix(c.Detail, want) || strings.Contains(c.Detail, "statement") {
@@ -141,7 +141,7 @@ func TestResourcesDeclaredInIaCAreWarnedAbout(t *testing.T) {
 		tg := config.Target{Name: "pl", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
 		d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 		got, add := collect()
-		d.checkTarget(context.Background(), tg, add)
+		d.checkTarget(context.Background(), tg, nil, add)
 		switch {
 		case c.want == "" && len(*got) != 1:
 			t.Errorf("%v: %+v", c.tags, *got)
@@ -169,7 +169,7 @@ func TestSecurityGroupCheckCountsRulesPerFamily(t *testing.T) {
 	tg := config.Target{Name: "sg", Type: securitygroup.Type, Resource: "sg-0123456789abcdef0", Sid: "ipsync:"}
 	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
 	got, add := collect()
-	d.checkTarget(context.Background(), tg, add)
+	d.checkTarget(context.Background(), tg, nil, add)
 	want := `2 owned egress tcp 27015-27017 rule(s) (description prefix "ipsync:"): 1 IPv4, 1 IPv6; 1 IPv4 and 0 IPv6 rules of others in that direction; 2 of 60 rules used, 58 left`
 	if c := (*got)[0]; c.Status != OK || !strings.HasSuffix(c.Detail, want) {
 		t.Fatalf("got %+v, want %q at the end", c, want)

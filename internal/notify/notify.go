@@ -212,9 +212,19 @@ func body(o Outcome, headline string) string {
 	return b.String()
 }
 
+// part names what ipsync owns in the target, for a sentence.
+func part(w target.Words) string {
+	if w.Part == "" {
+		return target.Statement.Part
+	}
+	return w.Part
+}
+
 func rolledBack(o Outcome) Alert {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Atlas reported that encryption at rest can no longer use this key (awsKms.valid false for project(s) %s) after ipsync changed the key policy. The previous policy was restored at once and verified.\n\n", strings.Join(o.InvalidAfter, ", "))
+	// The provider's field is awsKms, googleCloudKms or azureKeyVault: the
+	// words are the kind's, so that the alert fits every one.
+	fmt.Fprintf(&b, "Atlas reported that encryption at rest can no longer use its key (valid false for project(s) %s) after ipsync changed %s. What the fence held before was restored at once and verified.\n\n", strings.Join(o.InvalidAfter, ", "), part(o.Words))
 	fmt.Fprintf(&b, "target:   %s (%s %s)\nstatus:   %s\n", o.Target.Name, o.Target.Type, o.Target.Resource, o.Status)
 	b.WriteString("\nThe change that was made:\n")
 	writeDiff(&b, o.Add, o.Remove)
@@ -227,7 +237,7 @@ func rolledBack(o Outcome) Alert {
 
 func invalidBefore(o Outcome) Alert {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Before changing this key's policy, Atlas already reported that encryption at rest cannot use the key (awsKms.valid false for project(s) %s).\n\n", strings.Join(o.InvalidBefore, ", "))
+	fmt.Fprintf(&b, "Before changing %s, Atlas already reported that encryption at rest cannot use its key (valid false for project(s) %s).\n\n", part(o.Words), strings.Join(o.InvalidBefore, ", "))
 	fmt.Fprintf(&b, "target:   %s (%s %s)\n", o.Target.Name, o.Target.Type, o.Target.Resource)
 	if o.Add.IsEmpty() {
 		b.WriteString("\nThe live policy already allows every address Atlas lists: the cause is elsewhere (the key disabled or pending deletion, the role Atlas assumes, another statement denying it).\n")

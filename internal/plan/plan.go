@@ -50,11 +50,14 @@ type Target struct {
 	// account); empty: the run's own credentials.
 	RoleArn string         `json:"roleArn,omitempty"`
 	Options target.Options `json:"-"`
+	// Written is what the snapshot says ipsync wrote into the fence, for
+	// a kind with RecordedOwnership (target.Ref.Written).
+	Written []ipset.Set `json:"-"`
 }
 
 // Ref is the target as its kind's adapter sees it.
 func (t Target) Ref() target.Ref {
-	return target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options}
+	return target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options, Written: t.Written}
 }
 
 // Departure is a group of addresses that left Atlas's answer at one time;

@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
@@ -51,6 +52,7 @@ func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, c 
 		return err
 	}
 	d.checkpoint(step)
+	ref.Written = append(slices.Clone(ref.Written), c.Set) // now ipsync's, whether recorded or not
 	var last string
 	for attempt := 1; attempt <= o.VerifyAttempts; attempt++ {
 		rctx, cancel := context.WithTimeout(ctx, o.CallTimeout)

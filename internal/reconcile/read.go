@@ -14,7 +14,7 @@ import (
 )
 
 // readAll reads every target's fence in parallel.
-func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time.Duration) ([]target.Fence, []error) {
+func (d Deps) readAll(ctx context.Context, targets []plan.Target, timeout time.Duration) ([]target.Fence, []error) {
 	fences := make([]target.Fence, len(targets))
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
@@ -22,7 +22,7 @@ func (d Deps) readAll(ctx context.Context, targets []config.Target, timeout time
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options()}, timeout)
+			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, t.Ref(), timeout)
 		}()
 	}
 	wg.Wait()

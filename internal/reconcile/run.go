@@ -235,7 +235,7 @@ func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder 
 		return r // with nothing to write, the lease holder records the snapshot
 	}
 	if writes {
-		if prev, err = d.claim(ctx, o, prev, fetched, now); err != nil {
+		if prev, err = d.claim(ctx, o, prev, fetched, r.Targets, now); err != nil {
 			return claimFailed(r, err)
 		}
 	}

@@ -23,6 +23,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/azure/azuretest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/gcp/gcptest"
@@ -66,6 +67,10 @@ type kind struct {
 	// tooMany addresses from Atlas do not fit; the reason says oversizeWant.
 	tooMany      int
 	oversizeWant string
+	// recorded: the fence does not mark ipsync's part (Azure's IP rules);
+	// what ipsync owns is what it wrote, so a rule a human adds is the
+	// human's, and a first run owns nothing.
+	recorded bool
 }
 
 // live is what the owned part allows now, as "a/32 b/32".
@@ -181,6 +186,7 @@ var kinds = []kind{
 	prefixListKind,
 	ipSetKind,
 	accessLevelKind,
+	vaultKind,
 }
 
 // stack is one scenario's world: moto, the simulator, a target, a bucket, a
@@ -189,7 +195,9 @@ type stack struct {
 	k        kind
 	sim      *atlastest.Server
 	gcp      *gcptest.Server // the GCP simulator of a gcp-access-level stack
-	rawAWS   aws.Config      // without the counter
+	az       *azuretest.Server
+	azOthers []string   // the rules a test put in the vault as somebody else
+	rawAWS   aws.Config // without the counter
 	awsCfg   aws.Config
 	calls    *testenv.Calls
 	resource string

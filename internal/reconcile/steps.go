@@ -42,7 +42,8 @@ func (d Deps) fetch(ctx context.Context, cfg *config.Config, prev *snapshot.Snap
 
 // inputs reads every target and pairs what it holds with what it should.
 func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *snapshot.Snapshot, o Options) []plan.Input {
-	fences, readErrs := d.readAll(ctx, cfg.Targets, o.CallTimeout)
+	targets := planTargets(cfg, prev)
+	fences, readErrs := d.readAll(ctx, targets, o.CallTimeout)
 	nat := d.natSources(ctx, cfg.Targets, readErrs, o.CallTimeout)
 	inputs := make([]plan.Input, len(cfg.Targets))
 	for i, t := range cfg.Targets {
@@ -51,7 +52,7 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 			readErrs[i] = err
 		}
 		inputs[i] = plan.Input{
-			Target:     plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn, Options: t.Options()},
+			Target:     targets[i],
 			Source:     ipset.Union(desired.Sources(fetched, t.Sources), nat[i]),
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
@@ -66,6 +67,20 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 	return inputs
 }
 
+// planTargets are the config's targets as the plan and the adapters see
+// them: with what the snapshot says ipsync wrote, for the kinds whose
+// fences do not say it themselves.
+func planTargets(cfg *config.Config, prev *snapshot.Snapshot) []plan.Target {
+	out := make([]plan.Target, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		out[i] = plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn, Options: t.Options()}
+		if k, err := cfg.KindOf(t); err == nil && k.Rules().RecordedOwnership {
+			out[i].Written = bookkeeping.Written(prev, t)
+		}
+	}
+	return out
+}
+
 func guardsOf(cfg *config.Config) plan.Guards {
 	return plan.Guards{
 		MinAddresses:     cfg.Guards.MinAddresses,
@@ -76,12 +91,15 @@ func guardsOf(cfg *config.Config) plan.Guards {
 
 // claim takes the lease on the snapshot before any fence is touched: of two
 // racing runs only one can win this conditional write.
-func (d Deps) claim(ctx context.Context, o Options, prev stored, fetched *snapshot.Snapshot, now time.Time) (stored, error) {
+func (d Deps) claim(ctx context.Context, o Options, prev stored, fetched *snapshot.Snapshot, targets []plan.TargetPlan, now time.Time) (stored, error) {
 	claimed := *fetched
 	if prev.snap != nil {
 		claimed = *prev.snap
 	}
 	claimed.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
+	claimed.Unrecorded = bookkeeping.Claimed(prev.snap, targets, func(tp plan.TargetPlan) bool {
+		return tp.Kind != nil && tp.Kind.Rules().RecordedOwnership
+	})
 	cctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
 	defer cancel()
 	v, err := d.Store.Save(cctx, &claimed, prev.version)

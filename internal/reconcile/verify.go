@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -93,7 +94,10 @@ func (d Deps) recordBlock(ctx context.Context, stored *blockLog, name string, b 
 // restorePrevious rewrites the owned part, in the fence as it is now, to
 // set (what it held before the change), and verifies it.
 func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, set ipset.Set, o Options) error {
-	live, err := d.readFence(ctx, tp.Type, tp.RoleArn, tp.Ref(), o.CallTimeout)
+	// The change this run wrote is ipsync's, though not yet recorded.
+	t := tp.Target
+	t.Written = append(slices.Clone(t.Written), tp.Change.Set)
+	live, err := d.readFence(ctx, t.Type, t.RoleArn, t.Ref(), o.CallTimeout)
 	var notOwned *target.NotOwnedError
 	switch {
 	case errors.As(err, &notOwned):
@@ -105,5 +109,5 @@ func (d Deps) restorePrevious(ctx context.Context, tp *plan.TargetPlan, set ipse
 	if err != nil {
 		return fmt.Errorf("rebuild the previous policy: %w", err)
 	}
-	return d.writeAndVerify(ctx, "restored:"+tp.Name, tp.Target, previous, o)
+	return d.writeAndVerify(ctx, "restored:"+tp.Name, t, previous, o)
 }

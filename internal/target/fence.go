@@ -12,6 +12,11 @@ type Ref struct {
 	Resource string
 	Sid      string // the owned statement's Sid, or the managed entries' prefix
 	Options  Options
+	// Written, for a kind with RecordedOwnership, are the sets the snapshot
+	// says ipsync wrote into the fence: the one the last run recorded
+	// first (empty when none did), then those later runs were about to
+	// write and did not record, oldest first. nil: nothing recorded.
+	Written []ipset.Set
 }
 
 // Capacity is how much a fence can hold, in its service's unit.

@@ -49,6 +49,11 @@ type Rules struct {
 	// SidChars, when set, says whether the sid holds only characters the
 	// service accepts where ipsync writes it (a rule's description).
 	SidChars func(sid string) bool
+	// RecordedOwnership: the fence does not mark which of its parts are
+	// ipsync's (Azure's IP rules carry no description), so the loop passes
+	// what the snapshot says ipsync wrote (Ref.Written), and records what
+	// a run is about to write before it writes.
+	RecordedOwnership bool
 }
 
 // Feed says which sources a kind takes.
@@ -72,10 +77,16 @@ type Words struct {
 	// Others names a part of the fence ipsync does not own, for the plan's
 	// reason: "a rule ipsync does not own".
 	Others string
+	// FirstRunSays, when set, is the plan's reason on a first run (a kind
+	// that owns only what it wrote replaces nothing then).
+	FirstRunSays string
 }
 
 // FirstRun is the plan's reason on a target's first run.
 func (w Words) FirstRun() string {
+	if w.FirstRunSays != "" {
+		return w.FirstRunSays
+	}
 	return "first run: " + w.Part + " " + w.pick("is", "are") + " replaced with the desired addresses, whatever " + w.pick("it", "they") + " held"
 }
 

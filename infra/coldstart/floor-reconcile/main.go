@@ -64,5 +64,7 @@ func callSDK(ctx context.Context, cfg aws.Config) {
 	w := wafv2.NewFromConfig(cfg)
 	_, _ = w.GetIPSet(ctx, nil)
 	_, _ = w.UpdateIPSet(ctx, nil)
-	_, _ = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(sts.NewFromConfig(cfg), "")).Retrieve(ctx)
+	st := sts.NewFromConfig(cfg)
+	_, _ = aws.NewCredentialsCache(stscreds.NewAssumeRoleProvider(st, "")).Retrieve(ctx)
+	_, _ = st.GetWebIdentityToken(ctx, nil)
 }

@@ -308,9 +308,17 @@ func (s *Server) serveEncryptionAtRest(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "GROUP_NOT_FOUND", fmt.Sprintf("No group with ID %s exists.", id), id)
 		return
 	}
-	s.answer(w, r, EncryptionAtRest, mediaV1, map[string]any{
-		"awsKms": map[string]any{"enabled": true, "valid": valid, "region": "US_EAST_1"},
-	}, nil)
+	s.mu.Lock()
+	az, isAzure := s.earAzure[id]
+	s.mu.Unlock()
+	answer := map[string]any{"awsKms": map[string]any{"enabled": true, "valid": valid, "region": "US_EAST_1"}}
+	if isAzure {
+		answer = map[string]any{"awsKms": map[string]any{"enabled": false}, "azureKeyVault": map[string]any{
+			"enabled": true, "valid": valid, "azureEnvironment": "AZURE", "subscriptionID": az.SubscriptionID, "resourceGroupName": az.ResourceGroupName,
+			"keyVaultName": az.KeyVaultName, "requirePrivateNetworking": az.RequirePrivateNetworking,
+			"keyIdentifier": "https://" + az.KeyVaultName + ".vault.azure.net/keys/atlas/d891821e3d364e9eb88fbd3d11807b86"}}
+	}
+	s.answer(w, r, EncryptionAtRest, mediaV1, answer, nil)
 }
 
 // serveToken is the OAuth2 client-credentials token endpoint.

@@ -82,6 +82,7 @@ type Server struct {
 	projects        map[string][]Cluster
 	earValid        map[string]bool
 	earLater        map[string]earChange // a change of valid after some answers
+	earAzure        map[string]AzureKeyVault
 	accessLists     map[string][]AccessEntry
 	apiKeys         map[string]*apiKey
 	serviceAccounts map[string]string
@@ -110,6 +111,7 @@ func New() *Server {
 		projects:        map[string][]Cluster{},
 		earValid:        map[string]bool{},
 		earLater:        map[string]earChange{},
+		earAzure:        map[string]AzureKeyVault{},
 		accessLists:     map[string][]AccessEntry{},
 		apiKeys:         map[string]*apiKey{},
 		serviceAccounts: map[string]string{},
@@ -249,7 +251,25 @@ func (s *Server) RemoveProject(groupID string) {
 	s.mu.Unlock()
 }
 
-// SetEncryptionAtRestValid sets awsKms.valid for a project.
+// AzureKeyVault is a project's key in an Azure vault, as Atlas answers it.
+type AzureKeyVault struct {
+	SubscriptionID, ResourceGroupName, KeyVaultName string
+	RequirePrivateNetworking                        bool
+}
+
+// SetEncryptionAtRestAzure makes a project's encryption at rest use a key
+// in vault: the answer is azureKeyVault's (valid as set), awsKms disabled.
+func (s *Server) SetEncryptionAtRestAzure(groupID string, vault AzureKeyVault) {
+	s.mu.Lock()
+	s.earAzure[groupID] = vault
+	if _, ok := s.earValid[groupID]; !ok {
+		s.earValid[groupID] = true
+	}
+	s.mu.Unlock()
+}
+
+// SetEncryptionAtRestValid sets the key's valid for a project (awsKms', or
+// azureKeyVault's after SetEncryptionAtRestAzure).
 func (s *Server) SetEncryptionAtRestValid(groupID string, valid bool) {
 	s.mu.Lock()
 	s.earValid[groupID] = valid

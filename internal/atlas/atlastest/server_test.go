@@ -142,6 +142,10 @@ func TestAnswersMatchTheOfficialSpec(t *testing.T) {
 		{"control plane", "/api/atlas/v2/unauth/controlPlaneIPAddresses", "/api/atlas/v2/unauth/controlPlaneIPAddresses", "application/vnd.atlas.2023-11-15+json", unauthed, 200, nil},
 		{"project IPs", "/api/atlas/v2/groups/{groupId}/ipAddresses", "/api/atlas/v2/groups/" + group + "/ipAddresses", "application/vnd.atlas.2023-01-01+json", authed, 200, nil},
 		{"encryption at rest", "/api/atlas/v2/groups/{groupId}/encryptionAtRest", "/api/atlas/v2/groups/" + group + "/encryptionAtRest", "application/vnd.atlas.2023-01-01+json", authed, 200, nil},
+		{"encryption at rest, Azure", "/api/atlas/v2/groups/{groupId}/encryptionAtRest", "/api/atlas/v2/groups/" + group + "/encryptionAtRest", "application/vnd.atlas.2023-01-01+json", authed, 200,
+			func() {
+				sim.SetEncryptionAtRestAzure(group, atlastest.AzureKeyVault{SubscriptionID: "00000000-0000-0000-0000-000000000000", ResourceGroupName: "rg", KeyVaultName: "atlas-kv", RequirePrivateNetworking: true})
+			}},
 		{"401", "/api/atlas/v2/groups/{groupId}/ipAddresses", "/api/atlas/v2/groups/" + group + "/ipAddresses", "application/vnd.atlas.2023-01-01+json", unauthed, 401, nil},
 		{"404", "/api/atlas/v2/groups/{groupId}/ipAddresses", "/api/atlas/v2/groups/0123456789abcdef01234567/ipAddresses", "application/vnd.atlas.2023-01-01+json", authed, 404, nil},
 		{"429", "/api/atlas/v2/groups/{groupId}/ipAddresses", "/api/atlas/v2/groups/" + group + "/ipAddresses", "application/vnd.atlas.2023-01-01+json", authed, 429,

@@ -6,6 +6,7 @@ package kinds
 import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
@@ -26,5 +27,6 @@ func All() target.Registry {
 		prefixlist.Kind{},
 		wafipset.Kind{},
 		gcpaccesslevel.Kind{},
+		azurekeyvault.Kind{},
 	}
 }

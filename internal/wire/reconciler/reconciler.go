@@ -27,6 +27,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist/accesslistio"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault/azkvio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel/gcpio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
@@ -89,6 +91,7 @@ type clients struct {
 	aws   aws.Config
 	atlas *atlas.Client
 	gcp   config.GCP
+	azure config.Azure
 }
 
 // adapters builds each kind's adapter: one line per kind (the registry of
@@ -104,6 +107,7 @@ func adapters() map[config.TargetType]func(clients) reconcile.Fences {
 		prefixlist.Type:      func(c clients) reconcile.Fences { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
 		wafipset.Type:        wafSets,
 		gcpaccesslevel.Type:  accessLevels,
+		azurekeyvault.Type:   vaults,
 	}
 }
 
@@ -114,6 +118,27 @@ func accessLevels(c clients) reconcile.Fences {
 	sm := secretsmanager.NewFromConfig(c.aws)
 	creds := gcpio.FromJSON(func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.gcp.Credentials.SecretID) })
 	return gcpio.New(creds, c.gcp.Endpoint, reconcile.SleepContext)
+}
+
+// vaults signs in to Entra on first use: with the client secret read from
+// Secrets Manager, or with a web identity token from STS (federation).
+func vaults(c clients) reconcile.Fences {
+	app := azkvio.App{TenantID: c.azure.TenantID, ClientID: c.azure.ClientID, Authority: c.azure.AuthorityURL, Management: c.azure.ManagementURL}
+	var client azkvio.Client
+	if f := c.azure.Federation; f != nil {
+		st := sts.NewFromConfig(c.aws)
+		client = azkvio.FromAssertion(app, func(ctx context.Context) (string, error) {
+			out, err := st.GetWebIdentityToken(ctx, &sts.GetWebIdentityTokenInput{Audience: []string{f.Audience}, SigningAlgorithm: aws.String("RS256")})
+			if err != nil {
+				return "", err
+			}
+			return aws.ToString(out.WebIdentityToken), nil
+		})
+	} else {
+		sm := secretsmanager.NewFromConfig(c.aws)
+		client = azkvio.FromSecret(app, func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.azure.Credentials.SecretID) })
+	}
+	return azkvio.New(client, c.azure.ManagementURL, reconcile.SleepContext)
 }
 
 // wafSets builds one WAFv2 client per region the sets name.
@@ -139,7 +164,7 @@ func fences(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.
 		if out[key] != nil || !ok {
 			continue
 		}
-		if a := build(clients{aws: roles.config(t.RoleArn), atlas: client, gcp: c.GCP}); a != nil {
+		if a := build(clients{aws: roles.config(t.RoleArn), atlas: client, gcp: c.GCP, azure: c.Azure}); a != nil {
 			out[key] = a
 		}
 	}
