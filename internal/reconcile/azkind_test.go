@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	smtypes "github.com/aws/aws-sdk-go-v2/service/secretsmanager/types"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/azure/azuretest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
@@ -86,6 +87,9 @@ func createVault(t testing.TB, s *stack, values ...string) string {
 		t.Fatal(err)
 	}
 	id := "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-atlas/providers/Microsoft.KeyVault/vaults/atlas-kv"
+	// Atlas's key for the project is in this vault: its encryption-at-rest
+	// answer is azureKeyVault's, which the rollback scenarios flip.
+	s.sim.SetEncryptionAtRestAzure(project, atlastest.AzureKeyVault{SubscriptionID: "00000000-0000-0000-0000-000000000000", ResourceGroupName: "rg-atlas", KeyVaultName: "atlas-kv"})
 	v := azuretest.NewVault(id, append([]string{"203.0.113.0/24"}, values...)...)
 	v["tags"] = map[string]any{"env": "prod"}
 	az.SetVault(v)

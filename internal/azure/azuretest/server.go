@@ -175,6 +175,9 @@ func (s *Server) IPRules(id string) []string {
 // before it (Resource Manager's reads lag its writes).
 func (s *Server) StaleReads(n int) { s.mu.Lock(); s.stale = n; s.mu.Unlock() }
 
+// ClearFaults drops every fault left.
+func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
+
 // Inject adds a fault.
 func (s *Server) Inject(f Fault) { s.mu.Lock(); s.faults = append(s.faults, &f); s.mu.Unlock() }
 

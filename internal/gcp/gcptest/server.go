@@ -142,6 +142,9 @@ func (s *Server) SetPerimeter(policy, name string, levels ...string) {
 // OperationPolls makes each write's operation answer done only after n polls.
 func (s *Server) OperationPolls(n int) { s.mu.Lock(); s.opPolls = n; s.mu.Unlock() }
 
+// ClearFaults drops every fault left.
+func (s *Server) ClearFaults() { s.mu.Lock(); s.faults = nil; s.mu.Unlock() }
+
 // Inject adds a fault.
 func (s *Server) Inject(f Fault) { s.mu.Lock(); s.faults = append(s.faults, &f); s.mu.Unlock() }
 
