@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	mathrand "math/rand/v2"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +60,7 @@ type world struct {
 	handAdded  map[string]ipset.Set
 	violations []string
 	alerts     int
+	ledger     ledger
 }
 
 // The addresses Atlas draws from: apart from each other, so that each is
@@ -114,10 +117,11 @@ func (w *world) FetchAll(context.Context, []string) (atlas.Answer, error) {
 	return atlas.Answer{ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}}}, nil
 }
 
-func (w *world) Publish(context.Context, notify.Alert) error {
+func (w *world) Publish(_ context.Context, a notify.Alert) error {
 	w.mu.Lock()
 	w.alerts++
 	w.mu.Unlock()
+	w.ledger.published(a)
 	return nil
 }
 
@@ -133,6 +137,7 @@ type sim struct {
 	grace time.Duration
 	// What the history did, so a test sees it exercised the loop.
 	runs, applied, refused, checked int
+	steps                           []uint64 // the steps replayed, up to a violation
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -140,7 +145,9 @@ func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &sim{w: newWorld(), cfg: cfg, store: &memStore{}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace}
+	s := &sim{w: newWorld(), cfg: cfg, store: &memStore{}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace}
+	s.store.onSave = s.w.ledger.saved
+	return s
 }
 
 func (s *sim) deps() reconcile.Deps {
@@ -291,6 +298,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 	}
 	r := reconcile.Run(ctx, s.cfg, d, reconcile.Options{})
 	s.runs++
+	if crash {
+		s.w.ledger.crashed()
+	}
 	var statuses []string
 	for _, tp := range r.Targets {
 		st := tp.Name + "=" + string(tp.Status)
@@ -308,7 +318,8 @@ func (s *sim) run(crash bool, crashAt string) string {
 			s.refused++
 		}
 	}
-	for name, f := range w.fences {
+	for _, name := range slices.Sorted(maps.Keys(w.fences)) { // in order: a replay reports the same violation
+		f := w.fences[name]
 		sid := s.sidOf(name)
 		after := f.owned(sid)
 		if o := f.outside(sid); o != outside[name] {
@@ -330,6 +341,12 @@ func (s *sim) run(crash bool, crashAt string) string {
 	}
 	if len(w.violations) > 0 {
 		return w.violations[0]
+	}
+	if v := w.ledger.violation(); v != "" {
+		return v
+	}
+	if !crash && r.Err == nil && len(s.store.outbox) > 0 {
+		return fmt.Sprintf("alerts: a run that ended well left %d alert(s) in the outbox", len(s.store.outbox))
 	}
 	for _, tp := range r.Targets {
 		if !crash && (tp.Status == plan.InSync || tp.Status == plan.Applied) {
@@ -367,21 +384,77 @@ func (s *sim) run(crash bool, crashAt string) string {
 	return ""
 }
 
+// stepSeeds are a history's steps: each step draws from a seed of its
+// own, so a history with steps taken out replays the others exactly.
+func stepSeeds(seed uint64, n int) []uint64 {
+	r := mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	out := make([]uint64, n)
+	for i := range out {
+		out[i] = r.Uint64()
+	}
+	return out
+}
+
+// replay runs the steps and returns the first violation, the history up
+// to it, and how many steps ran.
+func replay(t testing.TB, steps []uint64, configuredGrace time.Duration) (string, []string, *sim) {
+	s := newSim(t, 0, configuredGrace)
+	for i, seed := range steps {
+		s.rng = mathrand.New(mathrand.NewPCG(seed, ^seed))
+		if v := s.step(); v != "" {
+			return v, s.log, s.withSteps(steps[:i+1])
+		}
+	}
+	return "", s.log, s.withSteps(steps)
+}
+
+func (s *sim) withSteps(steps []uint64) *sim { s.steps = steps; return s }
+
 // history runs steps from seed and returns the violation and the steps
 // that led to it.
-func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration) (string, []string) {
-	s := newSim(t, seed, configuredGrace)
-	for range steps {
-		if v := s.step(); v != "" {
-			return v, s.log
-		}
+func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration) (string, []string, []uint64) {
+	v, log, s := replay(t, stepSeeds(seed, steps), configuredGrace)
+	if v != "" {
+		return v, log, s.steps
 	}
 	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d targets applied, %d refused, %d writes, %d alerts",
 		seed, steps, s.runs, s.checked, s.applied, s.refused, s.w.writes, s.w.alerts)
 	if s.applied == 0 || s.checked == 0 || s.refused == 0 {
 		t.Errorf("the history did not exercise the loop: %d applied, %d checked, %d refused", s.applied, s.checked, s.refused)
 	}
-	return "", nil
+	return "", nil, nil
+}
+
+// shrink takes steps out of a failing history while it still breaks the
+// same invariant (the violation's first word), halving the pieces it
+// tries down to single steps, and returns the shortest it found.
+func shrink(t testing.TB, steps []uint64, violation string, configuredGrace time.Duration) ([]uint64, string, []string) {
+	kind, _, _ := strings.Cut(violation, ":")
+	cur, v, log := steps, violation, []string(nil)
+	_, log, _ = replay(t, cur, configuredGrace)
+	for chunk := len(cur) / 2; chunk >= 1; chunk /= 2 {
+		for i := 0; i+chunk <= len(cur); {
+			cand := append(append([]uint64(nil), cur[:i]...), cur[i+chunk:]...)
+			if cv, clog, cs := replay(t, cand, configuredGrace); strings.HasPrefix(cv, kind+":") {
+				cur, v, log = cs.steps, cv, clog
+				continue
+			}
+			i += chunk
+		}
+	}
+	return cur, v, log
+}
+
+// failed reports a failing history: its seed, the shortest history that
+// still fails, and how to replay it.
+func failed(t *testing.T, seed uint64, steps int, v string, log []string, failing []uint64, configuredGrace time.Duration) {
+	short, sv, slog := shrink(t, failing, v, configuredGrace)
+	seeds := make([]string, len(short))
+	for i, s := range short {
+		seeds[i] = strconv.FormatUint(s, 10)
+	}
+	t.Fatalf("seed %d, step %d: %s\nthe last steps (replay: make soak SEED=%d STEPS=%d):\n  %s\n\nshrunk to %d steps (replay: IPSYNC_SIM_REPLAY=%s go test -run TestSimulation ./internal/reconcile/): %s\n  %s",
+		seed, len(log), v, seed, steps, strings.Join(tail(log, 40), "\n  "), len(short), strings.Join(seeds, ","), sv, strings.Join(slog, "\n  "))
 }
 
 func simBudget() (seed uint64, steps int) {
@@ -399,12 +472,28 @@ func simBudget() (seed uint64, steps int) {
 // detector slows each run tenfold; most of a run is the CPU's): seeds
 // seed and seed+1, half the steps each.
 func TestSimulation(t *testing.T) {
+	if r := os.Getenv("IPSYNC_SIM_REPLAY"); r != "" {
+		var steps []uint64
+		for _, f := range strings.Split(r, ",") {
+			n, err := strconv.ParseUint(f, 10, 64)
+			if err != nil {
+				t.Fatalf("IPSYNC_SIM_REPLAY: %v", err)
+			}
+			steps = append(steps, n)
+		}
+		v, log, _ := replay(t, steps, simGrace)
+		t.Logf("replayed %d steps:\n  %s", len(steps), strings.Join(log, "\n  "))
+		if v != "" {
+			t.Fatal(v)
+		}
+		return
+	}
 	seed, steps := simBudget()
 	for i := range uint64(2) {
 		t.Run(fmt.Sprint("seed-", seed+i), func(t *testing.T) {
 			t.Parallel()
-			if v, h := history(t, seed+i, steps/2, simGrace); v != "" {
-				t.Fatalf("seed %d, step %d: %s\nthe history (replay: make soak SEED=%d STEPS=%d):\n  %s", seed+i, len(h), v, seed+i, steps, strings.Join(tail(h, 40), "\n  "))
+			if v, h, failing := history(t, seed+i, steps/2, simGrace); v != "" {
+				failed(t, seed+i, steps, v, h, failing, simGrace) // make soak halves STEPS between two seeds
 			}
 		})
 	}
@@ -415,11 +504,20 @@ func TestSimulation(t *testing.T) {
 // loop that skips the grace check.
 func TestSimulationFindsAPlantedBug(t *testing.T) {
 	seed, steps := simBudget()
-	v, h := history(t, seed, steps, 0)
+	v, h, failing := history(t, seed, steps, 0)
 	if !strings.HasPrefix(v, "safety: ") {
 		t.Fatalf("removing at once went unnoticed for %d steps (violation %q)", steps, v)
 	}
 	t.Logf("found at step %d: %s", len(h), v)
+	// Shrunk, it still fails the same way, in fewer steps, and replays.
+	short, sv, _ := shrink(t, failing, v, 0)
+	if !strings.HasPrefix(sv, "safety: ") || len(short) > len(failing) {
+		t.Fatalf("shrunk to %d steps (from %d): %q", len(short), len(failing), sv)
+	}
+	if again, _, _ := replay(t, short, 0); again != sv {
+		t.Fatalf("the shrunk history does not replay: %q, then %q", sv, again)
+	}
+	t.Logf("shrunk from %d steps to %d", len(failing), len(short))
 }
 
 func tail(h []string, n int) []string {

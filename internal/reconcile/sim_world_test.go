@@ -26,9 +26,12 @@ import (
 
 // memStore is a snapshot store in memory.
 type memStore struct {
-	mu sync.Mutex
-	b  []byte
-	v  int
+	mu     sync.Mutex
+	b      []byte
+	v      int
+	outbox []snapshot.PendingAlert // the stored snapshot's
+	// onSave, when set, is told of each write's outbox, before and after.
+	onSave func(before, after []snapshot.PendingAlert)
 }
 
 func (m *memStore) URL() string { return "mem://simulation" }
@@ -58,6 +61,10 @@ func (m *memStore) Save(_ context.Context, s *snapshot.Snapshot, prev snapshot.V
 		return "", err
 	}
 	m.b, m.v = b, m.v+1
+	if m.onSave != nil {
+		m.onSave(m.outbox, s.Outbox)
+	}
+	m.outbox = append([]snapshot.PendingAlert(nil), s.Outbox...)
 	return snapshot.Version(fmt.Sprint(m.v)), nil
 }
 
