@@ -86,6 +86,7 @@ func newWorld() *world {
 		"list":  &list{l: prefixlist.List{ID: "pl-0123abcd", Family: target.IPv4, MaxEntries: 40, Version: 1, Entries: []prefixlist.Entry{{CIDR: "203.0.113.0/24", Description: "office"}}}},
 		"group": &group{rule: rule, rules: []securitygroup.GroupRule{{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "203.0.113.9/32", Description: "https"}}},
 		"ipset": &ipSet{s: wafipset.Set{Description: "atlas-ip-sync webhook", Family: target.IPv4, LockToken: "t"}},
+		"vault": newVault(),
 	}
 	return w
 }
@@ -104,7 +105,9 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
   {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"]},
   {"name":"list","type":"prefix-list","resource":"pl-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"]},
   {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
-  {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}]}`
+  {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
+  {"name":"vault","type":"azure-key-vault","resource":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-one","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}],
+ "azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}}}`
 
 func (w *world) FetchAll(context.Context, []string) (atlas.Answer, error) {
 	w.mu.Lock()
@@ -176,6 +179,8 @@ func (b byName) name(ref target.Ref) string {
 		return "group"
 	case strings.HasPrefix(ref.Resource, "arn:aws:wafv2"):
 		return "ipset"
+	case strings.HasPrefix(ref.Resource, "/subscriptions/"):
+		return "vault"
 	}
 	return "key"
 }
@@ -229,14 +234,14 @@ func (s *sim) step() string {
 		w.fetchFail = 1 + s.rng.IntN(3)
 		s.log = append(s.log, "atlas fails")
 	case r < 41: // a fence's next call fails
-		name := s.pick([]string{"key", "list", "group", "ipset"})
+		name := s.pick([]string{"key", "list", "group", "ipset", "vault"})
 		op := s.pick([]string{"read", "write", "lie"})
 		w.faults[name+":"+op]++
 		s.log = append(s.log, "fault "+name+" "+op)
 	case r < 47: // a human edits the owned part
-		name := s.pick([]string{"key", "list", "group", "ipset"})
+		name := s.pick([]string{"key", "list", "group", "ipset", "vault"})
 		addr := s.pick(simPool())
-		if (name == "list" || name == "ipset") && strings.Contains(addr, ":") {
+		if (name == "list" || name == "ipset" || name == "vault") && strings.Contains(addr, ":") {
 			addr = "198.51.100.9/32" // an IPv4 list or set refuses IPv6, as AWS does
 		}
 		set := ipset.MustParse(addr, "198.51.100.7/32")
@@ -245,7 +250,7 @@ func (s *sim) step() string {
 		w.fences[name].setOwned(s.sidOf(name), set)
 		s.log = append(s.log, "human sets "+name+" to "+set.String())
 	case r < 52: // a human edits outside it
-		name := s.pick([]string{"list", "group"})
+		name := s.pick([]string{"list", "group", "vault"})
 		a := s.pick(simPool())
 		w.fences[name].toggleOther(a)
 		s.log = append(s.log, "human toggles another owner's "+a+" on "+name)
@@ -254,7 +259,7 @@ func (s *sim) step() string {
 		w.now = w.now.Add(d)
 		s.log = append(s.log, "clock +"+d.String())
 	case r < 70: // a run crashes at a step
-		step := s.pick([]string{"fetched", "wrote:key", "wrote:list", "wrote:group", "wrote:ipset", "before-record", "recorded", "before-notify"})
+		step := s.pick([]string{"fetched", "wrote:key", "wrote:list", "wrote:group", "wrote:ipset", "wrote:vault", "before-record", "recorded", "before-notify"})
 		s.log = append(s.log, "run crashes at "+step)
 		return s.run(true, step)
 	default:

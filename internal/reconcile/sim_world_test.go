@@ -295,7 +295,17 @@ func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, erro
 		a.w.faults[a.name+":read"]--
 		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errInjected}
 	}
+	if r, ok := a.w.fences[a.name].(recordedNative); ok {
+		return r.fenceFor(ref)
+	}
 	return a.w.fences[a.name].fence(ref.Sid)
+}
+
+// recordedNative is a fence that does not mark ipsync's part: it reads and
+// writes with what the snapshot says ipsync wrote (target.Ref.Written).
+type recordedNative interface {
+	fenceFor(ref target.Ref) (target.Fence, error)
+	applyFor(ref target.Ref, c target.Change) string
 }
 
 func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) error {
@@ -309,7 +319,11 @@ func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) e
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
 	}
 	a.w.writes++
-	if refused := a.w.fences[a.name].apply(ref.Sid, c); refused != "" {
+	apply := a.w.fences[a.name].apply
+	if r, ok := a.w.fences[a.name].(recordedNative); ok {
+		apply = func(_ string, c target.Change) string { return r.applyFor(ref, c) }
+	}
+	if refused := apply(ref.Sid, c); refused != "" {
 		a.w.violations = append(a.w.violations, a.name+": "+refused)
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errors.New(refused)}
 	}
