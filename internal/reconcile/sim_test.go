@@ -141,6 +141,8 @@ type sim struct {
 	// What the history did, so a test sees it exercised the loop.
 	runs, applied, refused, checked int
 	steps                           []uint64 // the steps replayed, up to a violation
+	racing                          bool     // this step runs two loops at once
+	races                           int
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -262,6 +264,11 @@ func (s *sim) step() string {
 		step := s.pick([]string{"fetched", "wrote:key", "wrote:list", "wrote:group", "wrote:ipset", "wrote:vault", "before-record", "recorded", "before-notify"})
 		s.log = append(s.log, "run crashes at "+step)
 		return s.run(true, step)
+	case r < 76: // two runs at once, on one snapshot and the same fences
+		s.log = append(s.log, "two runs race")
+		s.racing = true
+		defer func() { s.racing = false }()
+		return s.run(false, "")
 	default:
 		s.log = append(s.log, "run")
 		return s.run(false, "")
@@ -301,7 +308,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 			}
 		}
 	}
-	r := reconcile.Run(ctx, s.cfg, d, reconcile.Options{})
+	r := s.runLoop(ctx, d)
 	s.runs++
 	if crash {
 		s.w.ledger.crashed()
@@ -383,7 +390,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 		}
 	}
 	// Economy: nothing to change, nothing written.
-	if r.Status == plan.InSync && w.writes != writes {
+	if r.Status == plan.InSync && w.writes != writes && !s.racing { // racing, the other run may have written
 		return fmt.Sprintf("economy: an in-sync run wrote %d times", w.writes-writes)
 	}
 	return ""
@@ -415,6 +422,31 @@ func replay(t testing.TB, steps []uint64, configuredGrace time.Duration) (string
 
 func (s *sim) withSteps(steps []uint64) *sim { s.steps = steps; return s }
 
+// runLoop runs the loop once or, in a race step, twice at once (each
+// with its own deps, as two Lambda invocations); the report is the
+// first's, with the other's error when only it failed.
+func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) reconcile.Report {
+	if !s.racing {
+		return reconcile.Run(ctx, s.cfg, d, reconcile.Options{})
+	}
+	reports := make([]reconcile.Report, 2)
+	var wg sync.WaitGroup
+	for i := range reports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reports[i] = reconcile.Run(ctx, s.cfg, s.deps(), reconcile.Options{})
+		}()
+	}
+	wg.Wait()
+	r := reports[0]
+	if r.Err == nil {
+		r.Err = reports[1].Err
+	}
+	s.races++
+	return r
+}
+
 // history runs steps from seed and returns the violation and the steps
 // that led to it.
 func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration) (string, []string, []uint64) {
@@ -422,9 +454,9 @@ func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration
 	if v != "" {
 		return v, log, s.steps
 	}
-	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d targets applied, %d refused, %d writes, %d alerts",
-		seed, steps, s.runs, s.checked, s.applied, s.refused, s.w.writes, s.w.alerts)
-	if s.applied == 0 || s.checked == 0 || s.refused == 0 {
+	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d race steps, %d targets applied, %d refused, %d writes, %d alerts",
+		seed, steps, s.runs, s.checked, s.races, s.applied, s.refused, s.w.writes, s.w.alerts)
+	if s.applied == 0 || s.checked == 0 || s.refused == 0 || s.races == 0 {
 		t.Errorf("the history did not exercise the loop: %d applied, %d checked, %d refused", s.applied, s.checked, s.refused)
 	}
 	return "", nil, nil
