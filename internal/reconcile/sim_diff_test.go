@@ -1,0 +1,101 @@
+package reconcile_test
+
+import (
+	"context"
+	"fmt"
+	mathrand "math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
+)
+
+// The in-memory fences of the simulation must not drift from the real
+// adapters: the same random history (Atlas adds and drops addresses, the
+// clock jumps, a human edits the owned part, runs) drives the loop over
+// the in-memory world and over moto or the Azure simulator, and after each
+// run the owned parts are the same. A few hundred steps in all; the long
+// histories stay in memory.
+func TestSimulationMatchesTheRealAdapters(t *testing.T) {
+	names := map[string]string{string(kinds[0].name): "key", string(securitygroup.Type): "group", string(prefixlist.Type): "list",
+		string(wafipset.Type): "ipset", string(azurekeyvault.Type): "vault"}
+	forKindsWhere(t, func(k kind) bool { return names[string(k.name)] != "" }, func(t *testing.T, k kind) {
+		t.Parallel()
+		name := names[string(k.name)]
+		real := newStack(t, k, "")
+		real.sim.SetProject(project) // the control plane's outbound addresses only, as in memory
+		mem := newSim(t, 0, simGrace)
+		mem.w.now = real.now
+		rng := mathrand.New(mathrand.NewPCG(uint64(len(name)), 7))
+		pool := simPool()
+		answer := ipset.MustParse(pool[:8]...)
+		setAnswer := func() {
+			mem.w.answer = answer
+			var vs []string
+			for _, p := range answer.Strings() {
+				vs = append(vs, strings.TrimSuffix(strings.TrimSuffix(p, "/32"), "/128"))
+			}
+			real.sim.SetControlPlane(controlPlane(vs...))
+		}
+		setAnswer()
+		var history []string
+		runs := 0
+		for step := 0; step < 70; step++ {
+			switch r := rng.IntN(10); {
+			case r < 2:
+				a := pool[rng.IntN(len(pool))]
+				answer = ipset.Union(answer, ipset.MustParse(a))
+				setAnswer()
+				history = append(history, "atlas adds "+a)
+			case r < 3:
+				if ps := answer.Strings(); len(ps) > 7 {
+					a := ps[rng.IntN(len(ps))]
+					answer = answer.Minus(ipset.MustParse(a))
+					setAnswer()
+					history = append(history, "atlas drops "+a)
+				}
+			case r < 5:
+				d := time.Duration(1+rng.IntN(30)) * time.Hour
+				mem.w.now = mem.w.now.Add(d)
+				real.advance(d)
+				history = append(history, "clock +"+d.String())
+			case r < 6 && !k.recorded && runs > 0:
+				// A human edit of the owned part (a vault has no owned
+				// part to edit by hand: a rule a human adds is the human's).
+				set := ipset.MustParse(pool[rng.IntN(8)], "198.51.100.7/32")
+				mem.w.fences[name].setOwned(mem.sidOf(name), set)
+				k.setOwnedTo(t, real, set.Strings()...)
+				history = append(history, "human sets the owned part to "+set.String())
+			default:
+				runs++
+				mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(), reconcile.Options{})
+				rr := real.run(t, reconcile.Options{})
+				ms, rs := statusOf(mr, name), statusOf(rr, "target")
+				history = append(history, fmt.Sprintf("run → in memory %s, real %s", ms, rs))
+				got := strings.Join(mem.w.fences[name].owned(mem.sidOf(name)).Strings(), " ")
+				if want := k.live(t, real); got != want || ms != rs {
+					t.Fatalf("step %d: in memory the owned part is [%s] (%s), through the real adapter [%s] (%s)\nhistory:\n  %s", step, got, ms, want, rs, strings.Join(history, "\n  "))
+				}
+			}
+		}
+		if runs < 20 {
+			t.Fatalf("only %d runs", runs)
+		}
+	})
+}
+
+func statusOf(r reconcile.Report, name string) plan.Status {
+	for _, tp := range r.Targets {
+		if tp.Name == name {
+			return tp.Status
+		}
+	}
+	return "missing"
+}
