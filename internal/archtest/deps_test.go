@@ -82,9 +82,10 @@ var allowed = map[string][]string{
 	"internal/target/securitygroup/sgio":           {"internal/target", "internal/target/securitygroup"},
 	"internal/target/prefixlist/plio":              {"internal/ipset", "internal/target", "internal/target/prefixlist"},
 	"internal/target/wafipset/wafio":               {"internal/target", "internal/target/wafipset"},
-	"internal/target/gcpaccesslevel/gcpio":         {"internal/target", "internal/target/gcpaccesslevel"},
+	"internal/target/gcpaccesslevel/gcpio":         {"internal/target", "internal/target/gcpaccesslevel", "internal/target/restcall"},
+	"internal/target/restcall":                     {},
 	"internal/target/azurekeyvault":                {"internal/ipset", "internal/target", "internal/target/entries"},
-	"internal/target/azurekeyvault/azkvio":         {"internal/ipset", "internal/target", "internal/target/azurekeyvault"},
+	"internal/target/azurekeyvault/azkvio":         {"internal/ipset", "internal/target", "internal/target/azurekeyvault", "internal/target/restcall"},
 	"internal/plan":                                {"internal/ipset", "internal/target"},
 	"internal/snapshot":                            {"internal/ipset"},
 	"internal/atlas":                               {"internal/ipset"},
@@ -109,7 +110,7 @@ var allowed = map[string][]string{
 		"internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset",
 		"internal/target/securitygroup/sgio", "internal/target/prefixlist/plio", "internal/target/wafipset/wafio",
 		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio", "internal/secret",
-		"internal/target/azurekeyvault", "internal/target/azurekeyvault/azkvio"},
+		"internal/target/azurekeyvault", "internal/target/azurekeyvault/azkvio", "internal/target/restcall"},
 }
 
 // helpers are internal packages for tests only, outside the table.

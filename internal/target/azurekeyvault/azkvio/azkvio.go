@@ -8,15 +8,12 @@
 package azkvio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +21,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/restcall"
 )
 
 const kind = "Azure Key Vault firewall"
@@ -55,16 +53,24 @@ func New(client Client, management string, sleep func(context.Context, time.Dura
 
 // apiError is Resource Manager's error.
 type apiError struct {
-	Status     int
-	Code       string
-	Message    string
-	retryAfter time.Duration
+	Status  int
+	Code    string
+	Message string
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message) }
 
-func (e *apiError) retryable() bool {
-	return e.Status == 429 || e.Status == 409 || e.Status >= 500
+func retryable(status int) bool { return status == 429 || status == 409 || status >= 500 }
+
+func failed(a restcall.Answer) error {
+	ae := &apiError{Status: a.Status}
+	var doc struct {
+		Error *struct{ Code, Message string }
+	}
+	if json.Unmarshal(a.Body, &doc) == nil && doc.Error != nil {
+		ae.Code, ae.Message = doc.Error.Code, doc.Error.Message
+	}
+	return ae
 }
 
 // call makes one request, retrying what Azure says may pass later, and
@@ -80,50 +86,15 @@ func (a *Adapter) call(ctx context.Context, method, path string, body, out any) 
 			return err
 		}
 	}
-	wait := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, a.management+path+"?api-version="+azurekeyvault.APIVersion, bytes.NewReader(payload))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode/100 == 2 {
-			if err := json.Unmarshal(b, out); err != nil {
-				return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, path, err)
-			}
-			return nil
-		}
-		ae := &apiError{Status: resp.StatusCode}
-		var doc struct {
-			Error *struct{ Code, Message string }
-		}
-		if json.Unmarshal(b, &doc) == nil && doc.Error != nil {
-			ae.Code, ae.Message = doc.Error.Code, doc.Error.Message
-		}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			ae.retryAfter = time.Duration(s) * time.Second
-		}
-		if !ae.retryable() || attempt > a.retries {
-			return ae
-		}
-		d := wait
-		if ae.retryAfter > 0 {
-			d = ae.retryAfter
-		}
-		if err := a.sleep(ctx, d); err != nil {
-			return fmt.Errorf("%w (waiting to retry %s)", err, ae)
-		}
-		wait *= 2
+	c := restcall.Caller{Client: hc, Sleep: a.sleep, Retries: a.retries, Retryable: retryable, Failed: failed}
+	b, err := c.Do(ctx, method, a.management+path+"?api-version="+azurekeyvault.APIVersion, payload)
+	if err != nil {
+		return err
 	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, path, err)
+	}
+	return nil
 }
 
 // Get reads the vault.

@@ -6,21 +6,19 @@
 package gcpio
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/restcall"
 )
 
 const kind = "GCP access level"
@@ -54,18 +52,26 @@ func New(client Client, endpoint string, sleep func(context.Context, time.Durati
 
 // apiError is Google's error body.
 type apiError struct {
-	Code       int    `json:"code"`
-	Message    string `json:"message"`
-	Status     string `json:"status"`
-	retryAfter time.Duration
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Status  string `json:"status"`
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.Code, e.Status, e.Message) }
 
-func (e *apiError) retryable() bool { return e.Code == 429 || e.Code == 503 || e.Code == 500 }
+func retryable(status int) bool { return status == 429 || status == 503 || status == 500 }
 
-// call makes one request, retrying a 429 or 503 after Retry-After (or a
-// doubling wait), and decodes the answer into out.
+func failed(a restcall.Answer) error {
+	ae := &apiError{Code: a.Status}
+	var doc struct{ Error *apiError }
+	if json.Unmarshal(a.Body, &doc) == nil && doc.Error != nil {
+		ae.Message, ae.Status = doc.Error.Message, doc.Error.Status
+	}
+	return ae
+}
+
+// call makes one request, retrying a 429, 500 or 503 after Retry-After
+// (or a doubling wait), and decodes the answer into out.
 func (a *Adapter) call(ctx context.Context, method, path string, body, out any) error {
 	hc, err := a.client(ctx)
 	if err != nil {
@@ -77,48 +83,15 @@ func (a *Adapter) call(ctx context.Context, method, path string, body, out any) 
 			return err
 		}
 	}
-	wait := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		req, err := http.NewRequestWithContext(ctx, method, a.endpoint+path, bytes.NewReader(payload))
-		if err != nil {
-			return err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := hc.Do(req)
-		if err != nil {
-			return err
-		}
-		b, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-		resp.Body.Close()
-		if err != nil {
-			return err
-		}
-		if resp.StatusCode/100 == 2 {
-			if err := json.Unmarshal(b, out); err != nil {
-				return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, path, err)
-			}
-			return nil
-		}
-		ae := &apiError{Code: resp.StatusCode}
-		var doc struct{ Error *apiError }
-		if json.Unmarshal(b, &doc) == nil && doc.Error != nil {
-			ae.Message, ae.Status = doc.Error.Message, doc.Error.Status
-		}
-		if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s >= 0 {
-			ae.retryAfter = time.Duration(s) * time.Second
-		}
-		if !ae.retryable() || attempt > a.retries {
-			return ae
-		}
-		d := wait
-		if ae.retryAfter > 0 {
-			d = ae.retryAfter
-		}
-		if err := a.sleep(ctx, d); err != nil {
-			return fmt.Errorf("%w (waiting to retry %s)", err, ae)
-		}
-		wait *= 2
+	c := restcall.Caller{Client: hc, Sleep: a.sleep, Retries: a.retries, Retryable: retryable, Failed: failed}
+	b, err := c.Do(ctx, method, a.endpoint+path, payload)
+	if err != nil {
+		return err
 	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, path, err)
+	}
+	return nil
 }
 
 func (a *Adapter) get(ctx context.Context, name string) (gcpaccesslevel.Level, error) {
