@@ -17,6 +17,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
@@ -255,6 +256,12 @@ func addForeign(t testing.TB, s *stack, cidr string) {
 		testenv.AddRule(t, s.rawAWS, s.resource, true, "tcp", 27015, 27017, cidr, "db team")
 	case prefixlist.Type:
 		modifyList(t, s, []ec2types.AddPrefixListEntry{{Cidr: &cidr, Description: aws.String("db team")}}, nil)
+	case azurekeyvault.Type:
+		v := s.az.Vault(s.resource)
+		acls := v["properties"].(map[string]any)["networkAcls"].(map[string]any)
+		acls["ipRules"] = append(acls["ipRules"].([]any), map[string]any{"value": cidr})
+		s.az.SetVault(v)
+		s.azOthers = append(s.azOthers, norm(cidr))
 	}
 }
 
@@ -268,6 +275,18 @@ func removeForeign(t testing.TB, s *stack, cidr string) {
 		}
 	case prefixlist.Type:
 		modifyList(t, s, nil, []ec2types.RemovePrefixListEntry{{Cidr: &cidr}})
+	case azurekeyvault.Type:
+		v := s.az.Vault(s.resource)
+		acls := v["properties"].(map[string]any)["networkAcls"].(map[string]any)
+		var kept []any
+		for _, r := range acls["ipRules"].([]any) {
+			if norm(r.(map[string]any)["value"].(string)) != norm(cidr) {
+				kept = append(kept, r)
+			}
+		}
+		acls["ipRules"] = kept
+		s.az.SetVault(v)
+		s.azOthers = slices.DeleteFunc(s.azOthers, func(o string) bool { return o == norm(cidr) })
 	}
 }
 
@@ -293,7 +312,7 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 		s := newStack(t, k, "")
 		s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10", "2001:db8::10"}})
 		// An IP set or access level is ipsync's whole: nobody else's part.
-		owner := k.name == securitygroup.Type || k.name == prefixlist.Type
+		owner := k.name == securitygroup.Type || k.name == prefixlist.Type || k.name == azurekeyvault.Type
 		if owner {
 			addForeign(t, s, "3.92.113.229/32")
 		}
@@ -317,7 +336,7 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 		if got := k.live(t, s); got != want {
 			t.Fatalf("owned part %s, want %s", got, want)
 		}
-		if owner && !strings.Contains(k.getLive(t, s), "3.92.113.229/32 db team") {
+		if mark := map[bool]string{true: "", false: " db team"}[k.recorded]; owner && !strings.Contains(k.getLive(t, s), "3.92.113.229/32"+mark) {
 			t.Fatalf("the other owner's part changed:\n%s", k.getLive(t, s))
 		}
 		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync {
@@ -335,8 +354,11 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 }
 
 func (k kind) otherWords() string {
-	if k.name == securitygroup.Type {
+	switch k.name {
+	case securitygroup.Type:
 		return "a rule ipsync does not own"
+	case azurekeyvault.Type:
+		return "an IP rule ipsync did not write"
 	}
 	return "an entry ipsync does not own"
 }
