@@ -21,6 +21,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
@@ -61,6 +62,7 @@ type world struct {
 	violations []string
 	alerts     int
 	ledger     ledger
+	keyLost    bool // Atlas answers awsKms.valid false
 }
 
 // The addresses Atlas draws from: apart from each other, so that each is
@@ -101,8 +103,9 @@ func (w *world) seen(name string, s ipset.Set) {
 }
 
 const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace":"%s"},
+ "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"verify":{"window":"0s"},
  "targets":[
-  {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"]},
+  {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]},
   {"name":"list","type":"prefix-list","resource":"pl-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"]},
   {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
   {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
@@ -118,6 +121,14 @@ func (w *world) FetchAll(context.Context, []string) (atlas.Answer, error) {
 	}
 	w.fetched = w.answer
 	return atlas.Answer{ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}}}, nil
+}
+
+// EncryptionAtRest is Atlas's answer for the key's project: whether it
+// can use the key, as the history last set it.
+func (w *world) EncryptionAtRest(context.Context, string) (atlas.EncryptionAtRest, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return atlas.EncryptionAtRest{Enabled: true, Valid: !w.keyLost, Providers: []string{"awsKms"}}, nil
 }
 
 func (w *world) Publish(_ context.Context, a notify.Alert) error {
@@ -142,7 +153,7 @@ type sim struct {
 	runs, applied, refused, checked int
 	steps                           []uint64 // the steps replayed, up to a violation
 	racing                          bool     // this step runs two loops at once
-	races                           int
+	races, rolledBack, unblocked    int
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -157,7 +168,7 @@ func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
 
 func (s *sim) deps() reconcile.Deps {
 	d := reconcile.Deps{
-		Atlas: s.w, Store: s.store, Notify: s.w,
+		Atlas: s.w, Store: s.store, Notify: s.w, Encryption: s.w,
 		Fences: map[reconcile.AdapterKey]reconcile.Fences{},
 		Now:    func() time.Time { s.w.mu.Lock(); defer s.w.mu.Unlock(); return s.w.now },
 		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
@@ -269,6 +280,15 @@ func (s *sim) step() string {
 		s.racing = true
 		defer func() { s.racing = false }()
 		return s.run(false, "")
+	case r < 78: // Atlas loses the key (a write is then rolled back and the key blocked), or has it again
+		w.keyLost = !w.keyLost
+		s.log = append(s.log, fmt.Sprintf("atlas: the key valid %v", !w.keyLost))
+	case r < 80: // a human unblocks the key
+		_, err := snapshot.Unblock(context.Background(), s.store, "key")
+		if err == nil {
+			s.unblocked++
+		}
+		s.log = append(s.log, fmt.Sprintf("human unblocks key (%v)", err))
 	default:
 		s.log = append(s.log, "run")
 		return s.run(false, "")
@@ -328,6 +348,8 @@ func (s *sim) run(crash bool, crashAt string) string {
 			s.applied++
 		case plan.Refused:
 			s.refused++
+		case plan.RolledBack:
+			s.rolledBack++
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(w.fences)) { // in order: a replay reports the same violation
@@ -349,6 +371,28 @@ func (s *sim) run(crash bool, crashAt string) string {
 			if seen, ok := w.lastSeen[name][p]; ok && w.now.Sub(seen) < s.grace {
 				return fmt.Sprintf("safety: %s removed %s, absent from Atlas for %s only (grace %s); answer %s; %s; report %s %v", name, p, w.now.Sub(seen), s.grace, w.answer, recordOf(name), r.Status, r.Err)
 			}
+		}
+	}
+	for _, tp := range r.Targets {
+		f := w.fences[tp.Name]
+		if f == nil {
+			continue
+		}
+		after := f.owned(s.sidOf(tp.Name))
+		var b snapshot.Block
+		blocked := false
+		if prev != nil {
+			b, blocked = prev.Blocked[tp.Name]
+		}
+		switch {
+		case blocked && !b.Pending && !after.Equal(before[tp.Name]):
+			return fmt.Sprintf("blocks: %s is blocked (%s) but changed from %s to %s", tp.Name, b.Reason, before[tp.Name], after)
+		case blocked && b.Pending && !after.Equal(before[tp.Name]) && !after.Equal(b.Restore):
+			return fmt.Sprintf("blocks: %s's pending restore to %s left it at %s", tp.Name, b.Restore, after)
+		case tp.Status == plan.RolledBack && !crash && !s.racing && !after.Equal(before[tp.Name]) && (prev == nil || !after.Equal(prev.Targets[tp.Name].Written)):
+			// Back to what it held before the change: before this run, or,
+			// for a change an earlier run wrote and never recorded, the record.
+			return fmt.Sprintf("blocks: %s rolled back to %s, neither what it held before the run, %s, nor its record", tp.Name, after, before[tp.Name])
 		}
 	}
 	if len(w.violations) > 0 {
@@ -377,9 +421,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 			if got := w.fences[tp.Name].owned(tp.Sid); !got.Equal(tp.Desired) {
 				return fmt.Sprintf("liveness: %s %s holds %s, its plan wanted %s", tp.Name, tp.Status, got, tp.Desired)
 			}
-		case plan.Refused:
+		case plan.Refused, plan.Blocked, plan.RolledBack:
 			if tp.Reason == "" {
-				return fmt.Sprintf("liveness: %s refused without a reason", tp.Name)
+				return fmt.Sprintf("liveness: %s %s without a reason", tp.Name, tp.Status)
 			}
 		case plan.Changes:
 			if r.Status != plan.Refused { // another target's refusal holds every change back
@@ -454,9 +498,9 @@ func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration
 	if v != "" {
 		return v, log, s.steps
 	}
-	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d race steps, %d targets applied, %d refused, %d writes, %d alerts",
-		seed, steps, s.runs, s.checked, s.races, s.applied, s.refused, s.w.writes, s.w.alerts)
-	if s.applied == 0 || s.checked == 0 || s.refused == 0 || s.races == 0 {
+	t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d race steps, %d targets applied, %d refused, %d rolled back, %d unblocked, %d writes, %d alerts",
+		seed, steps, s.runs, s.checked, s.races, s.applied, s.refused, s.rolledBack, s.unblocked, s.w.writes, s.w.alerts)
+	if s.applied == 0 || s.checked == 0 || s.refused == 0 || s.races == 0 || s.rolledBack == 0 || s.unblocked == 0 {
 		t.Errorf("the history did not exercise the loop: %d applied, %d checked, %d refused", s.applied, s.checked, s.refused)
 	}
 	return "", nil, nil
