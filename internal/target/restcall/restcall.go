@@ -7,6 +7,7 @@ package restcall
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,4 +76,24 @@ func (c Caller) Do(ctx context.Context, method, url string, body []byte) ([]byte
 		}
 		wait *= 2
 	}
+}
+
+// JSON sends body as JSON (none when nil) and decodes a 2xx answer into
+// out.
+func (c Caller) JSON(ctx context.Context, method, url string, body, out any) error {
+	var payload []byte
+	if body != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	b, err := c.Do(ctx, method, url, payload)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, url, err)
+	}
+	return nil
 }

@@ -77,21 +77,8 @@ func (a *Adapter) call(ctx context.Context, method, path string, body, out any) 
 	if err != nil {
 		return fmt.Errorf("credentials: %w", err)
 	}
-	var payload []byte
-	if body != nil {
-		if payload, err = json.Marshal(body); err != nil {
-			return err
-		}
-	}
 	c := restcall.Caller{Client: hc, Sleep: a.sleep, Retries: a.retries, Retryable: retryable, Failed: failed}
-	b, err := c.Do(ctx, method, a.endpoint+path, payload)
-	if err != nil {
-		return err
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		return fmt.Errorf("the answer to %s %s is not the JSON expected: %w", method, path, err)
-	}
-	return nil
+	return c.JSON(ctx, method, a.endpoint+path, body, out)
 }
 
 func (a *Adapter) get(ctx context.Context, name string) (gcpaccesslevel.Level, error) {
