@@ -1,13 +1,10 @@
 package doctor
 
 import (
-	"context"
-	"errors"
 	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 )
 
@@ -51,16 +48,4 @@ func checkAzureVault(c *config.Config, p string, v atlas.AzureVault, add adder) 
 	if v.RequirePrivateNetworking {
 		add(Warn, "azure key vault "+p, "Atlas reaches the vault over private networking (azureKeyVault.requirePrivateNetworking): its IP rules are not what Atlas uses, and ipsync's keep nothing open for it")
 	}
-}
-
-// memory is the snapshot, for what it records ipsync wrote into fences
-// that do not mark it; nil when there is none (its own check says why).
-func (d Deps) memory(ctx context.Context) *snapshot.Snapshot {
-	cctx, cancel := d.call(ctx)
-	defer cancel()
-	s, _, err := d.Store.Load(cctx)
-	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
-		return nil
-	}
-	return s
 }

@@ -89,11 +89,19 @@ func Run(ctx context.Context, d Deps) []Check {
 	add(OK, "config", "%d target(s), %d project(s), snapshot %s", len(c.Targets), len(c.Atlas.Projects), c.Snapshot.URL)
 
 	d.checkAtlas(ctx, add)
-	memory := d.memory(ctx)
+	// One read of the snapshot: the targets need what it says ipsync
+	// wrote, and its own check reports on it after them.
+	cctx, cancel := d.call(ctx)
+	stored, _, loadErr := d.Store.Load(cctx)
+	cancel()
+	memory := stored
+	if loadErr != nil {
+		memory = nil
+	}
 	for _, t := range c.Targets {
 		d.checkTarget(ctx, t, memory, add)
 	}
-	snap := d.checkSnapshot(ctx, add)
+	snap := d.checkSnapshot(stored, loadErr, add)
 	d.checkTopicAndQueue(ctx, add)
 	checkSeen(snap, d.Now(), add)
 	return out
@@ -267,10 +275,7 @@ func fullAdvice(room target.Capacity) string {
 	return "merge statements or split the key's other statements out"
 }
 
-func (d Deps) checkSnapshot(ctx context.Context, add adder) *snapshot.Snapshot {
-	cctx, cancel := d.call(ctx)
-	snap, _, err := d.Store.Load(cctx)
-	cancel()
+func (d Deps) checkSnapshot(snap *snapshot.Snapshot, err error, add adder) *snapshot.Snapshot {
 	switch {
 	case errors.Is(err, snapshot.ErrNotFound):
 		add(Warn, "snapshot", "%s: none yet; the first ipsync apply or scheduled run writes it", d.Store.URL())
