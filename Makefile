@@ -13,7 +13,7 @@ FUZZTIME  ?= 60s
 # ones already on the PATH come first.
 export PATH := $(PATH):$(CURDIR)/.venv/bin
 
-.PHONY: all build cli test unit lint tools bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability soak
+.PHONY: all build cli test unit lint tools bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability soak dashboard
 
 all: build
 
@@ -73,6 +73,11 @@ soak:
 # The fault matrix, written from the tests into docs/RELIABILITY.md.
 reliability:
 	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/
+
+# The dashboard in template.yaml and its sketch docs/dashboard.svg, from
+# internal/dashboard (a test fails when they are stale).
+dashboard:
+	$(GO) test -count=1 -run '^TestGenerated$$' ./internal/dashboard/ -update
 
 # Each fuzz target for $(FUZZTIME); not part of `make test`.
 fuzz:

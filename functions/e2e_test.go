@@ -26,6 +26,7 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/metrics"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
@@ -57,6 +58,7 @@ func start(t *testing.T, bin string, env []string) (*testenv.RuntimeAPI, *locked
 	cmd.Env = append(env, "AWS_LAMBDA_RUNTIME_API="+rt.Addr, "PATH="+os.Getenv("PATH"))
 	logs := &lockedBuffer{}
 	cmd.Stderr = logs
+	cmd.Stdout = logs // as in Lambda: both reach the log group; EMF lines are on stdout
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +66,7 @@ func start(t *testing.T, bin string, env []string) (*testenv.RuntimeAPI, *locked
 	return rt, logs
 }
 
-// lockedBuffer collects a process's stderr while the test reads it.
+// lockedBuffer collects a process's output while the test reads it.
 type lockedBuffer struct {
 	mu sync.Mutex
 	b  strings.Builder
@@ -209,6 +211,11 @@ func TestFunctionsEndToEnd(t *testing.T) {
 		t.Fatalf("failing run: %v response %s error %s", err, res.Response, res.Error)
 	}
 
+	// Each function counts what it did in EMF: the webhook its answers,
+	// the reconcile its runs by outcome.
+	wantEmitted(t, hookLogs.String(), "AtlasIpSync/WebhookRequests{StatusCode}", metrics.StatusCode, "202", "401")
+	wantEmitted(t, recLogs.String(), "AtlasIpSync/Runs{Outcome}", metrics.Outcome, "applied", "failed")
+
 	// Logs are JSON lines, EMF metrics included, and hold no secret.
 	for _, logs := range []string{hookLogs.String(), recLogs.String()} {
 		if strings.Contains(logs, "priv-S3CRET") || strings.Contains(logs, string(webhookSecret)) {
@@ -218,6 +225,33 @@ func TestFunctionsEndToEnd(t *testing.T) {
 			if !json.Valid([]byte(line)) {
 				t.Errorf("log line is not JSON: %q", line)
 			}
+		}
+	}
+}
+
+// wantEmitted checks that the EMF lines among logs publish key with each of
+// the values of dim.
+func wantEmitted(t *testing.T, logs, key string, dim metrics.Dimension, values ...string) {
+	t.Helper()
+	var emf []string
+	for _, line := range strings.Split(logs, "\n") {
+		if strings.Contains(line, `"_aws"`) {
+			emf = append(emf, line)
+		}
+	}
+	got, err := metrics.Read([]byte(strings.Join(emf, "\n")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for _, e := range got {
+		if e.Key() == key {
+			seen[e.Labels[dim]] = true
+		}
+	}
+	for _, v := range values {
+		if !seen[v] {
+			t.Errorf("no %s with %s=%s in the function's output (saw %v)", key, dim, v, seen)
 		}
 	}
 }

@@ -4,6 +4,8 @@
 package main
 
 import (
+	"os"
+
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/lambdafn"
@@ -16,5 +18,6 @@ func main() {
 	if err != nil {
 		lambdafn.Exit(log, err)
 	}
+	h.Metrics = os.Stdout
 	lambda.Start(h.HandleFunctionURL)
 }

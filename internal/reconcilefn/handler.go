@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
@@ -120,12 +121,11 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 	d, err := h.adapters(ctx)
 	if err != nil {
 		h.Log.Error("building adapters failed", "error", err.Error())
+		h.metrics(reconcile.Report{Status: plan.Error, Err: err}, time.Now())
 		return err
 	}
 	r := reconcile.Run(ctx, h.Config, d, reconcile.Options{Trigger: t.Seen()})
-	if h.Metrics != nil {
-		WriteMetrics(h.Metrics, r, d.Now())
-	}
+	h.metrics(r, d.Now())
 	switch {
 	case r.Status == plan.Refused:
 		// Alerted already; retrying cannot make a suspect source safe.
@@ -138,6 +138,17 @@ func (h *Reconcile) Handle(ctx context.Context, raw json.RawMessage) error {
 	}
 	h.Log.Info("reconcile done", "status", string(r.Status), "hash", r.Hash)
 	return nil
+}
+
+// metrics writes the run's metrics; a failure to write them is logged, not
+// the run's failure.
+func (h *Reconcile) metrics(r reconcile.Report, at time.Time) {
+	if h.Metrics == nil {
+		return
+	}
+	if err := WriteMetrics(h.Metrics, r, at); err != nil {
+		h.Log.Error("writing metrics failed", "error", err.Error())
+	}
 }
 
 // targetsFailed logs each target that did not end in sync, with its reason,

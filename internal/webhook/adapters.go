@@ -46,7 +46,7 @@ func ToFunctionURL(resp Response) events.LambdaFunctionURLResponse {
 func (h *Handler) HandleFunctionURL(ctx context.Context, e events.LambdaFunctionURLRequest) (events.LambdaFunctionURLResponse, error) {
 	r, early := FromFunctionURL(e)
 	if early != nil {
-		return ToFunctionURL(*early), nil
+		return ToFunctionURL(h.answered(*early)), nil
 	}
 	return ToFunctionURL(h.Handle(ctx, r)), nil
 }
@@ -55,6 +55,7 @@ func (h *Handler) HandleFunctionURL(ctx context.Context, e events.LambdaFunction
 func (h *Handler) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(req.Body, MaxBody+1))
 	if err != nil {
+		h.answered(Response{Status: http.StatusBadRequest})
 		http.Error(w, "read error", http.StatusBadRequest)
 		return
 	}

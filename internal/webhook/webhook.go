@@ -14,10 +14,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"strconv"
 	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/metrics"
 )
 
 // MaxBody is the largest body accepted (Atlas alerts are a few KiB).
@@ -72,6 +76,32 @@ type Handler struct {
 	SourceAllowed func(ctx context.Context, addr netip.Addr) (bool, error)
 	Log           *slog.Logger
 	Now           func() time.Time
+	// Metrics, when set, takes one EMF line per request: its status code.
+	Metrics io.Writer
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// answered counts a response by its status code. A failure to write the
+// metric is logged: the request was answered either way.
+func (h *Handler) answered(resp Response) Response {
+	if h.Metrics == nil {
+		return resp
+	}
+	err := metrics.Write(h.Metrics, h.now(), metrics.Line{
+		Dimensions: [][]metrics.Dimension{{metrics.StatusCode}},
+		Labels:     map[metrics.Dimension]string{metrics.StatusCode: strconv.Itoa(resp.Status)},
+		Values:     []metrics.Value{{Name: metrics.WebhookRequests, Unit: metrics.Count, Value: 1}},
+	})
+	if err != nil && h.Log != nil {
+		h.Log.Error("writing metrics failed", "error", err.Error())
+	}
+	return resp
 }
 
 func answer(status int, msg string) Response {
@@ -79,8 +109,12 @@ func answer(status int, msg string) Response {
 	return Response{Status: status, Body: string(b)}
 }
 
-// Handle answers one request.
+// Handle answers one request and counts the answer.
 func (h *Handler) Handle(ctx context.Context, r Request) Response {
+	return h.answered(h.handle(ctx, r))
+}
+
+func (h *Handler) handle(ctx context.Context, r Request) Response {
 	log := h.Log
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -114,11 +148,7 @@ func (h *Handler) Handle(ctx context.Context, r Request) Response {
 	if err != nil {
 		return answer(http.StatusBadRequest, err.Error())
 	}
-	if h.Now != nil {
-		t.ReceivedAt = h.Now().UTC()
-	} else {
-		t.ReceivedAt = time.Now().UTC()
-	}
+	t.ReceivedAt = h.now().UTC()
 	if len(h.EventTypes) > 0 && !h.EventTypes[t.EventTypeName] {
 		log.Info("webhook ignored: event type not configured", "eventTypeName", t.EventTypeName)
 		return answer(http.StatusAccepted, "ignored")

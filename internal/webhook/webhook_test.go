@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"crypto/sha1"
@@ -9,11 +10,14 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/metrics"
 )
 
 type fakeSecrets struct {
@@ -87,11 +91,13 @@ func TestHandle(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q := &fakeQueue{}
-			h := &Handler{Secrets: &fakeSecrets{values: [][]byte{[]byte(testSecret)}}, Queue: q}
+			var out bytes.Buffer
+			h := &Handler{Secrets: &fakeSecrets{values: [][]byte{[]byte(testSecret)}}, Queue: q, Metrics: &out}
 			resp := h.Handle(context.Background(), tt.req)
 			if resp.Status != tt.status || len(q.got) != tt.enqueued {
 				t.Fatalf("status %d (%s), enqueued %d; want %d, %d", resp.Status, resp.Body, len(q.got), tt.status, tt.enqueued)
 			}
+			wantCounted(t, out.Bytes(), tt.status)
 		})
 	}
 }
@@ -184,8 +190,24 @@ func TestFunctionURLBase64Body(t *testing.T) {
 		t.Fatalf("%d %v %d", resp.StatusCode, err, len(q.got))
 	}
 	req.Body = "!!!"
+	var out bytes.Buffer
+	h.Metrics = &out
 	if resp, _ := h.HandleFunctionURL(context.Background(), req); resp.StatusCode != 400 {
 		t.Fatalf("bad base64: %d", resp.StatusCode)
+	}
+	wantCounted(t, out.Bytes(), 400) // answered before Handle, counted all the same
+}
+
+// wantCounted checks that out holds exactly one request, counted under
+// its status code.
+func wantCounted(t *testing.T, out []byte, status int) {
+	t.Helper()
+	got, err := metrics.Read(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key() != "AtlasIpSync/WebhookRequests{StatusCode}" || got[0].Labels[metrics.StatusCode] != strconv.Itoa(status) || got[0].Value != 1 {
+		t.Errorf("metrics %+v, want one WebhookRequests with StatusCode %d", got, status)
 	}
 }
 
