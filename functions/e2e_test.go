@@ -35,7 +35,7 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 // build compiles a function with the release flags, for this machine's
 // architecture (the tests run the binary here).
-func build(t *testing.T, name string) string {
+func build(t testing.TB, name string) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), name, "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-trimpath", "-ldflags", "-s -w", "-o", out, "./"+name)
@@ -47,7 +47,7 @@ func build(t *testing.T, name string) string {
 }
 
 // start runs a bootstrap against a fresh Runtime API.
-func start(t *testing.T, bin string, env []string) (*testenv.RuntimeAPI, *lockedBuffer) {
+func start(t testing.TB, bin string, env []string) (*testenv.RuntimeAPI, *lockedBuffer) {
 	t.Helper()
 	rt, err := testenv.StartRuntimeAPI()
 	if err != nil {

@@ -44,9 +44,9 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	case form.Get("client_id") != ClientID:
 		entraError(w, 400, "unauthorized_client", fmt.Sprintf("AADSTS700016: Application with identifier '%s' was not found in the directory.", form.Get("client_id")))
 		return
-	case form.Get("scope") != "https://management.azure.com/.default" && form.Get("scope") != s.URL+"/.default":
+	case form.Get("scope") != "https://management.azure.com/.default" && form.Get("scope") != s.URL+"/.default" && (s.ManagementAlias == "" || form.Get("scope") != s.ManagementAlias+"/.default"):
 		// The scope is the management endpoint's: Azure's, or this
-		// simulator's when a test points ipsync at it.
+		// simulator's (or its alias's) when a test points ipsync at it.
 		entraError(w, 400, "invalid_scope", "AADSTS1002012: The provided value for scope is not valid.")
 		return
 	case form.Get("client_assertion") != "":

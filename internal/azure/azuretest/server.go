@@ -60,6 +60,10 @@ type Server struct {
 	// OnCall, when set before Start, is told of every request by its
 	// operation.
 	OnCall func(op string)
+	// ManagementAlias, when set before the first token request, is another URL the token's
+	// scope may name: a proxy in front of this simulator that a test points
+	// ipsync's managementURL at.
+	ManagementAlias string
 
 	mu        sync.Mutex
 	srv       *http.Server
