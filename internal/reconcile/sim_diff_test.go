@@ -12,20 +12,25 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
 )
 
 // The in-memory fences of the simulation must not drift from the real
 // adapters: the same random history (Atlas adds and drops addresses, the
 // clock jumps, a human edits the owned part, runs) drives the loop over
-// the in-memory world and over moto or the Azure simulator, and after each
+// the in-memory world and over moto or the GCP and Azure simulators, and after each
 // run the owned parts are the same. A few hundred steps in all; the long
 // histories stay in memory.
 func TestSimulationMatchesTheRealAdapters(t *testing.T) {
-	names := map[string]string{string(kinds[0].name): "key", string(securitygroup.Type): "group", string(prefixlist.Type): "list",
-		string(wafipset.Type): "ipset", string(azurekeyvault.Type): "vault"}
+	names := map[string]string{string(kmspolicy.Type): "key", string(vpcepolicy.Type): "endpoint", string(iamrolepolicy.Type): "role",
+		string(securitygroup.Type): "group", string(prefixlist.Type): "list", string(wafipset.Type): "ipset",
+		string(gcpaccesslevel.Type): "level", string(azurekeyvault.Type): "vault"}
 	forKindsWhere(t, func(k kind) bool { return names[string(k.name)] != "" }, func(t *testing.T, k kind) {
 		t.Parallel()
 		name := names[string(k.name)]

@@ -23,8 +23,11 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
@@ -84,11 +87,14 @@ func newWorld() *world {
 	// covers the full fence.
 	rule, _ := securitygroup.ParseRule(target.Options{Direction: "egress", Protocol: "tcp", Ports: "27017", MaxRules: 40})
 	w.fences = map[string]native{
-		"key":   &keyPolicy{doc: []byte(testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"))},
-		"list":  &list{l: prefixlist.List{ID: "pl-0123abcd", Family: target.IPv4, MaxEntries: 40, Version: 1, Entries: []prefixlist.Entry{{CIDR: "203.0.113.0/24", Description: "office"}}}},
-		"group": &group{rule: rule, rules: []securitygroup.GroupRule{{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "203.0.113.9/32", Description: "https"}}},
-		"ipset": &ipSet{s: wafipset.Set{Description: "atlas-ip-sync webhook", Family: target.IPv4, LockToken: "t"}},
-		"vault": newVault(),
+		"key":      newPolicyDoc(kmspolicy.Fence, kmspolicy.Limit, testenv.KeyPolicy, "AtlasIPAllowList"),
+		"endpoint": newPolicyDoc(vpcepolicy.Fence, vpcepolicy.Limit, testenv.EndpointPolicy, "AtlasNodes"),
+		"role":     newPolicyDoc(iamrolepolicy.Fence, iamrolepolicy.Limit, testenv.RolePolicy, "AtlasIPAllowList"),
+		"level":    newAccessLevel(),
+		"list":     &list{l: prefixlist.List{ID: "pl-0123abcd", Family: target.IPv4, MaxEntries: 40, Version: 1, Entries: []prefixlist.Entry{{CIDR: "203.0.113.0/24", Description: "office"}}}},
+		"group":    &group{rule: rule, rules: []securitygroup.GroupRule{{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "203.0.113.9/32", Description: "https"}}},
+		"ipset":    &ipSet{s: wafipset.Set{Description: "atlas-ip-sync webhook", Family: target.IPv4, LockToken: "t"}},
+		"vault":    newVault(),
 	}
 	return w
 }
@@ -106,10 +112,14 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"verify":{"window":"0s"},
  "targets":[
   {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]},
+  {"name":"endpoint","type":"vpc-endpoint-policy","resource":"vpce-0123456789abcdef0","sid":"AtlasNodes","sources":["control-plane-outbound"]},
+  {"name":"role","type":"iam-role-policy","resource":"atlas-ear/atlas-ip","sid":"AtlasIPAllowList","sources":["control-plane-outbound"]},
   {"name":"list","type":"prefix-list","resource":"pl-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"]},
   {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
   {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
+  {"name":"level","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/atlas","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
   {"name":"vault","type":"azure-key-vault","resource":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-one","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}],
+ "gcp":{"credentials":{"secretId":"ipsync/gcp"}},
  "azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}}}`
 
 func (w *world) FetchAll(context.Context, []string) (atlas.Answer, error) {
@@ -154,6 +164,7 @@ type sim struct {
 	steps                           []uint64 // the steps replayed, up to a violation
 	racing                          bool     // this step runs two loops at once
 	races, rolledBack, unblocked    int
+	appliedTo                       map[string]int // per target
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -161,7 +172,7 @@ func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &sim{w: newWorld(), cfg: cfg, store: &memStore{}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace}
+	s := &sim{w: newWorld(), cfg: cfg, store: &memStore{}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace, appliedTo: map[string]int{}}
 	s.store.onSave = s.w.ledger.saved
 	return s
 }
@@ -180,6 +191,19 @@ func (s *sim) deps() reconcile.Deps {
 	return d
 }
 
+// simNames are the world's fences, one per kind but the access list's
+// (fed by NAT gateways, not by Atlas's answer).
+var simNames = []string{"key", "endpoint", "role", "list", "group", "ipset", "level", "vault"}
+
+// crashSteps are the step boundaries a run may crash at.
+func crashSteps() []string {
+	steps := []string{"fetched"}
+	for _, name := range simNames {
+		steps = append(steps, "wrote:"+name)
+	}
+	return append(steps, "before-record", "recorded", "before-notify")
+}
+
 // byName routes a kind's calls to the fence of the target with that
 // resource (one target per kind here).
 type byName struct{ w *world }
@@ -194,6 +218,12 @@ func (b byName) name(ref target.Ref) string {
 		return "ipset"
 	case strings.HasPrefix(ref.Resource, "/subscriptions/"):
 		return "vault"
+	case strings.HasPrefix(ref.Resource, "vpce-"):
+		return "endpoint"
+	case strings.HasPrefix(ref.Resource, "accessPolicies/"):
+		return "level"
+	case strings.Contains(ref.Resource, "/"):
+		return "role" // ROLE/POLICY
 	}
 	return "key"
 }
@@ -247,12 +277,12 @@ func (s *sim) step() string {
 		w.fetchFail = 1 + s.rng.IntN(3)
 		s.log = append(s.log, "atlas fails")
 	case r < 41: // a fence's next call fails
-		name := s.pick([]string{"key", "list", "group", "ipset", "vault"})
+		name := s.pick(simNames)
 		op := s.pick([]string{"read", "write", "lie"})
 		w.faults[name+":"+op]++
 		s.log = append(s.log, "fault "+name+" "+op)
 	case r < 47: // a human edits the owned part
-		name := s.pick([]string{"key", "list", "group", "ipset", "vault"})
+		name := s.pick(simNames)
 		addr := s.pick(simPool())
 		if (name == "list" || name == "ipset" || name == "vault") && strings.Contains(addr, ":") {
 			addr = "198.51.100.9/32" // an IPv4 list or set refuses IPv6, as AWS does
@@ -272,7 +302,7 @@ func (s *sim) step() string {
 		w.now = w.now.Add(d)
 		s.log = append(s.log, "clock +"+d.String())
 	case r < 70: // a run crashes at a step
-		step := s.pick([]string{"fetched", "wrote:key", "wrote:list", "wrote:group", "wrote:ipset", "wrote:vault", "before-record", "recorded", "before-notify"})
+		step := s.pick(crashSteps())
 		s.log = append(s.log, "run crashes at "+step)
 		return s.run(true, step)
 	case r < 76: // two runs at once, on one snapshot and the same fences
@@ -346,6 +376,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 		switch tp.Status {
 		case plan.Applied:
 			s.applied++
+			s.appliedTo[tp.Name]++
 		case plan.Refused:
 			s.refused++
 		case plan.RolledBack:
@@ -505,6 +536,11 @@ func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration
 		seed, steps, s.runs, s.checked, s.races, s.applied, s.refused, s.rolledBack, s.unblocked, s.w.writes, s.w.alerts)
 	if s.applied == 0 || s.checked == 0 || s.refused == 0 || s.races == 0 || s.rolledBack == 0 || s.unblocked == 0 {
 		t.Errorf("the history did not exercise the loop: %d applied, %d checked, %d refused", s.applied, s.checked, s.refused)
+	}
+	for _, name := range simNames {
+		if s.appliedTo[name] == 0 {
+			t.Errorf("the history never applied a change to %s", name)
+		}
 	}
 	return "", nil, nil
 }

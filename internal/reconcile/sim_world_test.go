@@ -10,17 +10,17 @@ import (
 	"sync"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 // The simulation's world, in memory: a snapshot store with compare-and-
-// swap, and fences of four kinds kept in their service's own form and read
+// swap, and fences of eight kinds kept in their service's own form and read
 // through the kinds' real (pure) fence code, so the loop runs its real
 // plan, rewrite and bookkeeping with nothing faked but the I/O.
 
@@ -81,18 +81,29 @@ type native interface {
 	toggleOther(addr string)
 }
 
-// keyPolicy is a KMS key policy document.
-type keyPolicy struct{ doc []byte }
+// policyDoc is a policy document: a KMS key policy, a VPC endpoint
+// policy or a role's inline policy, read by its kind's fence and held to
+// its service's limit.
+type policyDoc struct {
+	doc    []byte
+	read   func(doc []byte, sid string) (target.Fence, error)
+	limit  policy.Limit
+	render func(sid string, values ...string) string // a document whose owned statement holds values
+}
 
-func (k *keyPolicy) fence(sid string) (target.Fence, error) { return kmspolicy.Fence(k.doc, sid) }
-func (k *keyPolicy) apply(_ string, c target.Change) string {
-	if n := kmspolicy.Limit.Size(c.Document); n > kmspolicy.Limit.Max {
-		return fmt.Sprintf("sizes: key policy of %d bytes written", n)
+func newPolicyDoc(read func([]byte, string) (target.Fence, error), limit policy.Limit, render func(string, ...string) string, sid string) *policyDoc {
+	return &policyDoc{doc: []byte(render(sid, "192.0.2.0/32")), read: read, limit: limit, render: render}
+}
+
+func (k *policyDoc) fence(sid string) (target.Fence, error) { return k.read(k.doc, sid) }
+func (k *policyDoc) apply(_ string, c target.Change) string {
+	if n := k.limit.Size(c.Document); n > k.limit.Max {
+		return fmt.Sprintf("sizes: %s of %d written", k.limit.Name, n)
 	}
 	k.doc = c.Document
 	return ""
 }
-func (k *keyPolicy) owned(sid string) ipset.Set {
+func (k *policyDoc) owned(sid string) ipset.Set {
 	f, err := k.fence(sid)
 	if err != nil {
 		return ipset.Set{}
@@ -102,7 +113,7 @@ func (k *keyPolicy) owned(sid string) ipset.Set {
 
 // outside is the document without the owned statement, as values: the
 // rewrite may indent or compact it, never change its meaning.
-func (k *keyPolicy) outside(sid string) string {
+func (k *policyDoc) outside(sid string) string {
 	var doc map[string]any
 	if err := json.Unmarshal(k.doc, &doc); err != nil {
 		return "not JSON: " + err.Error()
@@ -117,10 +128,43 @@ func (k *keyPolicy) outside(sid string) string {
 	b, _ := json.Marshal(doc) // decoded JSON always marshals
 	return string(b)
 }
-func (k *keyPolicy) setOwned(sid string, s ipset.Set) {
-	k.doc = []byte(testenv.KeyPolicy(sid, s.Strings()...))
+func (k *policyDoc) setOwned(sid string, s ipset.Set) { k.doc = []byte(k.render(sid, s.Strings()...)) }
+func (k *policyDoc) toggleOther(string)               {}
+
+// accessLevel is a GCP basic access level, owned whole and laid out as the
+// adapter writes it.
+type accessLevel struct{ l gcpaccesslevel.Level }
+
+func newAccessLevel() *accessLevel {
+	return &accessLevel{l: gcpaccesslevel.Level{Name: "accessPolicies/1/accessLevels/atlas", Title: "atlas", Description: "atlas-ip-sync level",
+		Basic: &gcpaccesslevel.Basic{Conditions: []gcpaccesslevel.Condition{{IPSubnetworks: []string{"192.0.2.0/32"}}}}}}
 }
-func (k *keyPolicy) toggleOther(string) {}
+
+func (a *accessLevel) fence(sid string) (target.Fence, error) { return gcpaccesslevel.Fence(a.l, sid) }
+func (a *accessLevel) apply(_ string, c target.Change) string {
+	if c.Set.Len() > gcpaccesslevel.Capacity.Max {
+		return fmt.Sprintf("sizes: access level of %d CIDRs written", c.Set.Len())
+	}
+	conds, err := gcpaccesslevel.Layout(c.Set)
+	if err != nil {
+		return "sizes: " + err.Error()
+	}
+	a.l.Basic = &gcpaccesslevel.Basic{CombiningFunction: "OR", Conditions: conds}
+	return ""
+}
+func (a *accessLevel) owned(string) ipset.Set {
+	var cidrs []string
+	for _, c := range a.l.Basic.Conditions {
+		cidrs = append(cidrs, c.IPSubnetworks...)
+	}
+	return ipset.MustParse(cidrs...)
+}
+func (a *accessLevel) outside(string) string { return a.l.Title + "|" + a.l.Description }
+func (a *accessLevel) setOwned(_ string, s ipset.Set) {
+	conds, _ := gcpaccesslevel.Layout(s) // a human's edit: never empty here
+	a.l.Basic = &gcpaccesslevel.Basic{Conditions: conds}
+}
+func (a *accessLevel) toggleOther(string) {}
 
 // list is a prefix list's entries, its own family and MaxEntries.
 type list struct{ l prefixlist.List }
