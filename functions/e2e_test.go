@@ -66,16 +66,45 @@ func start(t testing.TB, bin string, env []string) (*testenv.RuntimeAPI, *locked
 	return rt, logs
 }
 
-// lockedBuffer collects a process's output while the test reads it.
+// lockedBuffer collects a process's output while the test reads it. The
+// output reaches it through a pipe that exec copies on its own goroutine,
+// so a line the process wrote before answering may arrive after the
+// answer: waitFor waits for it, woken by each write.
 type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
+	mu      sync.Mutex
+	b       strings.Builder
+	written chan struct{} // closed and replaced on each write
 }
 
 func (l *lockedBuffer) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.written != nil {
+		close(l.written)
+		l.written = nil
+	}
 	return l.b.Write(p)
+}
+
+// waitFor returns once ok holds for the output, or when ctx ends.
+func (l *lockedBuffer) waitFor(ctx context.Context, ok func(string) bool) error {
+	for {
+		l.mu.Lock()
+		out := l.b.String()
+		if l.written == nil {
+			l.written = make(chan struct{})
+		}
+		wake := l.written
+		l.mu.Unlock()
+		if ok(out) {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
 }
 
 func (l *lockedBuffer) String() string {
@@ -213,8 +242,8 @@ func TestFunctionsEndToEnd(t *testing.T) {
 
 	// Each function counts what it did in EMF: the webhook its answers,
 	// the reconcile its runs by outcome.
-	wantEmitted(t, hookLogs.String(), "AtlasIpSync/WebhookRequests{StatusCode}", metrics.StatusCode, "202", "401")
-	wantEmitted(t, recLogs.String(), "AtlasIpSync/Runs{Outcome}", metrics.Outcome, "applied", "failed")
+	wantEmitted(t, ictx, hookLogs, "AtlasIpSync/WebhookRequests{StatusCode}", metrics.StatusCode, "202", "401")
+	wantEmitted(t, ictx, recLogs, "AtlasIpSync/Runs{Outcome}", metrics.Outcome, "applied", "failed")
 
 	// Logs are JSON lines, EMF metrics included, and hold no secret.
 	for _, logs := range []string{hookLogs.String(), recLogs.String()} {
@@ -229,30 +258,40 @@ func TestFunctionsEndToEnd(t *testing.T) {
 	}
 }
 
-// wantEmitted checks that the EMF lines among logs publish key with each of
-// the values of dim.
-func wantEmitted(t *testing.T, logs, key string, dim metrics.Dimension, values ...string) {
+// wantEmitted waits until the EMF lines among a function's output publish
+// key with each of the values of dim, and fails if ctx ends first.
+func wantEmitted(t *testing.T, ctx context.Context, logs *lockedBuffer, key string, dim metrics.Dimension, values ...string) {
 	t.Helper()
-	var emf []string
-	for _, line := range strings.Split(logs, "\n") {
-		if strings.Contains(line, `"_aws"`) {
-			emf = append(emf, line)
+	seen := func(out string) map[string]bool {
+		var emf []string
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, `"_aws"`) && json.Valid([]byte(line)) { // the last line may be half-copied
+				emf = append(emf, line)
+			}
 		}
-	}
-	got, err := metrics.Read([]byte(strings.Join(emf, "\n")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	seen := map[string]bool{}
-	for _, e := range got {
-		if e.Key() == key {
-			seen[e.Labels[dim]] = true
+		got, err := metrics.Read([]byte(strings.Join(emf, "\n")))
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, v := range values {
-		if !seen[v] {
-			t.Errorf("no %s with %s=%s in the function's output (saw %v)", key, dim, v, seen)
+		seen := map[string]bool{}
+		for _, e := range got {
+			if e.Key() == key {
+				seen[e.Labels[dim]] = true
+			}
 		}
+		return seen
+	}
+	all := func(out string) bool {
+		s := seen(out)
+		for _, v := range values {
+			if !s[v] {
+				return false
+			}
+		}
+		return true
+	}
+	if err := logs.waitFor(ctx, all); err != nil {
+		t.Errorf("no %s with %s in %v in the function's output (saw %v): %v", key, dim, values, seen(logs.String()), err)
 	}
 }
 
