@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // MinAddresses refuses a target whose sources give fewer than n prefixes. It
@@ -13,7 +14,7 @@ import (
 // padded. A target with no Atlas source counts its static CIDRs.
 func MinAddresses(n int) Guard {
 	return func(in Input, p *TargetPlan) string {
-		got, what := in.Source.Len(), "Atlas's answer gives this target"
+		got, what := in.Source.Len(), sourceAnswer(in)+" gives this target"
 		if !in.HasSources {
 			got, what = in.Static.Len(), "this target's static list has"
 		}
@@ -22,6 +23,16 @@ func MinAddresses(n int) Guard {
 		}
 		return ""
 	}
+}
+
+// sourceAnswer names what a target's sources are: Atlas's answer, or for an
+// access list the NAT gateways' (a refusal must send on-call to the right
+// place).
+func sourceAnswer(in Input) string {
+	if in.Kind != nil && in.Kind.Rules().Feeds == target.FeedNATGateways {
+		return "The NAT gateways' answer"
+	}
+	return "Atlas's answer"
 }
 
 // MaxRemovePercent refuses when Atlas's answer lost more than pct percent of
@@ -36,8 +47,8 @@ func MaxRemovePercent(pct float64) Guard {
 		lost := in.Record.Source.Minus(in.Source)
 		share := 100 * lost.Count() / in.Record.Source.Count()
 		if share > pct {
-			return fmt.Sprintf("Atlas's answer lost %.1f%% of the %d prefix(es) recorded for this target (%s), more than guards.maxRemovePercent (%g%%): the source is suspect, nothing is written",
-				share, in.Record.Source.Len(), lost, pct)
+			return fmt.Sprintf("%s lost %.1f%% of the %d prefix(es) recorded for this target (%s), more than guards.maxRemovePercent (%g%%): the source is suspect, nothing is written",
+				sourceAnswer(in), share, in.Record.Source.Len(), lost, pct)
 		}
 		return ""
 	}

@@ -276,6 +276,18 @@ func TestAccessListReasons(t *testing.T) {
 			}
 		})
 	}
+	// A refusal names the NAT gateways, not Atlas, as the suspect source.
+	many := set("198.51.100.1", "198.51.100.3", "198.51.100.5", "198.51.100.7")
+	for name, in := range map[string]Input{
+		"no gateway":         {Source: set(), Record: record(one, one), Live: doc("198.51.100.7")},
+		"most gateways gone": {Source: one, Record: record(many, many), Live: doc(many.Strings()...)},
+	} {
+		in.Target, in.HasSources, in.Kind = list, true, atlasaccesslist.Kind{}
+		tp := Build([]Input{in}, guards, now).Targets[0]
+		if tp.Status != Refused || !strings.HasPrefix(tp.Reason, "The NAT gateways' answer ") || strings.Contains(tp.Reason, "Atlas") {
+			t.Errorf("%s: %s %q", name, tp.Status, tp.Reason)
+		}
+	}
 }
 
 func TestOversizeIsRefusedBeforeAnyWrite(t *testing.T) {
