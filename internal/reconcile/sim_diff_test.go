@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
@@ -103,4 +104,80 @@ func statusOf(r reconcile.Report, name string) plan.Status {
 		}
 	}
 	return "missing"
+}
+
+// The in-memory access list against the real adapter (accesslistio on the
+// Atlas simulator): one seeded history in which NAT gateways come and go,
+// the clock jumps, a human edits the managed entries, and runs. Both sides
+// read the same NAT gateways (the in-memory world's; the NAT reader has its
+// own test on moto), so only the fence differs.
+func TestSimulationMatchesTheAccessListAdapter(t *testing.T) {
+	t.Parallel()
+	real := newAccessListWorld(t, "")
+	mem := newSim(t, 0, simGrace)
+	now := mem.w.now
+	real.deps.NAT = mem.w
+	real.deps.Now = func() time.Time { return now }
+	office := atlastest.AccessEntry{IPAddress: "203.0.113.50", Comment: "office"}
+	setReal := func(set ipset.Set) {
+		entries := []atlastest.AccessEntry{office}
+		for _, p := range set.Strings() {
+			entries = append(entries, atlastest.AccessEntry{CIDRBlock: p, Comment: "atlas-ip-sync"})
+		}
+		real.sim.SetAccessList(project, entries...)
+	}
+	setReal(ipset.MustParse("192.0.2.0/32"))
+	realOwned := func() string {
+		var mine []string
+		for _, e := range real.sim.AccessListOf(project) {
+			switch {
+			case !strings.HasPrefix(e.Comment, "atlas-ip-sync"):
+			case e.CIDRBlock != "":
+				mine = append(mine, e.CIDRBlock)
+			default:
+				mine = append(mine, e.IPAddress)
+			}
+		}
+		return strings.Join(ipset.MustParse(mine...).Strings(), " ")
+	}
+	rng := mathrand.New(mathrand.NewPCG(19, 7))
+	var history []string
+	runs := 0
+	for step := 0; step < 80; step++ {
+		switch r := rng.IntN(10); {
+		case r < 2:
+			a := natPool()[rng.IntN(len(natPool()))]
+			mem.w.nat = ipset.Union(mem.w.nat, ipset.MustParse(a))
+			history = append(history, "a NAT gateway with "+a+" is added")
+		case r < 3:
+			if ps := mem.w.nat.Strings(); len(ps) > 5 {
+				a := ps[rng.IntN(len(ps))]
+				mem.w.nat = mem.w.nat.Minus(ipset.MustParse(a))
+				history = append(history, "the NAT gateway with "+a+" is deleted")
+			}
+		case r < 5:
+			d := time.Duration(1+rng.IntN(30)) * time.Hour
+			mem.w.now = mem.w.now.Add(d)
+			now = now.Add(d)
+			history = append(history, "clock +"+d.String())
+		case r < 6 && runs > 0:
+			set := ipset.MustParse(natPool()[rng.IntN(5)], "198.51.100.7/32")
+			mem.w.fences["access"].setOwned(mem.sidOf("access"), set)
+			setReal(set)
+			history = append(history, "human sets the managed entries to "+set.String())
+		default:
+			runs++
+			mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(), reconcile.Options{})
+			rr := real.run()
+			ms, rs := statusOf(mr, "access"), statusOf(rr, "access-list")
+			history = append(history, fmt.Sprintf("run → in memory %s, real %s", ms, rs))
+			got := strings.Join(mem.w.fences["access"].owned("").Strings(), " ")
+			if want := realOwned(); got != want || ms != rs {
+				t.Fatalf("step %d: in memory the managed entries are [%s] (%s), through the real adapter [%s] (%s)\nhistory:\n  %s", step, got, ms, want, rs, strings.Join(history, "\n  "))
+			}
+		}
+	}
+	if runs < 20 {
+		t.Fatalf("only %d runs", runs)
+	}
 }

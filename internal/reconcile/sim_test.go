@@ -53,11 +53,15 @@ type world struct {
 	// and left again while every run failed for the target was never seen
 	// back, and its old departure rightly counts.
 	lastSeen  map[string]map[string]time.Time
-	fetched   ipset.Set         // the last answer FetchAll gave
-	fetchFail int               // next fetches fail
-	fences    map[string]native // by target name
-	faults    map[string]int    // "NAME:read|write|lie" → how many more
-	writes    int
+	fetched   ipset.Set // the last answer FetchAll gave
+	fetchFail int       // next fetches fail
+	// The NAT gateways' addresses (the access list's source), the last
+	// read of them, and how many next reads fail.
+	nat, natFetched ipset.Set
+	natFail         int
+	fences          map[string]native // by target name
+	faults          map[string]int    // "NAME:read|write|lie" → how many more
+	writes          int
 	// handAdded are the addresses a human put into a fence's owned part
 	// since the loop last wrote it: drift correction may remove them at
 	// once, whatever Atlas said of them before.
@@ -81,6 +85,7 @@ func simPool() []string {
 func newWorld() *world {
 	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}}
 	w.answer = ipset.MustParse(simPool()[:10]...)
+	w.nat = ipset.MustParse(natPool()[:5]...)
 	// Room for every address of the pool with the grace's: a fence that
 	// fills up refuses every change (correctly), and the history would
 	// stop exercising anything else. TestOversizeRefusedBeforeAnyWrite
@@ -91,6 +96,7 @@ func newWorld() *world {
 		"endpoint": newPolicyDoc(vpcepolicy.Fence, vpcepolicy.Limit, testenv.EndpointPolicy, "AtlasNodes"),
 		"role":     newPolicyDoc(iamrolepolicy.Fence, iamrolepolicy.Limit, testenv.RolePolicy, "AtlasIPAllowList"),
 		"level":    newAccessLevel(),
+		"access":   newAccessList(),
 		"list":     &list{l: prefixlist.List{ID: "pl-0123abcd", Family: target.IPv4, MaxEntries: 40, Version: 1, Entries: []prefixlist.Entry{{CIDR: "203.0.113.0/24", Description: "office"}}}},
 		"group":    &group{rule: rule, rules: []securitygroup.GroupRule{{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "203.0.113.9/32", Description: "https"}}},
 		"ipset":    &ipSet{s: wafipset.Set{Description: "atlas-ip-sync webhook", Family: target.IPv4, LockToken: "t"}},
@@ -118,7 +124,8 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
   {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
   {"name":"ipset","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/s/1","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
   {"name":"level","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/atlas","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
-  {"name":"vault","type":"azure-key-vault","resource":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-one","sid":"atlas-ip-sync","sources":["control-plane-outbound"]}],
+  {"name":"vault","type":"azure-key-vault","resource":"/subscriptions/s1/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-one","sid":"atlas-ip-sync","sources":["control-plane-outbound"]},
+  {"name":"access","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"atlas-ip-sync:","sources":["nat-gateways:ipsync=egress"]}],
  "gcp":{"credentials":{"secretId":"ipsync/gcp"}},
  "azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}}}`
 
@@ -179,7 +186,7 @@ func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
 
 func (s *sim) deps() reconcile.Deps {
 	d := reconcile.Deps{
-		Atlas: s.w, Store: s.store, Notify: s.w, Encryption: s.w,
+		Atlas: s.w, Store: s.store, Notify: s.w, Encryption: s.w, NAT: s.w,
 		Fences: map[reconcile.AdapterKey]reconcile.Fences{},
 		Now:    func() time.Time { s.w.mu.Lock(); defer s.w.mu.Unlock(); return s.w.now },
 		Sleep:  func(ctx context.Context, _ time.Duration) error { return ctx.Err() },
@@ -191,9 +198,18 @@ func (s *sim) deps() reconcile.Deps {
 	return d
 }
 
-// simNames are the world's fences, one per kind but the access list's
-// (fed by NAT gateways, not by Atlas's answer).
-var simNames = []string{"key", "endpoint", "role", "list", "group", "ipset", "level", "vault"}
+// simNames are the world's fences, one per kind; the access list's source
+// is the NAT gateways, the others' Atlas's answer.
+var simNames = []string{"key", "endpoint", "role", "list", "group", "ipset", "level", "vault", "access"}
+
+// source is what name's target is fed now, and what the loop last read of
+// it.
+func (w *world) source(name string) (now, read ipset.Set) {
+	if name == "access" {
+		return w.nat, w.natFetched
+	}
+	return w.answer, w.fetched
+}
 
 // crashSteps are the step boundaries a run may crash at.
 func crashSteps() []string {
@@ -222,6 +238,8 @@ func (b byName) name(ref target.Ref) string {
 		return "endpoint"
 	case strings.HasPrefix(ref.Resource, "accessPolicies/"):
 		return "level"
+	case len(ref.Resource) == 24 && !strings.Contains(ref.Resource, "-"):
+		return "access" // an Atlas project id
 	case strings.Contains(ref.Resource, "/"):
 		return "role" // ROLE/POLICY
 	}
@@ -251,7 +269,9 @@ func (s *sim) pick(p []string) string { return p[s.rng.IntN(len(p))] }
 // invariants; it returns the first violation.
 func (s *sim) step() string {
 	w := s.w
-	switch r := s.rng.IntN(100); {
+	switch r := s.rng.IntN(106); {
+	case r >= 100: // the NAT gateways change, or their read fails
+		return s.natStep(r - 100)
 	case r < 14: // Atlas adds an address
 		a := s.pick(simPool())
 		w.answer = ipset.Union(w.answer, ipset.MustParse(a))
@@ -293,7 +313,7 @@ func (s *sim) step() string {
 		w.fences[name].setOwned(s.sidOf(name), set)
 		s.log = append(s.log, "human sets "+name+" to "+set.String())
 	case r < 52: // a human edits outside it
-		name := s.pick([]string{"list", "group", "vault"})
+		name := s.pick([]string{"list", "group", "vault", "access"})
 		a := s.pick(simPool())
 		w.fences[name].toggleOther(a)
 		s.log = append(s.log, "human toggles another owner's "+a+" on "+name)
@@ -326,6 +346,37 @@ func (s *sim) step() string {
 	return ""
 }
 
+// natStep changes the NAT gateways (adds one, or drops one while more
+// than five are left: more at once is what maxRemovePercent refuses), or
+// makes their next read fail, or answers none for a run.
+func (s *sim) natStep(k int) string {
+	w := s.w
+	switch {
+	case k < 2:
+		a := s.pick(natPool())
+		w.nat = ipset.Union(w.nat, ipset.MustParse(a))
+		s.log = append(s.log, "a NAT gateway with "+a+" is added")
+	case k < 4:
+		if ps := w.nat.Strings(); len(ps) > 5 {
+			a := s.pick(ps)
+			w.nat = w.nat.Minus(ipset.MustParse(a))
+			s.log = append(s.log, "the NAT gateway with "+a+" is deleted")
+		}
+	case k < 5:
+		w.natFail = 1 + s.rng.IntN(2)
+		s.log = append(s.log, "reading the NAT gateways fails")
+	default:
+		before := w.nat
+		w.nat = ipset.Set{}
+		s.log = append(s.log, "no NAT gateway is available")
+		if v := s.run(false, ""); v != "" {
+			return v
+		}
+		w.nat = before
+	}
+	return ""
+}
+
 // run runs the loop once (stopping it at crashAt, when set) and checks the
 // invariants against the world before and after.
 func (s *sim) run(crash bool, crashAt string) string {
@@ -335,7 +386,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 	for name, f := range w.fences {
 		before[name], outside[name] = f.owned(s.sidOf(name)), f.outside(s.sidOf(name))
 	}
-	faulty := w.fetchFail > 0
+	faulty := w.fetchFail > 0 || w.natFail > 0
 	for _, n := range w.faults {
 		faulty = faulty || n > 0
 	}
@@ -395,12 +446,13 @@ func (s *sim) run(crash bool, crashAt string) string {
 			removed = removed.Minus(w.handAdded[name])
 			delete(w.handAdded, name) // the loop wrote the fence: what it holds is the loop's now
 		}
+		source, _ := w.source(name)
 		for _, p := range removed.Strings() {
-			if w.answer.IsEmpty() {
+			if source.IsEmpty() {
 				return fmt.Sprintf("safety: %s lost %s on an empty answer", name, p)
 			}
 			if seen, ok := w.lastSeen[name][p]; ok && w.now.Sub(seen) < s.grace {
-				return fmt.Sprintf("safety: %s removed %s, absent from Atlas for %s only (grace %s); answer %s; %s; report %s %v", name, p, w.now.Sub(seen), s.grace, w.answer, recordOf(name), r.Status, r.Err)
+				return fmt.Sprintf("safety: %s removed %s, absent from its source for %s only (grace %s); source %s; %s; report %s %v", name, p, w.now.Sub(seen), s.grace, source, recordOf(name), r.Status, r.Err)
 			}
 		}
 	}
@@ -437,7 +489,8 @@ func (s *sim) run(crash bool, crashAt string) string {
 	}
 	for _, tp := range r.Targets {
 		if !crash && (tp.Status == plan.InSync || tp.Status == plan.Applied) {
-			w.seen(tp.Name, w.fetched)
+			_, read := w.source(tp.Name)
+			w.seen(tp.Name, read)
 		}
 	}
 	// Liveness is not judged in a race step: a run that read the fence

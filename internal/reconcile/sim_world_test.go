@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -13,6 +14,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/entries"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
@@ -20,7 +23,7 @@ import (
 )
 
 // The simulation's world, in memory: a snapshot store with compare-and-
-// swap, and fences of eight kinds kept in their service's own form and read
+// swap, and fences of the nine kinds kept in their service's own form and read
 // through the kinds' real (pure) fence code, so the loop runs its real
 // plan, rewrite and bookkeeping with nothing faked but the I/O.
 
@@ -376,4 +379,71 @@ func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) e
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
 	}
 	return nil
+}
+
+// accessList is an Atlas project's IP access list: entries whose comment
+// starts with the sid are ipsync's, the rest anyone's (an office's here).
+// It is read and written as accesslistio does: managed entries by
+// canonical CIDR, every other entry counted against the limit.
+type accessList struct {
+	managed ipset.Set
+	others  []string // anyone else's CIDRs, sorted
+}
+
+func newAccessList() *accessList {
+	return &accessList{managed: ipset.MustParse("192.0.2.0/32"), others: []string{"203.0.113.50/32"}}
+}
+
+func (a *accessList) fence(sid string) (target.Fence, error) {
+	return entries.New(entries.List{Managed: a.managed, Count: a.managed.Len(), Others: len(a.others), Limit: atlasaccesslist.Capacity, Marker: fmt.Sprintf("comment prefix %q", sid)}), nil
+}
+func (a *accessList) apply(_ string, c target.Change) string {
+	if n := c.Set.Len() + len(a.others); n > atlasaccesslist.Capacity.Max {
+		return fmt.Sprintf("sizes: access list of %d entries written", n)
+	}
+	for _, o := range a.others {
+		if slices.Contains(c.Set.Strings(), o) {
+			return "ownership: the write would take over another owner's entry " + o
+		}
+	}
+	a.managed = c.Set
+	return ""
+}
+func (a *accessList) owned(string) ipset.Set         { return a.managed }
+func (a *accessList) outside(string) string          { return strings.Join(a.others, " ") }
+func (a *accessList) setOwned(_ string, s ipset.Set) { a.managed = s }
+func (a *accessList) toggleOther(addr string) {
+	if i := slices.Index(a.others, addr); i >= 0 {
+		a.others = slices.Delete(a.others, i, i+1)
+		return
+	}
+	if !ipset.MustParse(addr).Minus(a.managed).IsEmpty() { // Atlas holds one entry per address
+		a.others = append(a.others, addr)
+		sort.Strings(a.others)
+	}
+}
+
+// natPool is the Elastic IPs the NAT gateways draw from: apart from each
+// other and from Atlas's pool.
+func natPool() []string {
+	var out []string
+	for i := range 10 {
+		out = append(out, fmt.Sprintf("198.51.100.%d/32", 20+2*i))
+	}
+	return out
+}
+
+// PublicIPs is the NAT gateways' addresses, as the history last set them.
+func (w *world) PublicIPs(ctx context.Context, _, _, _ string) (ipset.Set, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return ipset.Set{}, err
+	}
+	if w.natFail > 0 {
+		w.natFail--
+		return ipset.Set{}, errors.New("describe NAT gateways: injected by the simulation")
+	}
+	w.natFetched = w.nat
+	return w.nat, nil
 }
