@@ -286,13 +286,7 @@ func (s *sim) step() string {
 			s.log = append(s.log, "atlas drops "+a)
 		}
 	case r < 27: // Atlas answers empty for a while
-		before := w.answer
-		w.answer = ipset.Set{}
-		s.log = append(s.log, "atlas answers empty")
-		if v := s.run(false, ""); v != "" {
-			return v
-		}
-		w.answer = before
+		return s.runEmpty(&w.answer, "atlas answers empty")
 	case r < 31:
 		w.fetchFail = 1 + s.rng.IntN(3)
 		s.log = append(s.log, "atlas fails")
@@ -366,15 +360,18 @@ func (s *sim) natStep(k int) string {
 		w.natFail = 1 + s.rng.IntN(2)
 		s.log = append(s.log, "reading the NAT gateways fails")
 	default:
-		before := w.nat
-		w.nat = ipset.Set{}
-		s.log = append(s.log, "no NAT gateway is available")
-		if v := s.run(false, ""); v != "" {
-			return v
-		}
-		w.nat = before
+		return s.runEmpty(&w.nat, "no NAT gateway is available")
 	}
 	return ""
+}
+
+// runEmpty runs the loop once while source answers nothing.
+func (s *sim) runEmpty(source *ipset.Set, what string) string {
+	before := *source
+	*source = ipset.Set{}
+	defer func() { *source = before }()
+	s.log = append(s.log, what)
+	return s.run(false, "")
 }
 
 // run runs the loop once (stopping it at crashAt, when set) and checks the
