@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 // callSource is a service the reconcile bootstrap calls.
@@ -102,8 +104,7 @@ func (ct *callTimer) calls() []call {
 }
 
 // classify names what a request was for: by path for Atlas, GCP and Azure;
-// for AWS by service and operation (X-Amz-Target for the JSON protocols,
-// Action for the query ones, the host or path for S3).
+// for AWS by service and operation, as the fault proxy names them.
 func classify(src callSource, r *http.Request, body []byte) (callClass, string) {
 	switch src {
 	case sourceAtlas:
@@ -121,23 +122,14 @@ func classify(src callSource, r *http.Request, body []byte) (callClass, string) 
 		}
 		return classWrites, op
 	}
-	op := r.Header.Get("X-Amz-Target")
-	if _, after, ok := strings.Cut(op, "."); ok {
-		op = after
-	}
-	if op == "" {
-		if form, err := url.ParseQuery(string(body)); err == nil {
-			op = form.Get("Action")
-		}
-	}
-	auth := r.Header.Get("Authorization")
+	service, op := testenv.IdentifyAWS(r, body)
 	switch {
-	case strings.Contains(auth, "/secretsmanager/") || strings.Contains(auth, "/sts/"):
+	case service == "secretsmanager" || service == "sts":
 		return classSecrets, op
-	case strings.Contains(auth, "/sns/"):
+	case service == "sns":
 		return classAlerts, op
-	case strings.Contains(auth, "/s3/"):
-		return classSnapshot, r.Method + " s3"
+	case service == "s3":
+		return classSnapshot, op
 	case strings.HasPrefix(op, "Get") || strings.HasPrefix(op, "Describe") || strings.HasPrefix(op, "List"):
 		return classReads, op
 	}

@@ -127,18 +127,13 @@ func unemitted(ws []Widget, all []metrics.Emitted) []string {
 	for _, e := range all {
 		byKey[e.Key()] = append(byKey[e.Key()], e)
 	}
-	key := func(name string, dims []string) string {
-		slices.Sort(dims)
-		return metrics.Emitted{Namespace: metrics.Namespace, Name: metrics.Name(name), Dimensions: toDims(dims)}.Key()
+	key := func(name string, dims []metrics.Dimension) string {
+		return metrics.Emitted{Namespace: metrics.Namespace, Name: metrics.Name(name), Dimensions: slices.Sorted(slices.Values(dims))}.Key()
 	}
 	var out []string
 	for _, w := range ws {
 		if w.Search != nil {
-			var dims []string
-			for _, d := range w.Search.Dimensions {
-				dims = append(dims, string(d))
-			}
-			if k := key(string(w.Search.Metric), dims); len(byKey[k]) == 0 {
+			if k := key(string(w.Search.Metric), w.Search.Dimensions); len(byKey[k]) == 0 {
 				out = append(out, fmt.Sprintf("%q searches %s, which nothing emits", w.Title, k))
 			}
 		}
@@ -146,9 +141,9 @@ func unemitted(ws []Widget, all []metrics.Emitted) []string {
 			if s.Namespace != metrics.Namespace {
 				continue // AWS's own metrics: TestBodyReferencesTheStack
 			}
-			var dims []string
+			var dims []metrics.Dimension
 			for _, d := range s.Dimensions {
-				dims = append(dims, d.Name)
+				dims = append(dims, metrics.Dimension(d.Name))
 			}
 			k := key(s.Metric, dims)
 			found := false
@@ -173,14 +168,6 @@ func unemitted(ws []Widget, all []metrics.Emitted) []string {
 				}
 			}
 		}
-	}
-	return out
-}
-
-func toDims(names []string) []metrics.Dimension {
-	out := make([]metrics.Dimension, len(names))
-	for i, n := range names {
-		out[i] = metrics.Dimension(n)
 	}
 	return out
 }

@@ -401,8 +401,9 @@ func (a *accessList) apply(_ string, c target.Change) string {
 	if n := c.Set.Len() + len(a.others); n > atlasaccesslist.Capacity.Max {
 		return fmt.Sprintf("sizes: access list of %d entries written", n)
 	}
+	written := c.Set.Strings()
 	for _, o := range a.others {
-		if slices.Contains(c.Set.Strings(), o) {
+		if slices.Contains(written, o) {
 			return "ownership: the write would take over another owner's entry " + o
 		}
 	}

@@ -61,7 +61,7 @@ func (p *FaultProxy) serve(forward http.Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		service, op := identify(r, body)
+		service, op := IdentifyAWS(r, body)
 		p.mu.Lock()
 		p.seen[service+":"+op]++
 		var fault *AWSFault
@@ -159,9 +159,9 @@ func accessKeyID(r *http.Request) string {
 	return ""
 }
 
-// identify names the service (from the signature's scope) and the operation
-// (JSON target header, query Action, or S3 method and path).
-func identify(r *http.Request, body []byte) (service, op string) {
+// IdentifyAWS names an AWS request's service (from the signature's scope)
+// and operation (JSON target header, query Action, or S3 method and path).
+func IdentifyAWS(r *http.Request, body []byte) (service, op string) {
 	if m := credScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		service = m[1]
 	}
