@@ -10,12 +10,15 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
+	"time"
 )
 
 // FileStore keeps the snapshot in a local file. Save holds an exclusive
 // flock on a lock file beside it, so concurrent processes on one host cannot
 // lose an update; the kernel releases the lock if a process dies. Writes go
-// to a temporary file that is synced and renamed into place.
+// to a temporary file that is synced and renamed into place. Both honour
+// their context: a run whose time is up (or that is stopped) neither reads
+// nor writes, and does not wait forever on a lock a hung process holds.
 type FileStore struct {
 	path string
 }
@@ -44,6 +47,9 @@ func (f *FileStore) read() ([]byte, Version, error) {
 
 // Load reads the snapshot, or returns ErrNotFound.
 func (f *FileStore) Load(ctx context.Context) (*Snapshot, Version, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, "", fmt.Errorf("read snapshot %s: %w", f.URL(), err)
+	}
 	b, v, err := f.read()
 	if err != nil {
 		return nil, "", err
@@ -69,12 +75,15 @@ func (f *FileStore) Save(ctx context.Context, s *Snapshot, prev Version) (Versio
 	if err != nil {
 		return "", fmt.Errorf("write snapshot %s: lock: %w", f.URL(), err)
 	}
-	defer lock.Close()
-	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX); err != nil {
+	defer lock.Close() // closing releases the flock
+	if err := flock(ctx, lock); err != nil {
 		return "", fmt.Errorf("write snapshot %s: lock: %w", f.URL(), err)
 	}
-	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-
+	// Checked again with the lock held: a run stopped while it waited
+	// writes nothing.
+	if err := ctx.Err(); err != nil {
+		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
+	}
 	_, current, err := f.read()
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return "", err
@@ -86,6 +95,26 @@ func (f *FileStore) Save(ctx context.Context, s *Snapshot, prev Version) (Versio
 		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
 	}
 	return fileVersion(b), nil
+}
+
+// flock takes an exclusive lock on file, polling without blocking so that
+// ctx can end the wait (a blocking flock cannot be interrupted).
+func flock(ctx context.Context, file *os.File) error {
+	wait := time.Millisecond
+	for {
+		err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // writeAtomic writes b to path through a synced temporary file in dir,

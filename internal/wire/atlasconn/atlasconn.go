@@ -17,15 +17,22 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
 )
 
+// secretTimeout bounds reading the secret: a hung Secrets Manager must fail
+// the run, not hold it.
+const secretTimeout = 30 * time.Second
+
 // Credentials reads the Atlas credentials from the configured secret,
 // or from the environment when no secret is configured.
 func Credentials(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string) (atlas.Credentials, error) {
+	return readCredentials(ctx, c, awsCfg, getenv, secretTimeout)
+}
+
+func readCredentials(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(string) string, limit time.Duration) (atlas.Credentials, error) {
 	id := c.Atlas.Credentials.SecretID
 	if id == "" {
 		return atlas.CredentialsFromEnv(getenv)
 	}
-	// Bounded: a hung Secrets Manager must fail the run, not hold it.
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	raw, err := secret.Read(ctx, secretsmanager.NewFromConfig(awsCfg), id)
 	if err != nil {
