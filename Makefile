@@ -13,7 +13,7 @@ FUZZTIME  ?= 60s
 # ones already on the PATH come first.
 export PATH := $(PATH):$(CURDIR)/.venv/bin
 
-.PHONY: all build cli test unit lint tools bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability soak dashboard
+.PHONY: all build cli test unit sim lint tools bench demo fuzz vuln clean build-ReconcileFunction build-WebhookFunction reliability soak dashboard
 
 all: build
 
@@ -38,7 +38,7 @@ build-WebhookFunction:
 # The suite starts moto_server and the Atlas simulator itself. With CI=true a
 # missing component fails the run instead of skipping. -count=1: some tests
 # read the world outside Go's test cache (go list, moto).
-test: tools lint vuln unit
+test: tools lint vuln unit sim
 
 # moto_server, cfn-lint and aws-sam-translator: used from the PATH, or
 # installed at pinned versions into .venv (infra/tools.sh says what to do
@@ -48,6 +48,11 @@ tools:
 
 unit:
 	$(GO) test -count=1 -race -timeout 8m ./...
+
+# The randomized simulation's full budget (10,000 steps) and its replay
+# check, without the race detector (unit runs a tenth of it under -race).
+sim:
+	$(GO) test -count=1 -timeout 3m -run '^TestSimulation$$|^TestSimulationFindsAPlantedBug$$|^TestSimulationReplaysExactly$$' ./internal/reconcile/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -13,25 +12,22 @@ import (
 // applyAll writes and verifies every changed target, in parallel. A failure
 // on one does not stop the others.
 func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options) {
-	var wg sync.WaitGroup
+	var changed []*plan.TargetPlan
 	for i := range targets {
-		tp := &targets[i]
-		if tp.Status != plan.Changes {
-			continue
+		if targets[i].Status == plan.Changes {
+			changed = append(changed, &targets[i])
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Change, o); err != nil {
-				d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
-				tp.Status, tp.Reason = plan.Error, err.Error()
-				return
-			}
-			d.Log.Info("target applied", "target", tp.Name, "add", tp.Add.Strings(), "remove", tp.Remove.Strings(), "drift", tp.Drift)
-			tp.Status = plan.Applied
-		}()
 	}
-	wg.Wait()
+	d.each(len(changed), func(i int) {
+		tp := changed[i]
+		if err := d.writeAndVerify(ctx, "wrote:"+tp.Name, tp.Target, tp.Change, o); err != nil {
+			d.Log.Error("target write failed", "target", tp.Name, "error", err.Error())
+			tp.Status, tp.Reason = plan.Error, err.Error()
+			return
+		}
+		d.Log.Info("target applied", "target", tp.Name, "add", tp.Add.Strings(), "remove", tp.Remove.Strings(), "drift", tp.Drift)
+		tp.Status = plan.Applied
+	})
 }
 
 // writeAndVerify writes the change, then reads the fence back until its

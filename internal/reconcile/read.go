@@ -17,16 +17,29 @@ import (
 func (d Deps) readAll(ctx context.Context, targets []plan.Target, timeout time.Duration) ([]target.Fence, []error) {
 	fences := make([]target.Fence, len(targets))
 	errs := make([]error, len(targets))
+	d.each(len(targets), func(i int) {
+		t := targets[i]
+		fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, t.Ref(), timeout)
+	})
+	return fences, errs
+}
+
+// each runs do(0) … do(n-1) and returns when all have: through Deps.Each
+// when set, else each in a goroutine of its own.
+func (d Deps) each(n int, do func(i int)) {
+	if d.Each != nil {
+		d.Each(n, do)
+		return
+	}
 	var wg sync.WaitGroup
-	for i, t := range targets {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, t.Ref(), timeout)
+			do(i)
 		}()
 	}
 	wg.Wait()
-	return fences, errs
 }
 
 // readFence reads one target's fence.

@@ -58,6 +58,11 @@ type Deps struct {
 	// "wrote:<target>", "before-record", "recorded", "before-notify"), so
 	// tests can stop a run there as a crash would.
 	Checkpoint func(step string)
+	// Each, when set, runs do(0) … do(n-1) — a run's per-target reads, and
+	// its writes — and returns when all have; nil: all at once. The
+	// simulation runs them one at a time in an order drawn from its seed,
+	// so that a seed replays a history exactly.
+	Each func(n int, do func(i int))
 }
 
 func (d Deps) checkpoint(step string) {

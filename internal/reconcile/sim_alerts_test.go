@@ -65,8 +65,17 @@ func (l *ledger) saved(before, after []snapshot.PendingAlert) {
 func (l *ledger) published(a notify.Alert) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if i := l.find(alertOf(a)); i >= 0 {
-		l.pending[i].published++
+	// Two pending alerts may read the same (the same change twice, the
+	// first left by a crashed run): a send counts for the one sent fewest
+	// times, so that the outbox is a multiset, as the loop keeps it.
+	var least *owed
+	for _, o := range l.pending {
+		if o.a == alertOf(a) && (least == nil || o.published < least.published) {
+			least = o
+		}
+	}
+	if least != nil {
+		least.published++
 		return
 	}
 	if l.stored {

@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	mathrand "math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/azure/azuretest"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/gcp/gcptest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
@@ -20,14 +24,17 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 // The in-memory fences of the simulation must not drift from the real
 // adapters: the same random history (Atlas adds and drops addresses, the
-// clock jumps, a human edits the owned part, runs) drives the loop over
-// the in-memory world and over moto or the GCP and Azure simulators, and after each
-// run the owned parts are the same. A few hundred steps in all; the long
-// histories stay in memory.
+// clock jumps, a human edits the owned part, runs, runs that crash at a
+// step boundary, runs whose fence read or write the service refuses)
+// drives the loop over the in-memory world and over moto or the GCP and
+// Azure simulators, and after each run the owned parts and the target's
+// status are the same. A few hundred steps in all; the long histories stay
+// in memory.
 func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 	names := map[string]string{string(kmspolicy.Type): "key", string(vpcepolicy.Type): "endpoint", string(iamrolepolicy.Type): "role",
 		string(securitygroup.Type): "group", string(prefixlist.Type): "list", string(wafipset.Type): "ipset",
@@ -35,9 +42,12 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 	forKindsWhere(t, func(k kind) bool { return names[string(k.name)] != "" }, func(t *testing.T, k kind) {
 		t.Parallel()
 		name := names[string(k.name)]
-		real := newStack(t, k, "")
+		real, proxy := faultStack(t, k, "")
 		real.sim.SetProject(project) // the control plane's outbound addresses only, as in memory
 		mem := newSim(t, 0, simGrace)
+		// The one target, as the real stack has: another target's change
+		// would claim the lease in memory and hold back the next run there.
+		mem.cfg.Targets = slices.DeleteFunc(slices.Clone(mem.cfg.Targets), func(t config.Target) bool { return t.Name != name })
 		mem.w.now = real.now
 		rng := mathrand.New(mathrand.NewPCG(uint64(len(name)), 7))
 		pool := simPool()
@@ -52,9 +62,34 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 		}
 		setAnswer()
 		var history []string
-		runs := 0
-		for step := 0; step < 70; step++ {
-			switch r := rng.IntN(10); {
+		runs, crashes, faults := 0, 0, 0
+		// compare runs the loop on both sides, each stopped at crashAt when
+		// set, and compares what they did to the target.
+		compare := func(step int, what, crashAt string) {
+			runs++
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			md := mem.deps(mem.rng)
+			md.Checkpoint = stopAt(crashAt, name, cancel)
+			mr := reconcile.Run(ctx, mem.cfg, md, simOptions)
+			rctx, rcancel := context.WithCancel(context.Background())
+			defer rcancel()
+			// The real side pauses as the simulation does (not at all: its
+			// clock, too, stands still within a run) and waits as briefly
+			// for a lease that a crashed run left.
+			rr := real.runWith(t, rctx, simOptions, func(d *reconcile.Deps) {
+				d.Checkpoint = stopAt(crashAt, "target", rcancel)
+				d.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
+			})
+			ms, rs := statusOf(mr, name), statusOf(rr, "target")
+			history = append(history, fmt.Sprintf("%s → in memory %s, real %s", what, ms, rs))
+			got := strings.Join(mem.w.fences[name].owned(mem.sidOf(name)).Strings(), " ")
+			if want := k.live(t, real); got != want || ms != rs {
+				t.Fatalf("step %d: in memory the owned part is [%s] (%s), through the real adapter [%s] (%s)\nhistory:\n  %s", step, got, ms, want, rs, strings.Join(history, "\n  "))
+			}
+		}
+		for step := 0; step < 80; step++ {
+			switch r := rng.IntN(12); {
 			case r < 2:
 				a := pool[rng.IntN(len(pool))]
 				answer = ipset.Union(answer, ipset.MustParse(a))
@@ -79,22 +114,68 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 				mem.w.fences[name].setOwned(mem.sidOf(name), set)
 				k.setOwnedTo(t, real, set.Strings()...)
 				history = append(history, "human sets the owned part to "+set.String())
+			case r == 10 && runs > 0:
+				crashes++
+				at := []string{"fetched", "wrote", "before-record", "recorded", "before-notify"}[rng.IntN(5)]
+				compare(step, "run crashes at "+at, at)
+			case r == 11 && runs > 0:
+				faults++
+				op := []string{"read", "write"}[rng.IntN(2)]
+				mem.w.faults[name+":"+op] = 1
+				clear := refuse(real, proxy, op)
+				compare(step, "the service refuses the "+op, "")
+				clear()
+				delete(mem.w.faults, name+":"+op) // a write the plan did not need leaves the fault unused
 			default:
-				runs++
-				mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(), reconcile.Options{})
-				rr := real.run(t, reconcile.Options{})
-				ms, rs := statusOf(mr, name), statusOf(rr, "target")
-				history = append(history, fmt.Sprintf("run → in memory %s, real %s", ms, rs))
-				got := strings.Join(mem.w.fences[name].owned(mem.sidOf(name)).Strings(), " ")
-				if want := k.live(t, real); got != want || ms != rs {
-					t.Fatalf("step %d: in memory the owned part is [%s] (%s), through the real adapter [%s] (%s)\nhistory:\n  %s", step, got, ms, want, rs, strings.Join(history, "\n  "))
-				}
+				compare(step, "run", "")
 			}
 		}
-		if runs < 20 {
-			t.Fatalf("only %d runs", runs)
+		if runs < 20 || crashes == 0 || faults == 0 {
+			t.Fatalf("%d runs, %d crashes, %d refusals: the history shows too little", runs, crashes, faults)
 		}
 	})
+}
+
+// stopAt is a Checkpoint that stops the run (as a crash would) at step
+// crashAt, "wrote" meaning after the target's write; "" never stops.
+func stopAt(crashAt, target string, stop context.CancelFunc) func(string) {
+	if crashAt == "wrote" {
+		crashAt = "wrote:" + target
+	}
+	return func(at string) {
+		if crashAt != "" && at == crashAt {
+			stop()
+		}
+	}
+}
+
+// awsService is the service a kind's fence is reached through.
+var awsService = map[config.TargetType]string{
+	kmspolicy.Type: "kms", vpcepolicy.Type: "ec2", iamrolepolicy.Type: "iam",
+	securitygroup.Type: "ec2", prefixlist.Type: "ec2", wafipset.Type: "wafv2",
+}
+
+// refuse makes the real service refuse the target's reads or writes with
+// an error no retry gets past (AWS on the wire, through the fault proxy;
+// the GCP and Azure simulators themselves) until the returned func clears
+// it.
+func refuse(s *stack, proxy *testenv.FaultProxy, op string) (clear func()) {
+	switch {
+	case s.gcp != nil:
+		gop := map[string]string{"read": gcptest.OpGetLevel, "write": gcptest.OpPatchLevel}[op]
+		s.gcp.Inject(gcptest.Fault{Op: gop, Status: 403, Times: 100})
+		return s.gcp.ClearFaults
+	case s.az != nil:
+		aop := map[string]string{"read": azuretest.OpGetVault, "write": azuretest.OpPatchVault}[op]
+		s.az.Inject(azuretest.Fault{Op: aop, Status: 403, Times: 100})
+		return s.az.ClearFaults
+	}
+	service := awsService[s.k.name]
+	code := map[string]string{"kms": "AccessDeniedException", "ec2": "UnauthorizedOperation", "iam": "AccessDenied", "wafv2": "AccessDeniedException"}[service]
+	for _, o := range append([]string{map[string]string{"read": s.k.readOp, "write": s.k.writeOp}[op]}, map[string][]string{"read": s.k.alsoReads, "write": s.k.alsoWrites}[op]...) {
+		proxy.Inject(testenv.AWSFault{Service: service, Op: o, Status: 403, Code: code, Times: 100})
+	}
+	return proxy.Clear
 }
 
 func statusOf(r reconcile.Report, name string) plan.Status {
@@ -167,7 +248,7 @@ func TestSimulationMatchesTheAccessListAdapter(t *testing.T) {
 			history = append(history, "human sets the managed entries to "+set.String())
 		default:
 			runs++
-			mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(), reconcile.Options{})
+			mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(mem.rng), reconcile.Options{})
 			rr := real.run()
 			ms, rs := statusOf(mr, "access"), statusOf(rr, "access-list")
 			history = append(history, fmt.Sprintf("run → in memory %s, real %s", ms, rs))

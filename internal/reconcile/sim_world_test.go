@@ -33,13 +33,25 @@ type memStore struct {
 	b      []byte
 	v      int
 	outbox []snapshot.PendingAlert // the stored snapshot's
+	// seen is the stored snapshot decoded for the invariants (peek), at
+	// version seenV: decoding it again for every check was a third of a
+	// history's time.
+	seen  *snapshot.Snapshot
+	seenV int
 	// onSave, when set, is told of each write's outbox, before and after.
 	onSave func(before, after []snapshot.PendingAlert)
+	// yield, when set, is called first by every load and save (the racing
+	// runs' turns).
+	yield func(context.Context)
 }
 
 func (m *memStore) URL() string { return "mem://simulation" }
 
-func (m *memStore) Load(context.Context) (*snapshot.Snapshot, snapshot.Version, error) {
+func (m *memStore) Load(ctx context.Context) (*snapshot.Snapshot, snapshot.Version, error) {
+	m.wait(ctx)
+	if err := ctx.Err(); err != nil { // as S3 and the file store do: a stopped run reads nothing
+		return nil, "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.b == nil {
@@ -49,7 +61,35 @@ func (m *memStore) Load(context.Context) (*snapshot.Snapshot, snapshot.Version, 
 	return s, snapshot.Version(fmt.Sprint(m.v)), err
 }
 
-func (m *memStore) Save(_ context.Context, s *snapshot.Snapshot, prev snapshot.Version) (snapshot.Version, error) {
+// peek is the stored snapshot for the invariants to read (not to change),
+// or nil before the first save.
+func (m *memStore) peek() *snapshot.Snapshot {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.b == nil {
+		return nil
+	}
+	if m.seen == nil || m.seenV != m.v {
+		s, err := snapshot.Unmarshal(m.b)
+		if err != nil {
+			return nil
+		}
+		m.seen, m.seenV = s, m.v
+	}
+	return m.seen
+}
+
+func (m *memStore) wait(ctx context.Context) {
+	if m.yield != nil {
+		m.yield(ctx)
+	}
+}
+
+func (m *memStore) Save(ctx context.Context, s *snapshot.Snapshot, prev snapshot.Version) (snapshot.Version, error) {
+	m.wait(ctx)
+	if err := ctx.Err(); err != nil { // a stopped run writes nothing
+		return "", err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cur := snapshot.Version("")
@@ -92,6 +132,16 @@ type policyDoc struct {
 	read   func(doc []byte, sid string) (target.Fence, error)
 	limit  policy.Limit
 	render func(sid string, values ...string) string // a document whose owned statement holds values
+	// memo is the invariants' view of doc (owned and outside parts), kept
+	// until doc changes: parsing it twice per fence per run was most of the
+	// simulation's own time.
+	memo *docView
+}
+
+type docView struct {
+	sid     string
+	owned   ipset.Set
+	outside string
 }
 
 func newPolicyDoc(read func([]byte, string) (target.Fence, error), limit policy.Limit, render func(string, ...string) string, sid string) *policyDoc {
@@ -103,22 +153,29 @@ func (k *policyDoc) apply(_ string, c target.Change) string {
 	if n := k.limit.Size(c.Document); n > k.limit.Max {
 		return fmt.Sprintf("sizes: %s of %d written", k.limit.Name, n)
 	}
-	k.doc = c.Document
+	k.doc, k.memo = c.Document, nil
 	return ""
 }
-func (k *policyDoc) owned(sid string) ipset.Set {
-	f, err := k.fence(sid)
-	if err != nil {
-		return ipset.Set{}
+
+func (k *policyDoc) view(sid string) *docView {
+	if k.memo == nil || k.memo.sid != sid {
+		v := &docView{sid: sid, outside: outsideOf(k.doc, sid)}
+		if f, err := k.fence(sid); err == nil {
+			v.owned = f.Owned()
+		}
+		k.memo = v
 	}
-	return f.Owned()
+	return k.memo
 }
 
-// outside is the document without the owned statement, as values: the
+func (k *policyDoc) owned(sid string) ipset.Set { return k.view(sid).owned }
+func (k *policyDoc) outside(sid string) string  { return k.view(sid).outside }
+
+// outsideOf is the document without the owned statement, as values: the
 // rewrite may indent or compact it, never change its meaning.
-func (k *policyDoc) outside(sid string) string {
+func outsideOf(document []byte, sid string) string {
 	var doc map[string]any
-	if err := json.Unmarshal(k.doc, &doc); err != nil {
+	if err := json.Unmarshal(document, &doc); err != nil {
 		return "not JSON: " + err.Error()
 	}
 	var kept []any
@@ -131,8 +188,10 @@ func (k *policyDoc) outside(sid string) string {
 	b, _ := json.Marshal(doc) // decoded JSON always marshals
 	return string(b)
 }
-func (k *policyDoc) setOwned(sid string, s ipset.Set) { k.doc = []byte(k.render(sid, s.Strings()...)) }
-func (k *policyDoc) toggleOther(string)               {}
+func (k *policyDoc) setOwned(sid string, s ipset.Set) {
+	k.doc, k.memo = []byte(k.render(sid, s.Strings()...)), nil
+}
+func (k *policyDoc) toggleOther(string) {}
 
 // accessLevel is a GCP basic access level, owned whole and laid out as the
 // adapter writes it.
@@ -333,6 +392,7 @@ type simFences struct {
 var errInjected = errors.New("injected by the simulation")
 
 func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
+	a.w.yield(ctx)
 	a.w.mu.Lock()
 	defer a.w.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -356,6 +416,7 @@ type recordedNative interface {
 }
 
 func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) error {
+	a.w.yield(ctx)
 	a.w.mu.Lock()
 	defer a.w.mu.Unlock()
 	if err := ctx.Err(); err != nil {
@@ -436,6 +497,7 @@ func natPool() []string {
 
 // PublicIPs is the NAT gateways' addresses, as the history last set them.
 func (w *world) PublicIPs(ctx context.Context, _, _, _ string) (ipset.Set, error) {
+	w.yield(ctx)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := ctx.Err(); err != nil {

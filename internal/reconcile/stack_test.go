@@ -331,6 +331,14 @@ func (s *stack) run(t testing.TB, o reconcile.Options) reconcile.Report {
 	return reconcile.Run(context.Background(), s.cfg, s.deps(t), o)
 }
 
+// runWith runs once with ctx, o and the deps as edit leaves them.
+func (s *stack) runWith(t testing.TB, ctx context.Context, o reconcile.Options, edit func(*reconcile.Deps)) reconcile.Report {
+	t.Helper()
+	d := s.deps(t)
+	edit(&d)
+	return reconcile.Run(ctx, s.cfg, d, o)
+}
+
 // alertMsg is an SNS notification as it lands in a subscribed SQS queue.
 type alertMsg struct {
 	MessageID         string `json:"MessageId"`
