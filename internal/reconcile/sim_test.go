@@ -137,6 +137,9 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
 
 func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) {
 	w.yield(ctx)
+	if err := ctx.Err(); err != nil { // as the Atlas client: a stopped run asks nothing
+		return atlas.Answer{}, err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.fetchFail > 0 {
@@ -151,6 +154,9 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 // can use the key, as the history last set it.
 func (w *world) EncryptionAtRest(ctx context.Context, _ string) (atlas.EncryptionAtRest, error) {
 	w.yield(ctx)
+	if err := ctx.Err(); err != nil {
+		return atlas.EncryptionAtRest{}, err
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return atlas.EncryptionAtRest{Enabled: true, Valid: !w.keyLost, Providers: []string{"awsKms"}}, nil
