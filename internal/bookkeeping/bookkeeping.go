@@ -55,7 +55,10 @@ func Written(prev *snapshot.Snapshot, t config.Target) []ipset.Set {
 
 // MaxUnrecorded bounds the sets kept per target in Snapshot.Unrecorded:
 // each is a write that was claimed and never recorded, and only the
-// latest few can still be in the fence.
+// latest few distinct ones can still be in the fence. A set claimed again
+// (the same change retried while its writes fail) takes no second place:
+// four failed retries would otherwise push out the write that landed, and
+// ipsync would take its own rules for a human's.
 const MaxUnrecorded = 4
 
 // Claimed is the snapshot a run stores as its claim: prev with the sets
@@ -72,7 +75,8 @@ func Claimed(prev *snapshot.Snapshot, targets []plan.TargetPlan, names func(plan
 		if !names(tp) || tp.Status != plan.Changes && tp.Restore == nil {
 			continue
 		}
-		sets := append(slices.Clone(out[tp.Name]), tp.Change.Set)
+		sets := slices.DeleteFunc(slices.Clone(out[tp.Name]), tp.Change.Set.Equal)
+		sets = append(sets, tp.Change.Set)
 		if len(sets) > MaxUnrecorded {
 			sets = sets[len(sets)-MaxUnrecorded:]
 		}

@@ -59,6 +59,15 @@ func TestClaimedAndForgotten(t *testing.T) {
 	if n := len(many.Unrecorded["v"]); n != MaxUnrecorded || many.Unrecorded["v"][n-1].String() != "[192.0.2.17/32]" {
 		t.Fatalf("kept %v", many.Unrecorded["v"])
 	}
+	// The same change claimed again and again (its writes failing) keeps
+	// one place, the latest: the write before it that landed stays known.
+	landed := &snapshot.Snapshot{Unrecorded: map[string][]ipset.Set{"v": {ipset.MustParse("192.0.2.50")}}}
+	for range 2 * MaxUnrecorded {
+		landed = &snapshot.Snapshot{Unrecorded: Claimed(landed, []plan.TargetPlan{change("v", plan.Changes, "192.0.2.51")}, kind)}
+	}
+	if fmt.Sprint(landed.Unrecorded["v"]) != "[[192.0.2.50/32] [192.0.2.51/32]]" {
+		t.Fatalf("retried claims kept %v", landed.Unrecorded["v"])
+	}
 	claimed := answer("192.0.2.1")
 	claimed.Unrecorded = got
 	next := Next(claimed, answer("192.0.2.1"), []plan.TargetPlan{change("v", plan.Applied, "192.0.2.2"), change("w", plan.Error, "192.0.2.9")}, nil, t0)
