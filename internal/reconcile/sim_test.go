@@ -464,7 +464,11 @@ func (s *sim) run(crash bool, crashAt string) string {
 		sid := s.sidOf(name)
 		after := f.owned(sid)
 		if o := f.outside(sid); o != outside[name] {
-			return fmt.Sprintf("ownership: %s outside the owned part changed from %q to %q", name, outside[name], o)
+			var unrecorded []ipset.Set
+			if prev != nil {
+				unrecorded = prev.Unrecorded[name]
+			}
+			return fmt.Sprintf("ownership: %s outside the owned part changed from %q to %q; %s, unrecorded claims %v; report %s %v", name, outside[name], o, recordOf(name), unrecorded, r.Status, r.Err)
 		}
 		removed := before[name].Minus(after)
 		if !removed.IsEmpty() {
