@@ -170,9 +170,13 @@ func refuse(s *stack, proxy *testenv.FaultProxy, op string) (clear func()) {
 		s.az.Inject(azuretest.Fault{Op: aop, Status: 403, Times: 100})
 		return s.az.ClearFaults
 	}
+	ops := append([]string{s.k.readOp}, s.k.alsoReads...)
+	if op == "write" {
+		ops = append([]string{s.k.writeOp}, s.k.alsoWrites...)
+	}
 	service := awsService[s.k.name]
 	code := map[string]string{"kms": "AccessDeniedException", "ec2": "UnauthorizedOperation", "iam": "AccessDenied", "wafv2": "AccessDeniedException"}[service]
-	for _, o := range append([]string{map[string]string{"read": s.k.readOp, "write": s.k.writeOp}[op]}, map[string][]string{"read": s.k.alsoReads, "write": s.k.alsoWrites}[op]...) {
+	for _, o := range ops {
 		proxy.Inject(testenv.AWSFault{Service: service, Op: o, Status: 403, Code: code, Times: 100})
 	}
 	return proxy.Clear

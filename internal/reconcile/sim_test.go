@@ -444,7 +444,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 		statuses = append(statuses, st)
 	}
 	s.log[len(s.log)-1] += holderID.ReplaceAllString(fmt.Sprintf(" → %s %s (err %v)", r.Status, strings.Join(statuses, " "), r.Err), "another run (…)")
+	status := map[string]plan.Status{}
 	for _, tp := range r.Targets {
+		status[tp.Name] = tp.Status
 		switch tp.Status {
 		case plan.Applied:
 			s.applied++
@@ -454,10 +456,6 @@ func (s *sim) run(crash bool, crashAt string) string {
 		case plan.RolledBack:
 			s.rolledBack++
 		}
-	}
-	status := map[string]plan.Status{}
-	for _, tp := range r.Targets {
-		status[tp.Name] = tp.Status
 	}
 	for _, name := range slices.Sorted(maps.Keys(w.fences)) { // in order: a replay reports the same violation
 		f := w.fences[name]
