@@ -53,6 +53,15 @@ func Written(prev *snapshot.Snapshot, t config.Target) []ipset.Set {
 	return append(out, pending...)
 }
 
+// Unrecorded is every address runs claimed they were about to write into
+// a target's fence and did not record (plan.Input.Claimed).
+func Unrecorded(prev *snapshot.Snapshot, t config.Target) ipset.Set {
+	if prev == nil {
+		return ipset.Set{}
+	}
+	return ipset.Union(prev.Unrecorded[t.Name]...)
+}
+
 // MaxUnrecorded bounds the sets kept per target in Snapshot.Unrecorded:
 // each is a write that was claimed and never recorded, and only the
 // latest few distinct ones can still be in the fence. A set claimed again
@@ -62,9 +71,11 @@ func Written(prev *snapshot.Snapshot, t config.Target) []ipset.Set {
 const MaxUnrecorded = 4
 
 // Claimed is the snapshot a run stores as its claim: prev with the sets
-// this run is about to write into the targets that need them remembered
-// (those of names), so that a run stopping after the write leaves them.
-func Claimed(prev *snapshot.Snapshot, targets []plan.TargetPlan, names func(plan.TargetPlan) bool) map[string][]ipset.Set {
+// this run is about to write into the targets that change, so that a run
+// stopping after the write leaves them. Every kind needs them: what was
+// written then is the removal grace's (Unrecorded) and, for a fence that
+// does not mark ipsync's part, ownership's (Written).
+func Claimed(prev *snapshot.Snapshot, targets []plan.TargetPlan) map[string][]ipset.Set {
 	out := map[string][]ipset.Set{}
 	if prev != nil {
 		for k, v := range prev.Unrecorded {
@@ -72,7 +83,7 @@ func Claimed(prev *snapshot.Snapshot, targets []plan.TargetPlan, names func(plan
 		}
 	}
 	for _, tp := range targets {
-		if !names(tp) || tp.Status != plan.Changes && tp.Restore == nil {
+		if tp.Status != plan.Changes && tp.Restore == nil {
 			continue
 		}
 		sets := slices.DeleteFunc(slices.Clone(out[tp.Name]), tp.Change.Set.Equal)

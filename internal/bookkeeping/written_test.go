@@ -39,22 +39,21 @@ func TestWritten(t *testing.T) {
 }
 
 // A claim remembers the sets about to be written into the targets that
-// need it (a change, or a restore), the latest few; recording a target
+// change (or restore), of every kind, the latest few; recording a target
 // forgets them, and a target that failed keeps them.
 func TestClaimedAndForgotten(t *testing.T) {
-	kind := func(tp plan.TargetPlan) bool { return tp.Name != "kms" }
 	change := func(name string, st plan.Status, set string) plan.TargetPlan {
 		return plan.TargetPlan{Target: plan.Target{Name: name}, Status: st, Change: target.Change{Set: ipset.MustParse(set)}}
 	}
 	prev := answer("192.0.2.1")
 	prev.Unrecorded = map[string][]ipset.Set{"v": {ipset.MustParse("192.0.2.1")}, "w": {ipset.MustParse("192.0.2.9")}}
-	got := Claimed(prev, []plan.TargetPlan{change("v", plan.Changes, "192.0.2.2"), change("kms", plan.Changes, "192.0.2.3"), change("x", plan.InSync, "192.0.2.4")}, kind)
-	if fmt.Sprint(got) != "map[v:[[192.0.2.1/32] [192.0.2.2/32]] w:[[192.0.2.9/32]]]" {
+	got := Claimed(prev, []plan.TargetPlan{change("v", plan.Changes, "192.0.2.2"), change("kms", plan.Changes, "192.0.2.3"), change("x", plan.InSync, "192.0.2.4")})
+	if fmt.Sprint(got) != "map[kms:[[192.0.2.3/32]] v:[[192.0.2.1/32] [192.0.2.2/32]] w:[[192.0.2.9/32]]]" {
 		t.Fatalf("claimed %v", got)
 	}
 	many := prev
 	for i := range 2 * MaxUnrecorded {
-		many = &snapshot.Snapshot{Unrecorded: Claimed(many, []plan.TargetPlan{change("v", plan.Changes, fmt.Sprintf("192.0.2.%d", 10+i))}, kind)}
+		many = &snapshot.Snapshot{Unrecorded: Claimed(many, []plan.TargetPlan{change("v", plan.Changes, fmt.Sprintf("192.0.2.%d", 10+i))})}
 	}
 	if n := len(many.Unrecorded["v"]); n != MaxUnrecorded || many.Unrecorded["v"][n-1].String() != "[192.0.2.17/32]" {
 		t.Fatalf("kept %v", many.Unrecorded["v"])
@@ -63,7 +62,7 @@ func TestClaimedAndForgotten(t *testing.T) {
 	// one place, the latest: the write before it that landed stays known.
 	landed := &snapshot.Snapshot{Unrecorded: map[string][]ipset.Set{"v": {ipset.MustParse("192.0.2.50")}}}
 	for range 2 * MaxUnrecorded {
-		landed = &snapshot.Snapshot{Unrecorded: Claimed(landed, []plan.TargetPlan{change("v", plan.Changes, "192.0.2.51")}, kind)}
+		landed = &snapshot.Snapshot{Unrecorded: Claimed(landed, []plan.TargetPlan{change("v", plan.Changes, "192.0.2.51")})}
 	}
 	if fmt.Sprint(landed.Unrecorded["v"]) != "[[192.0.2.50/32] [192.0.2.51/32]]" {
 		t.Fatalf("retried claims kept %v", landed.Unrecorded["v"])

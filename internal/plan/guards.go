@@ -57,16 +57,19 @@ func MaxRemovePercent(pct float64) Guard {
 // RemovalGrace keeps addresses that left Atlas's answer less than grace ago.
 // It returns the addresses kept and the departures to remember: earlier
 // groups keep their time, addresses that left just now start a new group at
-// now, and groups that came back or outlived the grace are dropped.
-func RemovalGrace(rec *Record, source ipset.Set, now time.Time, grace time.Duration) (kept ipset.Set, departed []Departure) {
+// now, and groups that came back or outlived the grace are dropped. What
+// left is judged against the record's sources and against unrecorded: what
+// the fence holds of writes earlier runs claimed and never recorded (a run
+// that wrote an address Atlas gave and stopped before recording it).
+func RemovalGrace(rec *Record, source, unrecorded ipset.Set, now time.Time, grace time.Duration) (kept ipset.Set, departed []Departure) {
 	if rec == nil {
-		return ipset.Set{}, nil
+		rec = &Record{}
 	}
 	var known []ipset.Set
 	for _, d := range rec.Departed {
 		known = append(known, d.Addresses)
 	}
-	absent := ipset.Union(append(known, rec.Source)...).Minus(source)
+	absent := ipset.Union(append(known, rec.Source, unrecorded)...).Minus(source)
 	var keep []ipset.Set
 	for _, d := range rec.Departed {
 		still := d.Addresses.Intersect(absent)

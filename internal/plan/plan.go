@@ -97,6 +97,10 @@ type Input struct {
 	// may not have written) restores: the target takes that change and no
 	// other, and stays blocked.
 	Restore *ipset.Set
+	// Claimed is what earlier runs claimed they were about to write into
+	// the fence and never recorded: the fence may hold it though no record
+	// says so, and what of it Atlas no longer gives gets the removal grace.
+	Claimed ipset.Set
 }
 
 // TargetPlan is the plan for one target.
@@ -205,10 +209,19 @@ func (in Input) room() target.Capacity {
 	return target.Capacity{}
 }
 
+// unrecorded is what the fence's owned part holds of the claimed writes,
+// static CIDRs aside (they are desired anyway, and no departure).
+func (in Input) unrecorded() ipset.Set {
+	if in.Live == nil || in.ReadErr != nil {
+		return ipset.Set{}
+	}
+	return in.Claimed.Intersect(in.Live.Owned()).Minus(in.Static)
+}
+
 func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) (tp TargetPlan) {
 	room := in.room()
 	tp = TargetPlan{Target: in.Target, Kind: in.Kind, Source: in.Source, FirstRun: in.Record == nil, Limit: room.Max}
-	kept, departed := RemovalGrace(in.Record, in.Source, now, grace)
+	kept, departed := RemovalGrace(in.Record, in.Source, in.unrecorded(), now, grace)
 	tp.Kept = kept
 	tp.Desired = ipset.Union(in.Source, in.Static, kept)
 	tp.NewRecord = Record{Source: in.Source, Departed: departed, Written: tp.Desired}

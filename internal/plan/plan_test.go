@@ -114,6 +114,21 @@ func TestPlanTarget(t *testing.T) {
 		{name: "in sync, but not as recorded: an earlier run wrote and stopped",
 			in:     Input{Source: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Record: record(a3, a3)},
 			status: InSync, add: "[4.4.4.4/32]", rm: "[]", kept: "[]", reasonHas: "stopped before recording"},
+		{name: "an address only an unrecorded write put in the fence keeps the grace",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Record: record(a3, a3), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")},
+			status: InSync, add: "[4.4.4.4/32]", rm: "[]", kept: "[4.4.4.4/32]", reasonHas: "stopped before recording", wantRecord: "2026-11-22T12:00:00Z:[4.4.4.4/32]"},
+		{name: "so does one a first run wrote and never recorded",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4"), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")},
+			status: InSync, add: "[]", rm: "[]", kept: "[4.4.4.4/32]", wantRecord: "2026-11-22T12:00:00Z:[4.4.4.4/32]"},
+		{name: "a claimed address the fence does not hold is not put back",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "a claimed static CIDR is no departure",
+			in:     Input{Source: a3, Static: set("9.9.9.9"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "9.9.9.9"), Record: record(a3, set("1.1.1.1", "2.2.2.2", "3.3.3.3", "9.9.9.9")), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "9.9.9.9")},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "a hand edit beside a claim is still corrected at once",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4", "6.6.6.6"), Record: record(a3, a3), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "4.4.4.4")},
+			status: Changes, add: "[]", rm: "[6.6.6.6/32]", kept: "[4.4.4.4/32]", reasonHas: "drift", drift: true},
 		{name: "drift is corrected and says so",
 			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "6.6.6.6"), Record: record(a3, a3)},
 			status: Changes, add: "[]", rm: "[6.6.6.6/32]", kept: "[]", reasonHas: "drift", drift: true},
@@ -330,7 +345,7 @@ func TestRemovalGraceGroups(t *testing.T) {
 		{Since: now.Add(-30 * time.Hour), Addresses: set("7.7.7.7")}, // expired
 		{Since: now.Add(-5 * time.Hour), Addresses: set("8.8.8.8", "9.9.9.9")},
 	}}
-	kept, dep := RemovalGrace(rec, set("1.1.1.1", "9.9.9.9"), now, 24*time.Hour)
+	kept, dep := RemovalGrace(rec, set("1.1.1.1", "9.9.9.9"), ipset.Set{}, now, 24*time.Hour)
 	if kept.String() != "[2.2.2.2/32 8.8.8.8/32]" {
 		t.Fatalf("kept %v", kept)
 	}
@@ -338,8 +353,18 @@ func TestRemovalGraceGroups(t *testing.T) {
 		!dep[1].Since.Equal(now) || dep[1].Addresses.String() != "[2.2.2.2/32]" {
 		t.Fatalf("departures %+v", dep)
 	}
-	if kept, dep := RemovalGrace(rec, set("1.1.1.1"), now, 0); !kept.IsEmpty() || len(dep) != 0 {
+	if kept, dep := RemovalGrace(rec, set("1.1.1.1"), ipset.Set{}, now, 0); !kept.IsEmpty() || len(dep) != 0 {
 		t.Fatalf("zero grace kept %v %v", kept, dep)
+	}
+	// What an unrecorded write put in the fence departs like a recorded
+	// source; an address already departing keeps its time.
+	kept, dep = RemovalGrace(rec, set("1.1.1.1", "2.2.2.2"), set("5.5.5.5", "8.8.8.8"), now, 24*time.Hour)
+	if kept.String() != "[5.5.5.5/32 8.8.8.8/32 9.9.9.9/32]" || len(dep) != 2 || !dep[0].Since.Equal(now.Add(-5*time.Hour)) ||
+		!dep[1].Since.Equal(now) || dep[1].Addresses.String() != "[5.5.5.5/32]" {
+		t.Fatalf("with unrecorded writes: kept %v, departures %+v", kept, dep)
+	}
+	if kept, dep := RemovalGrace(nil, set("1.1.1.1"), set("1.1.1.1", "5.5.5.5"), now, 24*time.Hour); kept.String() != "[5.5.5.5/32]" || len(dep) != 1 {
+		t.Fatalf("no record, an unrecorded write: kept %v %v", kept, dep)
 	}
 }
 

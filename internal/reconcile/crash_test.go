@@ -76,3 +76,44 @@ func TestCrashAtEveryStep(t *testing.T) {
 		}
 	}
 }
+
+// An address only a crashed run wrote (it stopped after the write, before
+// recording) that Atlas drops before any run records it keeps the removal
+// grace: the claim said the run was about to write it, so the next run
+// takes it for ipsync's, not for a hand edit to remove at once.
+func TestAnAddressOnlyACrashedRunWroteKeepsTheGrace(t *testing.T) {
+	for _, k := range kinds {
+		t.Run(string(k.name), func(t *testing.T) {
+			s := newStack(t, k, "")
+			if r := s.run(t, reconcile.Options{}); r.Err != nil {
+				t.Fatal(r.Err)
+			}
+			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+			s.advance(time.Minute)
+			ctx, crash := context.WithCancel(context.Background())
+			d := s.deps(t)
+			d.Checkpoint = func(at string) {
+				if at == "before-record" {
+					crash()
+				}
+			}
+			reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+			if live := k.live(t, s); !strings.Contains(live, "44.210.7.7/32") {
+				t.Fatalf("the crashed run did not write: %s", live)
+			}
+			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
+			s.advance(3 * time.Minute) // past the dead run's lease
+			r := s.run(t, reconcile.Options{})
+			if r.Err != nil || r.Status != plan.InSync || r.Targets[0].Kept.String() != "[44.210.7.7/32]" {
+				t.Fatalf("run after the crash: %s %v, kept %v", r.Status, r.Err, r.Targets[0].Kept)
+			}
+			if live := k.live(t, s); !strings.Contains(live, "44.210.7.7/32") {
+				t.Fatalf("removed at once, before its grace: %s", live)
+			}
+			s.advance(24*time.Hour + time.Minute)
+			if r := s.run(t, reconcile.Options{}); r.Err != nil || r.Status != plan.Applied || r.Targets[0].Remove.String() != "[44.210.7.7/32]" {
+				t.Fatalf("after the grace: %s %v, remove %v", r.Status, r.Err, r.Targets[0].Remove)
+			}
+		})
+	}
+}

@@ -429,7 +429,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 			}
 		}
 	}
-	r := s.runLoop(ctx, d)
+	r, all := s.runLoop(ctx, d)
 	s.runs++
 	if crash {
 		s.w.ledger.crashed()
@@ -444,9 +444,15 @@ func (s *sim) run(crash bool, crashAt string) string {
 		statuses = append(statuses, st)
 	}
 	s.log[len(s.log)-1] += holderID.ReplaceAllString(fmt.Sprintf(" → %s %s (err %v)", r.Status, strings.Join(statuses, " "), r.Err), "another run (…)")
-	status := map[string]plan.Status{}
+	// Rolled back by either run of a race, or its restore reported failure
+	// (and may have landed).
+	rollingBack := map[string]bool{}
+	for _, rr := range all {
+		for _, tp := range rr.Targets {
+			rollingBack[tp.Name] = rollingBack[tp.Name] || len(tp.InvalidAfter) > 0
+		}
+	}
 	for _, tp := range r.Targets {
-		status[tp.Name] = tp.Status
 		switch tp.Status {
 		case plan.Applied:
 			s.applied++
@@ -474,7 +480,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 			delete(w.handAdded, name) // the loop wrote the fence: what it holds is the loop's now
 		}
 		source, _ := w.source(name)
-		if prev != nil && (status[name] == plan.RolledBack || restoring(prev, name, after)) {
+		if prev != nil && (rollingBack[name] || restoring(prev, name, after)) {
 			// Rolling back a change an earlier run wrote and never recorded
 			// (it crashed), or finishing such a rollback, takes out what that
 			// run added: its own write, which Atlas's answer on the key
@@ -524,18 +530,28 @@ func (s *sim) run(crash bool, crashAt string) string {
 	if !crash && r.Err == nil && !leasedToOther && len(s.store.outbox) > 0 {
 		return fmt.Sprintf("alerts: a run that ended well left %d alert(s) in the outbox", len(s.store.outbox))
 	}
-	// What the loop can know of an address is what a record holds: a run
-	// that found another run's live lease records nothing, so an address
-	// only such runs saw (written by a run that crashed before recording,
-	// say) is not remembered, and the next recording run that finds it
-	// gone from Atlas's answer takes it for a hand edit and removes it at
-	// once (docs/design.md, "Decisions").
+	// What a run that left a target in sync fetched is seen, recorded or
+	// not: the address may be one a crashed run wrote, and the claim's sets
+	// carry it to the run that records. A refused run keeps Atlas's
+	// recorded answer by design, so what it fetched is not seen. Nor is an
+	// address coming back while its departure is recorded, seen by a run
+	// under another's live lease (or racing for one): such a run records
+	// nothing, and if the address leaves again before a run records, its
+	// first departure's time stands (docs/design.md, "Decisions").
 	stored := s.store.peek()
 	for _, tp := range r.Targets {
-		if !crash && (tp.Status == plan.InSync || tp.Status == plan.Applied) && stored != nil {
-			_, read := w.source(tp.Name)
-			w.seen(tp.Name, read.Intersect(stored.Targets[tp.Name].Source))
+		if crash || r.Status == plan.Refused || (tp.Status != plan.InSync && tp.Status != plan.Applied) {
+			continue
 		}
+		_, read := w.source(tp.Name)
+		if (leasedToOther || s.racing) && prev != nil && stored != nil {
+			var departed []ipset.Set
+			for _, d := range prev.Targets[tp.Name].Departed {
+				departed = append(departed, d.Addresses)
+			}
+			read = read.Minus(ipset.Union(departed...).Minus(stored.Targets[tp.Name].Source))
+		}
+		w.seen(tp.Name, read)
 	}
 	// Liveness is not judged in a race step: a run that read the fence
 	// while its rival held the lease may report it in sync, and the rival
@@ -617,10 +633,11 @@ var simOptions = reconcile.Options{BusyWait: time.Second}
 // runLoop runs the loop once or, in a race step, twice at once (each
 // with its own deps, as two Lambda invocations, taking turns drawn from
 // the step's seed); the report is the first's, with the other's error when
-// only it failed.
-func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) reconcile.Report {
+// only it failed, and beside it every run's report.
+func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, []reconcile.Report) {
 	if !s.racing {
-		return reconcile.Run(ctx, s.cfg, d, simOptions)
+		r := reconcile.Run(ctx, s.cfg, d, simOptions)
+		return r, []reconcile.Report{r}
 	}
 	reports := make([]reconcile.Report, 2)
 	s.w.turns = newTurns(len(reports), s.rng.Uint64())
@@ -641,7 +658,7 @@ func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) reconcile.Report {
 		r.Err = reports[1].Err
 	}
 	s.races++
-	return r
+	return r, reports
 }
 
 // history runs steps from seed and returns the violation, the steps that

@@ -62,6 +62,7 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 			ReadErr:    readErrs[i],
 			Blocked:    blockedReason(prev, t.Name),
 			Restore:    pendingRestore(prev, t.Name),
+			Claimed:    bookkeeping.Unrecorded(prev, t),
 		}
 	}
 	return inputs
@@ -97,9 +98,7 @@ func (d Deps) claim(ctx context.Context, o Options, prev stored, fetched *snapsh
 		claimed = *prev.snap
 	}
 	claimed.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
-	claimed.Unrecorded = bookkeeping.Claimed(prev.snap, targets, func(tp plan.TargetPlan) bool {
-		return tp.Kind != nil && tp.Kind.Rules().RecordedOwnership
-	})
+	claimed.Unrecorded = bookkeeping.Claimed(prev.snap, targets)
 	cctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
 	defer cancel()
 	v, err := d.Store.Save(cctx, &claimed, prev.version)

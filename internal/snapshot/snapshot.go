@@ -44,9 +44,10 @@ type Snapshot struct {
 	// runs `ipsync unblock`.
 	Blocked map[string]Block `json:"blocked,omitempty"` // by target name
 	// Unrecorded holds, by target, the sets runs claimed they were about
-	// to write into a fence that does not mark ipsync's part (Azure's IP
-	// rules), and did not record yet, oldest first: a run that wrote and
-	// stopped before recording leaves the next one what it wrote.
+	// to write and did not record yet, oldest first: a run that wrote and
+	// stopped before recording leaves the next one what it wrote (its
+	// addresses get the removal grace; for a fence that does not mark
+	// ipsync's part, Azure's IP rules, they say what ipsync owns).
 	Unrecorded map[string][]ipset.Set `json:"unrecorded,omitempty"`
 	// Seen is when a run of each trigger ("schedule", "webhook", ...) last
 	// completed: recorded when the run writes the snapshot anyway, and
