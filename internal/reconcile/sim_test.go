@@ -712,8 +712,8 @@ func shrink(t testing.TB, steps []uint64, violation string, configuredGrace time
 	_, log, _ = replay(t, cur, configuredGrace)
 	// A bound on the work, so that a long failing history under the race
 	// detector still reports within the test's timeout: what is shrunk by
-	// then is printed.
-	budget := min(5*len(steps), 20000)
+	// then is printed. A short history shrinks all the way within it.
+	budget := 20000
 	for chunk := len(cur) / 2; chunk >= 1 && budget > 0; chunk /= 2 {
 		for i := 0; i+chunk <= len(cur) && budget > 0; {
 			budget -= len(cur) - chunk
