@@ -30,10 +30,10 @@ import (
 // The in-memory fences of the simulation must not drift from the real
 // adapters: the same random history (Atlas adds and drops addresses, the
 // clock jumps, a human edits the owned part, runs, runs that crash at a
-// step boundary, runs whose fence read or write the service refuses)
-// drives the loop over the in-memory world and over moto or the GCP and
-// Azure simulators, and after each run the owned parts and the target's
-// status are the same. A few hundred steps in all; the long histories stay
+// step boundary, runs whose fence read or write the service refuses, or
+// whose write lands and is reported failed) drives the loop over the
+// in-memory world and over moto or the GCP and Azure simulators, and
+// after each run the owned parts and the target's status are the same. A few hundred steps in all; the long histories stay
 // in memory.
 func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 	names := map[string]string{string(kmspolicy.Type): "key", string(vpcepolicy.Type): "endpoint", string(iamrolepolicy.Type): "role",
@@ -62,7 +62,7 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 		}
 		setAnswer()
 		var history []string
-		runs, crashes, faults := 0, 0, 0
+		runs, crashes, faults, landed := 0, 0, 0, 0
 		// compare runs the loop on both sides, each stopped at crashAt when
 		// set, and compares what they did to the target.
 		compare := func(step int, what, crashAt string) {
@@ -120,10 +120,31 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 				compare(step, "run crashes at "+at, at)
 			case r == 11 && runs > 0:
 				faults++
-				op := []string{"read", "write"}[rng.IntN(2)]
+				op := []string{"read", "write", "lie"}[rng.IntN(3)]
+				what := "the service refuses the " + op
+				var clear func()
+				if op == "lie" {
+					if clear = landsButFails(real, proxy); clear == nil {
+						op = "write"
+					}
+					// Atlas adds an address the fence lacks first, so that
+					// the run writes.
+					what = "the write lands but is reported failed"
+					if lacks := ipset.MustParse(pool...).Minus(mem.w.fences[name].owned(mem.sidOf(name))).Strings(); len(lacks) > 0 {
+						a := lacks[rng.IntN(len(lacks))]
+						answer = ipset.Union(answer, ipset.MustParse(a))
+						setAnswer()
+						what = "atlas adds " + a + "; " + what
+					}
+				}
+				if clear == nil {
+					clear = refuse(real, proxy, op)
+				}
 				mem.w.faults[name+":"+op] = 1
-				clear := refuse(real, proxy, op)
-				compare(step, "the service refuses the "+op, "")
+				compare(step, what, "")
+				if op == "lie" && mem.w.faults[name+":lie"] == 0 {
+					landed++ // the run had a change to write
+				}
 				clear()
 				delete(mem.w.faults, name+":"+op) // a write the plan did not need leaves the fault unused
 			default:
@@ -131,7 +152,10 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 			}
 		}
 		if runs < 20 || crashes == 0 || faults == 0 {
-			t.Fatalf("%d runs, %d crashes, %d refusals: the history shows too little", runs, crashes, faults)
+			t.Fatalf("%d runs, %d crashes, %d faults: the history shows too little", runs, crashes, faults)
+		}
+		if landed == 0 && writesInOneCall(real) {
+			t.Fatalf("no write landed and was reported failed: the history shows too little\nhistory:\n  %s", strings.Join(history, "\n  "))
 		}
 	})
 }
@@ -175,12 +199,36 @@ func refuse(s *stack, proxy *testenv.FaultProxy, op string) (clear func()) {
 		ops = append([]string{s.k.writeOp}, s.k.alsoWrites...)
 	}
 	service := awsService[s.k.name]
-	code := map[string]string{"kms": "AccessDeniedException", "ec2": "UnauthorizedOperation", "iam": "AccessDenied", "wafv2": "AccessDeniedException"}[service]
 	for _, o := range ops {
-		proxy.Inject(testenv.AWSFault{Service: service, Op: o, Status: 403, Code: code, Times: 100})
+		proxy.Inject(testenv.AWSFault{Service: service, Op: o, Status: 403, Code: deniedCode[service], Times: 100})
 	}
 	return proxy.Clear
 }
+
+// landsButFails makes the target's next write take effect and answer an
+// error no retry gets past (a lost response): on the wire through the
+// fault proxy for AWS, by the GCP and Azure simulators themselves. nil
+// for a security group, whose change is several calls.
+func landsButFails(s *stack, proxy *testenv.FaultProxy) (clear func()) {
+	switch {
+	case !writesInOneCall(s):
+		return nil
+	case s.gcp != nil:
+		s.gcp.Inject(gcptest.Fault{Op: gcptest.OpPatchLevel, Status: 403, Times: 1, Landed: true})
+		return s.gcp.ClearFaults
+	case s.az != nil:
+		s.az.Inject(azuretest.Fault{Op: azuretest.OpPatchVault, Status: 403, Times: 1, Landed: true})
+		return s.az.ClearFaults
+	}
+	service := awsService[s.k.name]
+	proxy.Inject(testenv.AWSFault{Service: service, Op: s.k.writeOp, Status: 403, Code: deniedCode[service], Times: 1, Landed: true})
+	return proxy.Clear
+}
+
+func writesInOneCall(s *stack) bool { return len(s.k.alsoWrites) == 0 }
+
+// deniedCode is each service's access-denied error code.
+var deniedCode = map[string]string{"kms": "AccessDeniedException", "ec2": "UnauthorizedOperation", "iam": "AccessDenied", "wafv2": "AccessDeniedException"}
 
 func statusOf(r reconcile.Report, name string) plan.Status {
 	for _, tp := range r.Targets {

@@ -38,6 +38,9 @@ type AWSFault struct {
 	Code    string        // the service's error code, e.g. ThrottlingException
 	Delay   time.Duration // wait before answering (then forward, unless Status is set)
 	Times   int           // how many requests it applies to
+	// Landed forwards the request before answering Status: the call takes
+	// effect and the caller is told it failed (a lost response).
+	Landed bool
 }
 
 type proxyRule struct {
@@ -97,6 +100,9 @@ func (p *FaultProxy) serve(forward http.Handler) http.HandlerFunc {
 				case <-r.Context().Done():
 					return
 				}
+			}
+			if fault.Landed {
+				forward.ServeHTTP(httptest.NewRecorder(), r)
 			}
 			if fault.Status != 0 {
 				writeAWSError(w, service, fault.Status, fault.Code)

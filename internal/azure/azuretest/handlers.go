@@ -198,6 +198,9 @@ func (s *Server) management(op string, h func(w http.ResponseWriter, r *http.Req
 		}
 		switch {
 		case f != nil && f.Status != 0:
+			if f.Landed && ok && !now.After(exp) && r.URL.Query().Get("api-version") == "2024-11-01" {
+				h(&recorder{status: 200, header: http.Header{}}, r, body)
+			}
 			code := f.Code
 			if code == "" {
 				code = codeOf(f.Status)

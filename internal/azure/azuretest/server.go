@@ -52,6 +52,9 @@ type Fault struct {
 	RetryAfter string
 	Delay      time.Duration
 	Times      int
+	// Landed carries the call out before answering Status: it takes
+	// effect and the caller is told it failed (a lost response).
+	Landed bool
 }
 
 // Server is the simulator.

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"time"
@@ -41,6 +42,9 @@ type Fault struct {
 	RetryAfter string
 	Delay      time.Duration
 	Times      int
+	// Landed carries the call out before answering Status: it takes
+	// effect and the caller is told it failed (a lost response).
+	Landed bool
 }
 
 // Server is the simulator.
@@ -219,6 +223,9 @@ func (s *Server) authed(op string, h func(w http.ResponseWriter, r *http.Request
 				}
 			}
 			if f.Status != 0 {
+				if f.Landed && ok && !now.After(exp) {
+					h(httptest.NewRecorder(), r)
+				}
 				if f.RetryAfter != "" {
 					w.Header().Set("Retry-After", f.RetryAfter)
 				}
