@@ -49,6 +49,7 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 		// would claim the lease in memory and hold back the next run there.
 		mem.cfg.Targets = slices.DeleteFunc(slices.Clone(mem.cfg.Targets), func(t config.Target) bool { return t.Name != name })
 		mem.w.now = real.now
+		mem.w.nodes = ipset.Set{} // the real project has no cluster
 		rng := mathrand.New(mathrand.NewPCG(uint64(len(name)), 7))
 		pool := simPool()
 		answer := ipset.MustParse(pool[:8]...)

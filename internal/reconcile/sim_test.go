@@ -48,14 +48,19 @@ type world struct {
 	mu     sync.Mutex
 	now    time.Time
 	answer ipset.Set // Atlas's control-plane outbound addresses
+	// The project's cluster: its nodes' outbound addresses and those
+	// Atlas has published for future use (the endpoint's second source).
+	nodes, future ipset.Set
 	// lastSeen is, per target, when a run that left the target in sync
 	// (applied or already so, not crashed) last fetched an answer listing
 	// an address: what the loop can know of it. An address that came back
 	// and left again while every run failed for the target was never seen
 	// back, and its old departure rightly counts.
-	lastSeen  map[string]map[string]time.Time
-	fetched   ipset.Set // the last answer FetchAll gave
-	fetchFail int       // next fetches fail
+	lastSeen     map[string]map[string]time.Time
+	fetched      ipset.Set // the last answer FetchAll gave: control plane
+	fetchedNodes ipset.Set // and nodes, future ones included
+	fetchFail    int       // next fetches fail
+	fetchErr     error     // with this
 	// The NAT gateways' addresses (the access list's source), the last
 	// read of them, and how many next reads fail.
 	nat, natFetched ipset.Set
@@ -88,9 +93,19 @@ func simPool() []string {
 	return append(out, "2001:db8::11/128", "2001:db8::13/128")
 }
 
+// nodePool is where the cluster's node addresses come from.
+func nodePool() []string {
+	var out []string
+	for i := range 8 {
+		out = append(out, fmt.Sprintf("18.232.%d.%d/32", i, 3*i+2))
+	}
+	return out
+}
+
 func newWorld() *world {
 	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}}
 	w.answer = ipset.MustParse(simPool()[:10]...)
+	w.nodes = ipset.MustParse(nodePool()[:3]...)
 	w.nat = ipset.MustParse(natPool()[:5]...)
 	// Room for every address of the pool with the grace's: a fence that
 	// fills up refuses every change (correctly), and the history would
@@ -124,7 +139,7 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
  "atlas":{"projects":["5aec7afbf7d068e35a39809b"]},"verify":{"window":"0s"},
  "targets":[
   {"name":"key","type":"kms-key-policy","resource":"1234abcd-12ab-34cd-56ef-1234567890ab","sid":"AtlasIPAllowList","sources":["control-plane-outbound"],"encryptionAtRestProjects":["5aec7afbf7d068e35a39809b"]},
-  {"name":"endpoint","type":"vpc-endpoint-policy","resource":"vpce-0123456789abcdef0","sid":"AtlasNodes","sources":["control-plane-outbound"]},
+  {"name":"endpoint","type":"vpc-endpoint-policy","resource":"vpce-0123456789abcdef0","sid":"AtlasNodes","sources":["control-plane-outbound","nodes-outbound"]},
   {"name":"role","type":"iam-role-policy","resource":"atlas-ear/atlas-ip","sid":"AtlasIPAllowList","sources":["control-plane-outbound"]},
   {"name":"list","type":"prefix-list","resource":"pl-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"]},
   {"name":"group","type":"security-group","resource":"sg-0123abcd","sid":"ipsync:","sources":["control-plane-outbound"],"direction":"egress","protocol":"tcp","ports":"27017","maxRules":40},
@@ -144,10 +159,13 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 	defer w.mu.Unlock()
 	if w.fetchFail > 0 {
 		w.fetchFail--
-		return atlas.Answer{}, &atlas.APIError{Status: 503, ErrorCode: "SERVICE_UNAVAILABLE"}
+		return atlas.Answer{}, w.fetchErr
 	}
-	w.fetched = w.answer
-	return atlas.Answer{ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}}}, nil
+	w.fetched, w.fetchedNodes = w.answer, ipset.Union(w.nodes, w.future)
+	return atlas.Answer{
+		ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}},
+		Projects:     []atlas.Project{{GroupID: project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: w.nodes, FutureOutbound: w.future}}}},
+	}, nil
 }
 
 // EncryptionAtRest is Atlas's answer for the key's project: whether it
@@ -191,6 +209,8 @@ type sim struct {
 	races, rolledBack, unblocked    int
 	crashes                         int
 	appliedTo                       map[string]int // per target
+	// Changes to the endpoint that added a node's address, and a future one.
+	nodesAdded, futureAdded int
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -228,8 +248,11 @@ var simNames = []string{"key", "endpoint", "role", "list", "group", "ipset", "le
 // source is what name's target is fed now, and what the loop last read of
 // it.
 func (w *world) source(name string) (now, read ipset.Set) {
-	if name == "access" {
+	switch name {
+	case "access":
 		return w.nat, w.natFetched
+	case "endpoint":
+		return ipset.Union(w.answer, w.nodes, w.future), ipset.Union(w.fetched, w.fetchedNodes)
 	}
 	return w.answer, w.fetched
 }
@@ -292,7 +315,9 @@ func (s *sim) pick(p []string) string { return p[s.rng.IntN(len(p))] }
 // invariants; it returns the first violation.
 func (s *sim) step() string {
 	w := s.w
-	switch r := s.rng.IntN(106); {
+	switch r := s.rng.IntN(112); {
+	case r >= 106: // the cluster's node addresses change
+		s.nodeStep(r - 106)
 	case r >= 100: // the NAT gateways change, or their read fails
 		return s.natStep(r - 100)
 	case r < 14: // Atlas adds an address
@@ -309,13 +334,24 @@ func (s *sim) step() string {
 			s.log = append(s.log, "atlas drops "+a)
 		}
 	case r < 27: // Atlas answers empty for a while
-		return s.runEmpty(&w.answer, "atlas answers empty")
+		return s.runEmpty("atlas answers empty", &w.answer, &w.nodes, &w.future)
 	case r < 31:
 		w.fetchFail = 1 + s.rng.IntN(3)
-		s.log = append(s.log, "atlas fails")
+		what := s.pick([]string{"429", "500", "503", "timeout"})
+		switch what {
+		case "429":
+			w.fetchErr = &atlas.APIError{Status: 429, ErrorCode: "RATE_LIMITED"}
+		case "500":
+			w.fetchErr = &atlas.APIError{Status: 500, ErrorCode: "UNEXPECTED_ERROR"}
+		case "503":
+			w.fetchErr = &atlas.APIError{Status: 503, ErrorCode: "SERVICE_UNAVAILABLE"}
+		default: // the call ran out of its time
+			w.fetchErr = fmt.Errorf("fetch control plane: %w", context.DeadlineExceeded)
+		}
+		s.log = append(s.log, "atlas fails: "+what)
 	case r < 41: // a fence's next call fails
 		name := s.pick(simNames)
-		op := s.pick([]string{"read", "write", "lie"})
+		op := s.pick([]string{"read", "write", "lie", "timeout"})
 		w.faults[name+":"+op]++
 		s.log = append(s.log, "fault "+name+" "+op)
 	case r < 47: // a human edits the owned part
@@ -383,18 +419,54 @@ func (s *sim) natStep(k int) string {
 		w.natFail = 1 + s.rng.IntN(2)
 		s.log = append(s.log, "reading the NAT gateways fails")
 	default:
-		return s.runEmpty(&w.nat, "no NAT gateway is available")
+		return s.runEmpty("no NAT gateway is available", &w.nat)
 	}
 	return ""
 }
 
-// runEmpty runs the loop once while source answers nothing.
-func (s *sim) runEmpty(source *ipset.Set, what string) string {
-	before := *source
-	*source = ipset.Set{}
-	defer func() { *source = before }()
+// runEmpty runs the loop once while the sources answer nothing.
+func (s *sim) runEmpty(what string, sources ...*ipset.Set) string {
+	for _, source := range sources {
+		before := *source
+		*source = ipset.Set{}
+		defer func() { *source = before }()
+	}
 	s.log = append(s.log, what)
 	return s.run(false, "")
+}
+
+// nodeStep changes the cluster's node addresses: one is added, Atlas
+// publishes one for future use, a future one goes live (the sources do not
+// change: both are allowed), or one is dropped while more than three are
+// left (more at once is what maxRemovePercent refuses).
+func (s *sim) nodeStep(k int) {
+	w := s.w
+	all := ipset.Union(w.nodes, w.future)
+	switch {
+	case k < 2:
+		a := s.pick(nodePool())
+		w.nodes, w.future = ipset.Union(w.nodes, ipset.MustParse(a)), w.future.Minus(ipset.MustParse(a))
+		s.log = append(s.log, "atlas adds node "+a)
+	case k < 3:
+		a := s.pick(nodePool())
+		if w.nodes.Intersect(ipset.MustParse(a)).IsEmpty() {
+			w.future = ipset.Union(w.future, ipset.MustParse(a))
+			s.log = append(s.log, "atlas publishes future node "+a)
+		}
+	case k < 4:
+		if ps := w.future.Strings(); len(ps) > 0 {
+			a := s.pick(ps)
+			w.future = w.future.Minus(ipset.MustParse(a))
+			w.nodes = ipset.Union(w.nodes, ipset.MustParse(a))
+			s.log = append(s.log, "future node "+a+" goes live")
+		}
+	default:
+		if ps := all.Strings(); len(ps) > 3 {
+			a := s.pick(ps)
+			w.nodes, w.future = w.nodes.Minus(ipset.MustParse(a)), w.future.Minus(ipset.MustParse(a))
+			s.log = append(s.log, "atlas drops node "+a)
+		}
+	}
 }
 
 // run runs the loop once (stopping it at crashAt, when set) and checks the
@@ -457,6 +529,12 @@ func (s *sim) run(crash bool, crashAt string) string {
 		case plan.Applied:
 			s.applied++
 			s.appliedTo[tp.Name]++
+			if tp.Name == "endpoint" && !tp.Add.Intersect(ipset.MustParse(nodePool()...)).IsEmpty() {
+				s.nodesAdded++
+				if !tp.Add.Intersect(w.future).IsEmpty() {
+					s.futureAdded++
+				}
+			}
 		case plan.Refused:
 			s.refused++
 		case plan.RolledBack:
@@ -565,8 +643,18 @@ func (s *sim) run(crash bool, crashAt string) string {
 	for _, tp := range r.Targets {
 		switch tp.Status {
 		case plan.Applied, plan.InSync:
-			if got := w.fences[tp.Name].owned(tp.Sid); !got.Equal(tp.Desired) {
+			got := w.fences[tp.Name].owned(tp.Sid)
+			if !got.Equal(tp.Desired) {
 				return fmt.Sprintf("liveness: %s %s holds %s, its plan wanted %s", tp.Name, tp.Status, got, tp.Desired)
+			}
+			// And the plan wanted what the sources say: every address is
+			// in the fence, or the plan's reason names it (a family the
+			// fence cannot carry, or another owner's rule allows it).
+			_, read := w.source(tp.Name)
+			for _, p := range read.Minus(got).Strings() {
+				if !strings.Contains(tp.Reason, p) {
+					return fmt.Sprintf("liveness: %s %s lacks %s, which its source gives, and its reason %q does not say why", tp.Name, tp.Status, p, tp.Reason)
+				}
 			}
 		case plan.Refused, plan.Blocked, plan.RolledBack:
 			if tp.Reason == "" {
@@ -686,12 +774,15 @@ func exercised(t *testing.T, sims ...*sim) {
 		total.crashes += s.crashes
 		total.rolledBack += s.rolledBack
 		total.unblocked += s.unblocked
+		total.nodesAdded += s.nodesAdded
+		total.futureAdded += s.futureAdded
 		for name, n := range s.appliedTo {
 			total.appliedTo[name] += n
 		}
 	}
 	for what, n := range map[string]int{"applied": total.applied, "checked for liveness": total.checked, "refused": total.refused,
-		"raced": total.races, "crashed": total.crashes, "rolled back": total.rolledBack, "unblocked": total.unblocked} {
+		"raced": total.races, "crashed": total.crashes, "rolled back": total.rolledBack, "unblocked": total.unblocked,
+		"added a node's address": total.nodesAdded, "added a future node's address": total.futureAdded} {
 		if n == 0 {
 			t.Errorf("the histories did not exercise the loop: nothing %s", what)
 		}

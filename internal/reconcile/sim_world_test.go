@@ -391,6 +391,20 @@ type simFences struct {
 
 var errInjected = errors.New("injected by the simulation")
 
+// errTimedOut is what a call that ran out of its time (Options.CallTimeout)
+// returns: the hang itself is the fault matrix's (faults_test.go); here a
+// run only meets its outcome, without the wall-clock wait.
+var errTimedOut = fmt.Errorf("injected by the simulation: %w", context.DeadlineExceeded)
+
+// fault uses up one of the fence's next faults of op, if any.
+func (a simFences) fault(op string) bool {
+	if a.w.faults[a.name+":"+op] > 0 {
+		a.w.faults[a.name+":"+op]--
+		return true
+	}
+	return false
+}
+
 func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, error) {
 	a.w.yield(ctx)
 	a.w.mu.Lock()
@@ -398,9 +412,11 @@ func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if a.w.faults[a.name+":read"] > 0 {
-		a.w.faults[a.name+":read"]--
+	if a.fault("read") {
 		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	}
+	if a.fault("timeout") {
+		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errTimedOut}
 	}
 	if r, ok := a.w.fences[a.name].(recordedNative); ok {
 		return r.fenceFor(ref)
@@ -422,9 +438,11 @@ func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) e
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if a.w.faults[a.name+":write"] > 0 {
-		a.w.faults[a.name+":write"]--
+	if a.fault("write") {
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	}
+	if a.fault("timeout") {
+		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errTimedOut}
 	}
 	a.w.writes++
 	apply := a.w.fences[a.name].apply
@@ -435,9 +453,8 @@ func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) e
 		a.w.violations = append(a.w.violations, a.name+": "+refused)
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errors.New(refused)}
 	}
-	if a.w.faults[a.name+":lie"] > 0 { // written, but reported as failed
-		a.w.faults[a.name+":lie"]--
-		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errInjected}
+	if a.fault("lie") { // written, but reported failed: the answer was lost
+		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errTimedOut}
 	}
 	return nil
 }
