@@ -76,6 +76,12 @@ type world struct {
 	alerts     int
 	ledger     ledger
 	keyLost    bool // Atlas answers awsKms.valid false
+	// calls counts the reads a run makes, by what it asks: "atlas" (the
+	// whole answer), "encryption", "nat" and a fence's "read".
+	calls map[string]int
+	// loseKeyAtWrite: Atlas answers valid false from the next write of
+	// the key policy on (valid flips after a change).
+	loseKeyAtWrite bool
 	// turns is set while two runs race (sim_turns_test.go): each call into
 	// the world waits for its turn.
 	turns *turns
@@ -103,7 +109,7 @@ func nodePool() []string {
 }
 
 func newWorld() *world {
-	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}}
+	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}, calls: map[string]int{}}
 	w.answer = ipset.MustParse(simPool()[:10]...)
 	w.nodes = ipset.MustParse(nodePool()[:3]...)
 	w.nat = ipset.MustParse(natPool()[:5]...)
@@ -157,6 +163,7 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.calls["atlas"]++
 	if w.fetchFail > 0 {
 		w.fetchFail--
 		return atlas.Answer{}, w.fetchErr
@@ -177,6 +184,7 @@ func (w *world) EncryptionAtRest(ctx context.Context, _ string) (atlas.Encryptio
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	w.calls["encryption"]++
 	return atlas.EncryptionAtRest{Enabled: true, Valid: !w.keyLost, Providers: []string{"awsKms"}}, nil
 }
 
@@ -211,6 +219,8 @@ type sim struct {
 	appliedTo                       map[string]int // per target
 	// Changes to the endpoint that added a node's address, and a future one.
 	nodesAdded, futureAdded int
+	rolledBackOwn           int // rolled back the change the run made
+	counted                 int // runs with nothing to change whose reads were counted
 }
 
 func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
@@ -383,9 +393,12 @@ func (s *sim) step() string {
 		s.racing = true
 		defer func() { s.racing = false }()
 		return s.run(false, "")
-	case r < 78: // Atlas loses the key (a write is then rolled back and the key blocked), or has it again
+	case r < 77: // Atlas loses the key (a write is then rolled back and the key blocked), or has it again
 		w.keyLost = !w.keyLost
 		s.log = append(s.log, fmt.Sprintf("atlas: the key valid %v", !w.keyLost))
+	case r < 78:
+		w.loseKeyAtWrite = true
+		s.log = append(s.log, "atlas: the key turns invalid after its next change")
 	case r < 80: // a human unblocks the key
 		_, err := snapshot.Unblock(context.Background(), s.store, "key")
 		if err == nil {
@@ -482,7 +495,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 	for _, n := range w.faults {
 		faulty = faulty || n > 0
 	}
-	writes := w.writes
+	writes, calls, loads := w.writes, maps.Clone(w.calls), s.store.loads
 	prev := s.store.peek()
 	recordOf := func(name string) string {
 		if prev == nil {
@@ -539,6 +552,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 			s.refused++
 		case plan.RolledBack:
 			s.rolledBack++
+			if !tp.Unrecorded {
+				s.rolledBackOwn++ // its own change, not an earlier run's
+			}
 		}
 	}
 	for _, name := range slices.Sorted(maps.Keys(w.fences)) { // in order: a replay reports the same violation
@@ -668,9 +684,25 @@ func (s *sim) run(crash bool, crashAt string) string {
 			return fmt.Sprintf("liveness: %s ended %s after a run without faults: %s", tp.Name, tp.Status, tp.Reason)
 		}
 	}
-	// Economy: nothing to change, nothing written.
+	// Economy: nothing to change, nothing written, and the fewest reads:
+	// Atlas's answer, the snapshot, each fence and the NAT gateways once,
+	// Atlas's encryption answer not at all.
 	if r.Status == plan.InSync && w.writes != writes {
 		return fmt.Sprintf("economy: an in-sync run wrote %d times", w.writes-writes)
+	}
+	if r.Status == plan.InSync && !slices.ContainsFunc(r.Targets, func(tp plan.TargetPlan) bool { return tp.Unrecorded }) {
+		for _, c := range []struct {
+			call, what string
+			want       int
+		}{{"atlas", "questions to Atlas", 1}, {"encryption", "encryption-at-rest questions", 0}, {"nat", "NAT gateway reads", 1}, {"read", "fence reads", len(s.cfg.Targets)}} {
+			if got := w.calls[c.call] - calls[c.call]; got != c.want {
+				return fmt.Sprintf("economy: a run with nothing to change made %d %s, want %d", got, c.what, c.want)
+			}
+		}
+		if got := s.store.loads - loads; got != 1 {
+			return fmt.Sprintf("economy: a run with nothing to change read the snapshot %d times, want 1", got)
+		}
+		s.counted++
 	}
 	return ""
 }
@@ -775,6 +807,8 @@ func exercised(t *testing.T, sims ...*sim) {
 		total.rolledBack += s.rolledBack
 		total.unblocked += s.unblocked
 		total.nodesAdded += s.nodesAdded
+		total.rolledBackOwn += s.rolledBackOwn
+		total.counted += s.counted
 		total.futureAdded += s.futureAdded
 		for name, n := range s.appliedTo {
 			total.appliedTo[name] += n
@@ -782,7 +816,7 @@ func exercised(t *testing.T, sims ...*sim) {
 	}
 	for what, n := range map[string]int{"applied": total.applied, "checked for liveness": total.checked, "refused": total.refused,
 		"raced": total.races, "crashed": total.crashes, "rolled back": total.rolledBack, "unblocked": total.unblocked,
-		"added a node's address": total.nodesAdded, "added a future node's address": total.futureAdded} {
+		"rolled back its own change": total.rolledBackOwn, "counted the reads of a run with nothing to change": total.counted, "added a node's address": total.nodesAdded, "added a future node's address": total.futureAdded} {
 		if n == 0 {
 			t.Errorf("the histories did not exercise the loop: nothing %s", what)
 		}

@@ -38,6 +38,7 @@ type memStore struct {
 	// history's time.
 	seen  *snapshot.Snapshot
 	seenV int
+	loads int // how many times the snapshot was read
 	// onSave, when set, is told of each write's outbox, before and after.
 	onSave func(before, after []snapshot.PendingAlert)
 	// yield, when set, is called first by every load and save (the racing
@@ -54,6 +55,7 @@ func (m *memStore) Load(ctx context.Context) (*snapshot.Snapshot, snapshot.Versi
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.loads++
 	if m.b == nil {
 		return nil, "", snapshot.ErrNotFound
 	}
@@ -412,6 +414,7 @@ func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	a.w.calls["read"]++
 	if a.fault("read") {
 		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errInjected}
 	}
@@ -452,6 +455,9 @@ func (a simFences) Write(ctx context.Context, ref target.Ref, c target.Change) e
 	if refused := apply(ref.Sid, c); refused != "" {
 		a.w.violations = append(a.w.violations, a.name+": "+refused)
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errors.New(refused)}
+	}
+	if a.name == "key" && a.w.loseKeyAtWrite { // Atlas loses the key after this change
+		a.w.loseKeyAtWrite, a.w.keyLost = false, true
 	}
 	if a.fault("lie") { // written, but reported failed: the answer was lost
 		return &target.Error{Op: "write", Kind: a.name, Resource: ref.Resource, Err: errTimedOut}
@@ -520,6 +526,7 @@ func (w *world) PublicIPs(ctx context.Context, _, _, _ string) (ipset.Set, error
 	if err := ctx.Err(); err != nil {
 		return ipset.Set{}, err
 	}
+	w.calls["nat"]++
 	if w.natFail > 0 {
 		w.natFail--
 		return ipset.Set{}, errors.New("describe NAT gateways: injected by the simulation")
