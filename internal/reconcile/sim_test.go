@@ -82,7 +82,7 @@ type world struct {
 	// loseKeyAtWrite: Atlas answers valid false from the next write of
 	// the key policy on (valid flips after a change).
 	loseKeyAtWrite bool
-	// turns is set while two runs race (sim_turns_test.go): each call into
+	// turns is set while runs race (sim_turns_test.go): each call into
 	// the world waits for its turn.
 	turns *turns
 }
@@ -213,7 +213,7 @@ type sim struct {
 	// What the history did, so a test sees it exercised the loop.
 	runs, applied, refused, checked int
 	steps                           []uint64 // the steps replayed, up to a violation
-	racing                          bool     // this step runs two loops at once
+	racing                          int      // this step runs that many loops at once (0: one)
 	races, rolledBack, unblocked    int
 	crashes                         int
 	appliedTo                       map[string]int // per target
@@ -388,10 +388,10 @@ func (s *sim) step() string {
 		step := s.pick(crashSteps())
 		s.log = append(s.log, "run crashes at "+step)
 		return s.run(true, step)
-	case r < 76: // two runs at once, on one snapshot and the same fences
-		s.log = append(s.log, "two runs race")
-		s.racing = true
-		defer func() { s.racing = false }()
+	case r < 76: // two or three runs at once, on one snapshot and the same fences
+		s.racing = 2 + s.rng.IntN(2)
+		s.log = append(s.log, fmt.Sprintf("%d runs race", s.racing))
+		defer func() { s.racing = 0 }()
 		return s.run(false, "")
 	case r < 77: // Atlas loses the key (a write is then rolled back and the key blocked), or has it again
 		w.keyLost = !w.keyLost
@@ -606,7 +606,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 			return fmt.Sprintf("blocks: %s is blocked (%s) but changed from %s to %s", tp.Name, b.Reason, before[tp.Name], after)
 		case blocked && b.Pending && !after.Equal(before[tp.Name]) && !after.Equal(b.Restore):
 			return fmt.Sprintf("blocks: %s's pending restore to %s left it at %s", tp.Name, b.Restore, after)
-		case tp.Status == plan.RolledBack && !crash && !s.racing && !after.Equal(before[tp.Name]) && (prev == nil || !after.Equal(prev.Targets[tp.Name].Written)):
+		case tp.Status == plan.RolledBack && !crash && s.racing == 0 && !after.Equal(before[tp.Name]) && (prev == nil || !after.Equal(prev.Targets[tp.Name].Written)):
 			// Back to what it held before the change: before this run, or,
 			// for a change an earlier run wrote and never recorded, the record.
 			return fmt.Sprintf("blocks: %s rolled back to %s, neither what it held before the run, %s, nor its record", tp.Name, after, before[tp.Name])
@@ -638,7 +638,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 			continue
 		}
 		_, read := w.source(tp.Name)
-		if (leasedToOther || s.racing) && prev != nil && stored != nil {
+		if (leasedToOther || s.racing > 0) && prev != nil && stored != nil {
 			var departed []ipset.Set
 			for _, d := range prev.Targets[tp.Name].Departed {
 				departed = append(departed, d.Addresses)
@@ -650,7 +650,7 @@ func (s *sim) run(crash bool, crashAt string) string {
 	// Liveness is not judged in a race step: a run that read the fence
 	// while its rival held the lease may report it in sync, and the rival
 	// may then roll its change back.
-	if crash || faulty || r.Err != nil || s.racing {
+	if crash || faulty || r.Err != nil || s.racing > 0 {
 		return ""
 	}
 	s.checked++
@@ -750,16 +750,16 @@ func (s *sim) withSteps(steps []uint64) *sim { s.steps = steps; return s }
 // and each poll reads and decodes the snapshot: most of a history's time.
 var simOptions = reconcile.Options{BusyWait: time.Second}
 
-// runLoop runs the loop once or, in a race step, twice at once (each
-// with its own deps, as two Lambda invocations, taking turns drawn from
-// the step's seed); the report is the first's, with the other's error when
-// only it failed, and beside it every run's report.
+// runLoop runs the loop once or, in a race step, two or three times at
+// once (each with its own deps, as Lambda invocations, taking turns drawn
+// from the step's seed); the report is the first's, with another's error
+// when only it failed, and beside it every run's report.
 func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, []reconcile.Report) {
-	if !s.racing {
+	if s.racing == 0 {
 		r := reconcile.Run(ctx, s.cfg, d, simOptions)
 		return r, []reconcile.Report{r}
 	}
-	reports := make([]reconcile.Report, 2)
+	reports := make([]reconcile.Report, s.racing)
 	s.w.turns = newTurns(len(reports), s.rng.Uint64())
 	defer func() { s.w.turns = nil }()
 	var wg sync.WaitGroup
@@ -774,8 +774,10 @@ func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, 
 	}
 	wg.Wait()
 	r := reports[0]
-	if r.Err == nil {
-		r.Err = reports[1].Err
+	for _, other := range reports[1:] {
+		if r.Err == nil {
+			r.Err = other.Err
+		}
 	}
 	s.races++
 	return r, reports

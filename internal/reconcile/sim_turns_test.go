@@ -10,10 +10,10 @@ import (
 // A seed replays its history exactly only if nothing in it is left to the
 // Go scheduler. Within a run, the loop's per-target reads and writes go
 // through Deps.Each, which the simulation runs one at a time in an order
-// drawn from the step's seed (inOrder). Two racing runs are two
-// goroutines; turns lets only one of them go on at a time, and at each call
-// into the world (Atlas, the store, a fence, a pause) draws which: the
-// interleaving, too, is the seed's.
+// drawn from the step's seed (inOrder). Racing runs are goroutines; turns
+// lets only one of them go on at a time, and at each call into the world
+// (Atlas, the store, a fence, a pause) draws which: the interleaving, too,
+// is the seed's.
 
 // turns hands the turn between racing runs.
 type turns struct {
