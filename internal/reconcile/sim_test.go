@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
@@ -34,12 +33,13 @@ import (
 )
 
 // The randomized simulation (issue 18): a seeded history of random steps —
-// Atlas adds and drops addresses or answers empty or fails, fences fail to
-// read or write (or write and say they failed), runs crash at a step
-// boundary, a human edits inside or outside the owned part, the clock jumps
-// — drives the real loop, and invariants are checked after every run. The
-// same seed replays the same history. IPSYNC_SIM_SEED and IPSYNC_SIM_STEPS
-// (make soak) run other and longer histories.
+// Atlas adds and drops addresses (sim_atlas_test.go) or answers empty or
+// fails, fences fail or time out (or write and say they failed), runs
+// crash at a step boundary or race, Atlas loses the key, a human edits
+// inside or outside the owned part or unblocks, the clock jumps — drives
+// the real loop, and invariants are checked after every run. The same seed
+// replays the same history. IPSYNC_SIM_SEED and IPSYNC_SIM_STEPS (make
+// soak) run other and longer histories.
 
 const simGrace = 24 * time.Hour
 
@@ -89,25 +89,6 @@ type world struct {
 
 func (w *world) yield(ctx context.Context) { w.turns.yield(ctx) }
 
-// The addresses Atlas draws from: apart from each other, so that each is
-// one prefix, and both families.
-func simPool() []string {
-	var out []string
-	for i := range 14 {
-		out = append(out, fmt.Sprintf("44.210.%d.%d/32", i, 2*i+1))
-	}
-	return append(out, "2001:db8::11/128", "2001:db8::13/128")
-}
-
-// nodePool is where the cluster's node addresses come from.
-func nodePool() []string {
-	var out []string
-	for i := range 8 {
-		out = append(out, fmt.Sprintf("18.232.%d.%d/32", i, 3*i+2))
-	}
-	return out
-}
-
 func newWorld() *world {
 	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}, calls: map[string]int{}}
 	w.answer = ipset.MustParse(simPool()[:10]...)
@@ -155,38 +136,6 @@ const simConfig = `{"snapshot":{"url":"file:///unused"},"guards":{"removalGrace"
   {"name":"access","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"atlas-ip-sync:","sources":["nat-gateways:ipsync=egress"]}],
  "gcp":{"credentials":{"secretId":"ipsync/gcp"}},
  "azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}}}`
-
-func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) {
-	w.yield(ctx)
-	if err := ctx.Err(); err != nil { // as the Atlas client: a stopped run asks nothing
-		return atlas.Answer{}, err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.calls["atlas"]++
-	if w.fetchFail > 0 {
-		w.fetchFail--
-		return atlas.Answer{}, w.fetchErr
-	}
-	w.fetched, w.fetchedNodes = w.answer, ipset.Union(w.nodes, w.future)
-	return atlas.Answer{
-		ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}},
-		Projects:     []atlas.Project{{GroupID: project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: w.nodes, FutureOutbound: w.future}}}},
-	}, nil
-}
-
-// EncryptionAtRest is Atlas's answer for the key's project: whether it
-// can use the key, as the history last set it.
-func (w *world) EncryptionAtRest(ctx context.Context, _ string) (atlas.EncryptionAtRest, error) {
-	w.yield(ctx)
-	if err := ctx.Err(); err != nil {
-		return atlas.EncryptionAtRest{}, err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.calls["encryption"]++
-	return atlas.EncryptionAtRest{Enabled: true, Valid: !w.keyLost, Providers: []string{"awsKms"}}, nil
-}
 
 func (w *world) Publish(ctx context.Context, a notify.Alert) error {
 	w.yield(ctx)
@@ -348,16 +297,7 @@ func (s *sim) step() string {
 	case r < 31:
 		w.fetchFail = 1 + s.rng.IntN(3)
 		what := s.pick([]string{"429", "500", "503", "timeout"})
-		switch what {
-		case "429":
-			w.fetchErr = &atlas.APIError{Status: 429, ErrorCode: "RATE_LIMITED"}
-		case "500":
-			w.fetchErr = &atlas.APIError{Status: 500, ErrorCode: "UNEXPECTED_ERROR"}
-		case "503":
-			w.fetchErr = &atlas.APIError{Status: 503, ErrorCode: "SERVICE_UNAVAILABLE"}
-		default: // the call ran out of its time
-			w.fetchErr = fmt.Errorf("fetch control plane: %w", context.DeadlineExceeded)
-		}
+		w.fetchErr = atlasFailure(what)
 		s.log = append(s.log, "atlas fails: "+what)
 	case r < 41: // a fence's next call fails
 		name := s.pick(simNames)
@@ -446,40 +386,6 @@ func (s *sim) runEmpty(what string, sources ...*ipset.Set) string {
 	}
 	s.log = append(s.log, what)
 	return s.run(false, "")
-}
-
-// nodeStep changes the cluster's node addresses: one is added, Atlas
-// publishes one for future use, a future one goes live (the sources do not
-// change: both are allowed), or one is dropped while more than three are
-// left (more at once is what maxRemovePercent refuses).
-func (s *sim) nodeStep(k int) {
-	w := s.w
-	all := ipset.Union(w.nodes, w.future)
-	switch {
-	case k < 2:
-		a := s.pick(nodePool())
-		w.nodes, w.future = ipset.Union(w.nodes, ipset.MustParse(a)), w.future.Minus(ipset.MustParse(a))
-		s.log = append(s.log, "atlas adds node "+a)
-	case k < 3:
-		a := s.pick(nodePool())
-		if w.nodes.Intersect(ipset.MustParse(a)).IsEmpty() {
-			w.future = ipset.Union(w.future, ipset.MustParse(a))
-			s.log = append(s.log, "atlas publishes future node "+a)
-		}
-	case k < 4:
-		if ps := w.future.Strings(); len(ps) > 0 {
-			a := s.pick(ps)
-			w.future = w.future.Minus(ipset.MustParse(a))
-			w.nodes = ipset.Union(w.nodes, ipset.MustParse(a))
-			s.log = append(s.log, "future node "+a+" goes live")
-		}
-	default:
-		if ps := all.Strings(); len(ps) > 3 {
-			a := s.pick(ps)
-			w.nodes, w.future = w.nodes.Minus(ipset.MustParse(a)), w.future.Minus(ipset.MustParse(a))
-			s.log = append(s.log, "atlas drops node "+a)
-		}
-	}
 }
 
 // run runs the loop once (stopping it at crashAt, when set) and checks the
