@@ -33,8 +33,8 @@ import (
 // step boundary, runs whose fence read or write the service refuses, or
 // whose write lands and is reported failed) drives the loop over the
 // in-memory world and over moto or the GCP and Azure simulators, and
-// after each run the owned parts and the target's status are the same. A few hundred steps in all; the long histories stay
-// in memory.
+// after each run the owned parts and the target's status are the same. A
+// few hundred steps in all; the long histories stay in memory.
 func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 	names := map[string]string{string(kmspolicy.Type): "key", string(vpcepolicy.Type): "endpoint", string(iamrolepolicy.Type): "role",
 		string(securitygroup.Type): "group", string(prefixlist.Type): "list", string(wafipset.Type): "ipset",
@@ -125,17 +125,18 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 				what := "the service refuses the " + op
 				var clear func()
 				if op == "lie" {
-					if clear = landsButFails(real, proxy); clear == nil {
-						op = "write"
-					}
 					// Atlas adds an address the fence lacks first, so that
 					// the run writes.
-					what = "the write lands but is reported failed"
+					added := ""
 					if lacks := ipset.MustParse(pool...).Minus(mem.w.fences[name].owned(mem.sidOf(name))).Strings(); len(lacks) > 0 {
 						a := lacks[rng.IntN(len(lacks))]
 						answer = ipset.Union(answer, ipset.MustParse(a))
 						setAnswer()
-						what = "atlas adds " + a + "; " + what
+						added = "atlas adds " + a + "; "
+					}
+					what = added + "the write lands but is reported failed"
+					if clear = landsButFails(real, proxy); clear == nil {
+						op, what = "write", added+"the service refuses the write"
 					}
 				}
 				if clear == nil {
