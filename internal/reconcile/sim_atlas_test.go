@@ -39,7 +39,7 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.calls["atlas"]++
+	w.calls.atlas++
 	if w.fetchFail > 0 {
 		w.fetchFail--
 		return atlas.Answer{}, w.fetchErr
@@ -75,7 +75,7 @@ func (w *world) EncryptionAtRest(ctx context.Context, _ string) (atlas.Encryptio
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	w.calls["encryption"]++
+	w.calls.encryption++
 	return atlas.EncryptionAtRest{Enabled: true, Valid: !w.keyLost, Providers: []string{"awsKms"}}, nil
 }
 
@@ -85,7 +85,6 @@ func (w *world) EncryptionAtRest(ctx context.Context, _ string) (atlas.Encryptio
 // left (more at once is what maxRemovePercent refuses).
 func (s *sim) nodeStep(k int) {
 	w := s.w
-	all := ipset.Union(w.nodes, w.future)
 	switch {
 	case k < 2:
 		a := s.pick(nodePool())
@@ -105,7 +104,7 @@ func (s *sim) nodeStep(k int) {
 			s.log = append(s.log, "future node "+a+" goes live")
 		}
 	default:
-		if ps := all.Strings(); len(ps) > 3 {
+		if ps := ipset.Union(w.nodes, w.future).Strings(); len(ps) > 3 {
 			a := s.pick(ps)
 			w.nodes, w.future = w.nodes.Minus(ipset.MustParse(a)), w.future.Minus(ipset.MustParse(a))
 			s.log = append(s.log, "atlas drops node "+a)

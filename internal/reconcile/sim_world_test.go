@@ -414,7 +414,7 @@ func (a simFences) Read(ctx context.Context, ref target.Ref) (target.Fence, erro
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	a.w.calls["read"]++
+	a.w.calls.fenceReads++
 	if a.fault("read") {
 		return nil, &target.Error{Op: "read", Kind: a.name, Resource: ref.Resource, Err: errInjected}
 	}
@@ -526,7 +526,7 @@ func (w *world) PublicIPs(ctx context.Context, _, _, _ string) (ipset.Set, error
 	if err := ctx.Err(); err != nil {
 		return ipset.Set{}, err
 	}
-	w.calls["nat"]++
+	w.calls.nat++
 	if w.natFail > 0 {
 		w.natFail--
 		return ipset.Set{}, errors.New("describe NAT gateways: injected by the simulation")
