@@ -33,7 +33,7 @@ func BenchmarkScale(b *testing.B) {
 	ids := make([]string, projects)
 	for i := range ids {
 		ids[i] = fmt.Sprintf("%024x", i+1)
-		sim.SetProject(ids[i], atlastest.Cluster{ClusterName: "c", Outbound: []string{fmt.Sprintf("10.%d.%d.1", i/250, i%250)}})
+		sim.SetProject(ids[i], atlastest.Cluster{ClusterName: "c", Outbound: []string{fmt.Sprintf("44.%d.%d.1", i/250, i%250)}})
 	}
 	cfgAWS := moto.AWSConfig(b)
 	var tg strings.Builder

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kinds"
 )
@@ -166,6 +167,8 @@ type Guards struct {
 	MinAddresses     int      `json:"minAddresses"`
 	MaxRemovePercent float64  `json:"maxRemovePercent"`
 	RemovalGrace     Duration `json:"removalGrace"`
+	// WidestPrefix is the broadest prefix a source may give (admission).
+	WidestPrefix admission.Widest `json:"widestPrefix"`
 }
 
 // Target is one policy document the tool owns a statement of.
@@ -250,6 +253,7 @@ func ParseWith(data []byte, reg target.Registry) (*Config, error) {
 		MinAddresses:     DefaultMinAddresses,
 		MaxRemovePercent: DefaultMaxRemovePercent,
 		RemovalGrace:     Duration(DefaultRemovalGrace),
+		WidestPrefix:     admission.DefaultWidest,
 	}, Verify: Verify{Window: Duration(DefaultVerifyWindow), Interval: Duration(DefaultVerifyInterval)}, kinds: reg}
 	if err := decode(data, &c); err != nil {
 		return nil, fmt.Errorf("config: %w", err)

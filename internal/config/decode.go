@@ -204,6 +204,16 @@ func (r *reader) guards(path string, g *Guards) error {
 			return r.float(path, &g.MaxRemovePercent)
 		case "removalGrace":
 			return r.duration(path, &g.RemovalGrace)
+		case "widestPrefix":
+			return r.object(path, func(path, key string) error {
+				switch key {
+				case "ipv4":
+					return r.int(path, &g.WidestPrefix.IPv4)
+				case "ipv6":
+					return r.int(path, &g.WidestPrefix.IPv6)
+				}
+				return unknownKey(path)
+			})
 		}
 		return unknownKey(path)
 	})

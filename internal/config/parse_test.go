@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 )
 
@@ -30,6 +31,16 @@ func TestParseJSONDefaults(t *testing.T) {
 	c, err := config.Parse([]byte(minimal + `,"guards":{"maxRemovePercent":50}}`))
 	if err != nil || c.Guards.MaxRemovePercent != 50 || c.Guards.MinAddresses != 1 {
 		t.Fatalf("one guard set: %+v %v", c, err)
+	}
+	if c.Guards.WidestPrefix != admission.DefaultWidest {
+		t.Fatalf("widestPrefix default %+v", c.Guards.WidestPrefix)
+	}
+	c, err = config.Parse([]byte(minimal + `,"guards":{"widestPrefix":{"ipv4":32}}}`))
+	if err != nil || c.Guards.WidestPrefix != (admission.Widest{IPv4: 32, IPv6: 48}) {
+		t.Fatalf("one family set: %+v %v", c.Guards, err)
+	}
+	if _, err := config.Parse([]byte(minimal[:len(minimal)-2] + `,"static":["10.0.0.0/8","2600::/16"]}]}`)); err != nil {
+		t.Fatalf("the widest static CIDRs: %v", err)
 	}
 }
 
@@ -119,6 +130,15 @@ func TestParseJSONRefuses(t *testing.T) {
 		{"vault sid with a slash", `{"azure":{"tenantId":"00000000-0000-0000-0000-000000000000","clientId":"11111111-1111-1111-1111-111111111111","federation":{}},"targets":[{"name":"v","type":"azure-key-vault","resource":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv1","sid":"a/b","static":["1.1.1.1"]}]}`, "sid"},
 		{"GCP endpoint in clear", `{"gcp":{"credentials":{"secretId":"gcp/sa"},"endpoint":"http://acm.example.com"}}`, "gcp.endpoint"},
 		{"access level resource", `{"gcp":{"credentials":{"secretId":"gcp/sa"}},"targets":[{"name":"g","type":"gcp-access-level","resource":"accessPolicies/1/accessLevels/a-b","sid":"x","static":["1.1.1.1"]}]}`, "want accessPolicies/POLICY_NUMBER/accessLevels/LEVEL_NAME"},
+		{"static allow-all", minimal[:len(minimal)-2] + `,"static":["52.1.2.3","0.0.0.0/0"]}]}`, `targets[0].static[1] (target "k"): 0.0.0.0/0 allows every address`},
+		{"static IPv6 allow-all", minimal[:len(minimal)-2] + `,"static":["::/0"]}]}`, `targets[0].static[0] (target "k"): ::/0 allows every address`},
+		{"static broader than /8", minimal[:len(minimal)-2] + `,"static":["52.0.0.0/7"]}]}`, `targets[0].static[0] (target "k"): 52.0.0.0/7 is broader than /8 (IPv4) or /16 (IPv6)`},
+		{"static broader than /16", minimal[:len(minimal)-2] + `,"static":["2600::/15"]}]}`, `targets[0].static[0] (target "k"): 2600::/15 is broader than`},
+		{"static that does not parse", minimal[:len(minimal)-2] + `,"static":["1.2.3"]}]}`, `targets[0].static[0] (target "k"): "1.2.3" is not an IP address or CIDR`},
+		{"access list open to all", `{"targets":[{"name":"a","type":"atlas-access-list","resource":"5aec7afbf7d068e35a39809b","sid":"ipsync","static":["0.0.0.0/0"]}]}`, `targets[0].static[0] (target "a"): 0.0.0.0/0 allows every address`},
+		{"widest IPv4 prefix out of range", `{"guards":{"widestPrefix":{"ipv4":4}}}`, "guards.widestPrefix.ipv4 4: want 8 to 32"},
+		{"widest IPv6 prefix out of range", `{"guards":{"widestPrefix":{"ipv6":130}}}`, "guards.widestPrefix.ipv6 130: want 16 to 128"},
+		{"widest prefix unknown key", `{"guards":{"widestPrefix":{"v4":24}}}`, `unknown key "guards.widestPrefix.v4"`},
 		{"two targets on one IP set", `{"targets":[{"name":"a","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"x","static":["1.1.1.1"]},{"name":"b","type":"waf-ip-set","resource":"arn:aws:wafv2:us-east-1:111122223333:regional/ipset/a/1","sid":"y","static":["1.1.1.2"]}]}`, `already managed by target "a"`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {

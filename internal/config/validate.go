@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -79,6 +80,9 @@ func (c *Config) validate() error {
 	}
 	if c.Guards.RemovalGrace < 0 {
 		add("guards.removalGrace: must not be negative")
+	}
+	if err := c.Guards.WidestPrefix.Check(); err != nil {
+		errs = append(errs, err)
 	}
 	if w := time.Duration(c.Verify.Window); w < 0 || w > MaxVerifyWindow {
 		add("verify.window %s: want 0 to %s (the reconcile function times out at 5m)", w, MaxVerifyWindow)
@@ -173,9 +177,7 @@ func (c *Config) validate() error {
 		if t.ExternalID != "" && (t.RoleArn == "" || !ids.ExternalID(t.ExternalID)) {
 			add("%s: externalId: want 2-1224 letters, digits or +=,.@:/- and a roleArn to go with it", where)
 		}
-		if _, err := ipset.Parse(t.Static); err != nil {
-			add("%s: static: %v", where, err)
-		}
+		checkStatic(i, t, where, add)
 	}
 	return errors.Join(errs...)
 }
@@ -308,4 +310,22 @@ func uuidLike(s string) bool {
 		}
 	}
 	return true
+}
+
+// checkStatic holds a person's static CIDRs to what no source may exceed
+// either: never every address, never broader than /8 (IPv4) or /16 (IPv6).
+// Each error names the key.
+func checkStatic(i int, t Target, where string, add func(string, ...any)) {
+	for j, v := range t.Static {
+		key := "targets[" + strconv.Itoa(i) + "].static[" + strconv.Itoa(j) + "]"
+		p, err := ipset.ParsePrefix(v)
+		switch {
+		case err != nil:
+			add("%s (%s): %v", key, where, err)
+		case p.Bits() == 0:
+			add("%s (%s): %s allows every address; ipsync never writes it", key, where, p)
+		case p.Addr().Is4() && p.Bits() < admission.MinWidestIPv4, !p.Addr().Is4() && p.Bits() < admission.MinWidestIPv6:
+			add("%s (%s): %s is broader than /%d (IPv4) or /%d (IPv6), the widest static CIDR ipsync writes", key, where, p, admission.MinWidestIPv4, admission.MinWidestIPv6)
+		}
+	}
 }

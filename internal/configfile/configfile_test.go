@@ -150,7 +150,7 @@ func TestInvalidConfigs(t *testing.T) {
 		{"bad KMS ARN", strings.Replace(kms(""), "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:111122223333:alias/atlas", 1), []string{"want a KMS key ARN"}},
 		{"bad vpce id", "targets:\n  - {name: e, type: vpc-endpoint-policy, resource: vpc-123, sid: S, sources: [nodes]}\natlas: {projects: [\"5aec7afbf7d068e35a39809b\"]}\n", []string{"want a VPC endpoint id"}},
 		{"unknown type", "targets:\n  - {name: e, type: iam-role, resource: r, sid: S, static: [\"1.1.1.1\"]}\n", []string{`type "iam-role"`}},
-		{"bad static CIDR", kms("    static: [\"10.0.0.0/33\"]\n"), []string{`static: "10.0.0.0/33"`}},
+		{"bad static CIDR", kms("    static: [\"10.0.0.0/33\"]\n"), []string{`targets[0].static[0] (target "k"): "10.0.0.0/33"`}},
 		{"missing sid", strings.Replace(kms(""), "sid: S", "sid: \"\"", 1), []string{"sid is required"}},
 		{"bad source", kms("    sources: [control-plane]\n"), []string{`source "control-plane"`}},
 		{"narrowed node source", kms("    sources: [\"nodes:aws\"]\n"), []string{"cannot be narrowed"}},

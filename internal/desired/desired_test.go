@@ -1,6 +1,7 @@
 package desired_test
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -36,5 +37,34 @@ func TestSourcesAreNarrowed(t *testing.T) {
 		if got := desired.Sources(s, []config.Source{parsed}).String(); got != want {
 			t.Errorf("%s = %s, want %s", src, got, want)
 		}
+	}
+}
+
+// Each part is named by where in Atlas's answer it lies, as admission's
+// verdicts name it.
+func TestPartsNameWhereTheyCameFrom(t *testing.T) {
+	s := snapshotOf(atlas.Answer{ControlPlane: atlas.ControlPlane{
+		Outbound: atlas.ProviderIPs{"aws": {"us-east-1": ipset.MustParse("1.1.1.1")}},
+		Gateways: []atlas.Gateway{{Name: "g", Inbound: atlas.ProviderIPs{"aws": {"us-east-1": ipset.MustParse("5.5.5.5")}}}},
+	}, Projects: []atlas.Project{{GroupID: "5aec7afbf7d068e35a39809b", Clusters: []atlas.Cluster{{Name: "prod", Inbound: ipset.MustParse("10.0.0.0/8")}}}}}, time.Now())
+	var got []string
+	for _, p := range desired.Answer(s) {
+		got = append(got, p.Source+"="+p.Set.String())
+	}
+	want := []string{
+		"controlPlane.outbound.aws.us-east-1=[1.1.1.1/32]",
+		"controlPlane.gateways.g.inbound.aws.us-east-1=[5.5.5.5/32]",
+		"project 5aec7afbf7d068e35a39809b cluster prod inbound=[10.0.0.0/8]",
+		"project 5aec7afbf7d068e35a39809b cluster prod futureInbound=[]",
+		"project 5aec7afbf7d068e35a39809b cluster prod outbound=[]",
+		"project 5aec7afbf7d068e35a39809b cluster prod futureOutbound=[]",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	nodes, _ := config.ParseSource("nodes")
+	twice := desired.Parts(s, []config.Source{nodes, nodes})
+	if len(twice) != 4 {
+		t.Fatalf("a part two sources take appears %d times in 4 parts", len(twice))
 	}
 }

@@ -25,6 +25,19 @@ func MinAddresses(n int) Guard {
 	}
 }
 
+// NeverAllowAll refuses a desired set that would allow every address of a
+// family. Admission and the config keep each prefix narrow; this holds
+// when many narrow ones add up (and an Atlas access list restarts the
+// project's clusters when 0.0.0.0/0 appears or goes).
+func NeverAllowAll(in Input, p *TargetPlan) string {
+	for _, pre := range p.Desired.Prefixes() {
+		if pre.Bits() == 0 {
+			return fmt.Sprintf("the desired set would allow every address (%s): ipsync never writes it; nothing is written", pre)
+		}
+	}
+	return ""
+}
+
 // sourceAnswer names what a target's sources are: Atlas's answer, or for an
 // access list the NAT gateways' (a refusal must send on-call to the right
 // place).

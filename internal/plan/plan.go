@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
@@ -80,6 +81,9 @@ type Record struct {
 type Input struct {
 	Target Target
 	Source ipset.Set // what Atlas says now, through the target's sources
+	// Parts are Source's parts, each named by where it came from, for
+	// admission's verdicts; nil: Source is judged as one part.
+	Parts  []admission.Part
 	Static ipset.Set
 	// HasSources says the target has Atlas sources configured (not only static).
 	HasSources bool
@@ -127,6 +131,12 @@ type TargetPlan struct {
 	Size       int    `json:"size,omitempty"`
 	Limit      int    `json:"limit,omitempty"`
 	Form       string `json:"form,omitempty"`
+	// Refusals are the prefixes admission refused from the target's
+	// sources: the reason the target (and so the run) is refused.
+	Refusals []admission.Verdict `json:"refusedPrefixes,omitempty"`
+	// RemovedAtOnce are the prefixes of the owned part admission refuses
+	// that the change removes, without the removal grace.
+	RemovedAtOnce []admission.Verdict `json:"removedAtOnce,omitempty"`
 	// InvalidBefore are the projects that reported encryption at rest
 	// invalid (awsKms.valid false) before the change; InvalidAfter, those
 	// that turned invalid after it, which rolled it back. Set by the
@@ -147,6 +157,9 @@ type Guards struct {
 	MinAddresses     int
 	MaxRemovePercent float64
 	RemovalGrace     time.Duration
+	// Widest is admission's broadest prefix per family (zero: no limit on
+	// breadth; the kinds of address are judged all the same).
+	Widest admission.Widest
 }
 
 // Guard inspects one target's plan and returns a reason to refuse, or "".
@@ -163,7 +176,7 @@ type Plan struct {
 func Build(inputs []Input, g Guards, now time.Time) Plan {
 	p := Plan{Targets: make([]TargetPlan, len(inputs))}
 	for i, in := range inputs {
-		p.Targets[i] = planTarget(in, g.RemovalGrace, g.list(), now)
+		p.Targets[i] = planTarget(in, g, now)
 	}
 	p.Status = overall(p.Targets)
 	return p
@@ -172,12 +185,12 @@ func Build(inputs []Input, g Guards, now time.Time) Plan {
 // Replan plans target i again from in (its limit narrowed, say) and
 // recomputes the verdict; the other targets keep their plans.
 func (p *Plan) Replan(i int, in Input, g Guards, now time.Time) {
-	p.Targets[i] = planTarget(in, g.RemovalGrace, g.list(), now)
+	p.Targets[i] = planTarget(in, g, now)
 	p.Status = overall(p.Targets)
 }
 
 func (g Guards) list() []Guard {
-	return []Guard{MinAddresses(g.MinAddresses), MaxRemovePercent(g.MaxRemovePercent)}
+	return []Guard{MinAddresses(g.MinAddresses), MaxRemovePercent(g.MaxRemovePercent), NeverAllowAll}
 }
 
 func overall(ts []TargetPlan) Status {
@@ -218,10 +231,16 @@ func (in Input) unrecorded() ipset.Set {
 	return in.Claimed.Intersect(in.Live.Owned()).Minus(in.Static)
 }
 
-func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) (tp TargetPlan) {
+func planTarget(in Input, g Guards, now time.Time) (tp TargetPlan) {
 	room := in.room()
 	tp = TargetPlan{Target: in.Target, Kind: in.Kind, Source: in.Source, FirstRun: in.Record == nil, Limit: room.Max}
-	kept, departed := RemovalGrace(in.Record, in.Source, in.unrecorded(), now, grace)
+	if refused := in.refusals(g.Widest); len(refused) > 0 {
+		return admissionRefused(tp, in, refused)
+	}
+	// What admission refuses is never protected: no grace, not counted by
+	// the guards (an earlier version may have recorded it).
+	in.Record = in.Record.admitted(g.Widest)
+	kept, departed := RemovalGrace(in.Record, in.Source, admission.Admitted(in.unrecorded(), g.Widest), now, g.RemovalGrace)
 	tp.Kept = kept
 	tp.Desired = ipset.Union(in.Source, in.Static, kept)
 	tp.NewRecord = Record{Source: in.Source, Departed: departed, Written: tp.Desired}
@@ -247,12 +266,15 @@ func planTarget(in Input, grace time.Duration, guards []Guard, now time.Time) (t
 		defer func() { tp.Reason = joinReason(tp.Reason, alreadyAllowed(in.Kind, covered)) }()
 	}
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
-	for _, g := range guards {
-		if reason := g(in, &tp); reason != "" {
+	for _, guard := range g.list() {
+		if reason := guard(in, &tp); reason != "" {
 			// Nothing is written, so nothing is "kept" either.
 			tp.Status, tp.Reason, tp.Kept = Refused, reason, ipset.Set{}
 			return tp
 		}
+	}
+	if tp.RemovedAtOnce = removedAtOnce(actual, tp.Remove, g.Widest); len(tp.RemovedAtOnce) > 0 {
+		defer func() { tp.Reason = joinReason(tp.Reason, removedAtOnceReason(tp.RemovedAtOnce)) }()
 	}
 	if tp.Add.IsEmpty() && tp.Remove.IsEmpty() {
 		tp.Status = InSync

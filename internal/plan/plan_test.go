@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -17,7 +18,7 @@ import (
 
 var (
 	now    = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	guards = Guards{MinAddresses: 1, MaxRemovePercent: 30, RemovalGrace: 24 * time.Hour}
+	guards = Guards{MinAddresses: 1, MaxRemovePercent: 30, RemovalGrace: 24 * time.Hour, Widest: admission.DefaultWidest}
 	kms    = Target{Name: "key", Type: "kms-key-policy", Resource: "1234abcd-12ab-34cd-56ef-1234567890ab", Sid: "AtlasIPAllowList"}
 )
 
@@ -132,6 +133,41 @@ func TestPlanTarget(t *testing.T) {
 		{name: "drift is corrected and says so",
 			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "6.6.6.6"), Record: record(a3, a3)},
 			status: Changes, add: "[]", rm: "[6.6.6.6/32]", kept: "[]", reasonHas: "drift", drift: true},
+		// Admission (issue 30): what a source may give.
+		{name: "an allow-all answer is refused before anything else",
+			in:     Input{Source: ipset.Union(a3, set("0.0.0.0/0")), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3)},
+			status: Refused, reasonHas: "the target's sources: 0.0.0.0/0 is broader than guards.widestPrefix (/24)"},
+		{name: "a private range from a cluster's list, named by where it came from",
+			in: Input{Source: ipset.Union(a3, set("10.0.0.0/8")), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3),
+				Parts: []admission.Part{{Source: "controlPlane.outbound.aws.us-east-1", Set: a3}, {Source: "project 5aec7afbf7d068e35a39809b cluster prod inbound", Set: set("10.0.0.0/8")}}},
+			status: Refused, reasonHas: "project 5aec7afbf7d068e35a39809b cluster prod inbound: 10.0.0.0/8 is a private range"},
+		{name: "an answer of only refused prefixes is admission's refusal, not minAddresses' pass",
+			in:     Input{Source: set("127.0.0.1", "192.168.1.20"), Live: livePolicy("1.1.1.1")},
+			status: Refused, reasonHas: "192.168.1.20/32 is in 192.168.0.0/16, a private range"},
+		{name: "IPv6 allow-all and IPv4-translation prefixes are refused",
+			in:     Input{Source: set("::/0"), Live: livePolicy("1.1.1.1")},
+			status: Refused, reasonHas: "::/0 is broader than guards.widestPrefix (/48)"},
+		{name: "documentation ranges are admitted",
+			in:     Input{Source: set("192.0.2.1", "198.51.100.2", "203.0.113.3", "2001:db8::1"), Live: livePolicy("192.0.2.1", "198.51.100.2", "203.0.113.3", "2001:db8::1")},
+			status: InSync, add: "[]", rm: "[]"},
+		{name: "an opened fence closes at the next admitted answer, without the grace or maxRemovePercent",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "10.0.0.0/8"), Record: record(ipset.Union(a3, set("10.0.0.0/8")), ipset.Union(a3, set("10.0.0.0/8")))},
+			status: Changes, add: "[]", rm: "[10.0.0.0/8]", kept: "[]", reasonHas: "not a public address: removed at once: 10.0.0.0/8 is a private range"},
+		{name: "so does one an earlier version recorded as departed",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "128.0.0.0/1"), Record: record(a3, ipset.Union(a3, set("128.0.0.0/1")), Departure{Since: now.Add(-time.Hour), Addresses: set("128.0.0.0/1")})},
+			status: Changes, add: "[]", rm: "[128.0.0.0/1]", kept: "[]", reasonHas: "broader than guards.widestPrefix: removed at once: 128.0.0.0/1 is broader than guards.widestPrefix (/24)"},
+		{name: "and one a crashed run claimed",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "127.0.0.1"), Record: record(a3, a3), Claimed: set("1.1.1.1", "2.2.2.2", "3.3.3.3", "127.0.0.1")},
+			status: Changes, add: "[]", rm: "[127.0.0.1/32]", kept: "[]", reasonHas: "127.0.0.1/32 is in 127.0.0.0/8, a loopback range", drift: true},
+		{name: "a hand edit of a private address inside the owned part is removed at once",
+			in:     Input{Source: a3, Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "192.168.1.20"), Record: record(a3, a3)},
+			status: Changes, add: "[]", rm: "[192.168.1.20/32]", kept: "[]", reasonHas: "not a public address: removed at once", drift: true},
+		{name: "a person's static private range stays",
+			in:     Input{Source: a3, Static: set("10.0.0.0/8"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3", "10.0.0.0/8"), Record: record(a3, ipset.Union(a3, set("10.0.0.0/8")))},
+			status: InSync, add: "[]", rm: "[]", kept: "[]"},
+		{name: "narrow static CIDRs that add up to every address are never written",
+			in:     Input{Source: a3, Static: set("0.0.0.0/1", "128.0.0.0/1"), Live: livePolicy("1.1.1.1", "2.2.2.2", "3.3.3.3"), Record: record(a3, a3)},
+			status: Refused, reasonHas: "would allow every address (0.0.0.0/0)"},
 		{name: "missing Sid is an error with the statement to add",
 			in:     Input{Source: a3, ReadErr: readErr([]byte(`{"Version":"2012-10-17","Statement":[]}`))},
 			status: Error, reasonHas: `"aws:SourceIp": ["1.1.1.1/32","2.2.2.2/32","3.3.3.3/32"]`},
@@ -308,7 +344,7 @@ func TestAccessListReasons(t *testing.T) {
 func TestOversizeIsRefusedBeforeAnyWrite(t *testing.T) {
 	var many []string
 	for i := range 3000 {
-		many = append(many, fmt.Sprintf("10.%d.%d.1", i/200, (i%200)+1)) // non-adjacent /32s
+		many = append(many, fmt.Sprintf("44.%d.%d.1", i/200, (i%200)+1)) // non-adjacent /32s
 	}
 	in := Input{Target: kms, Source: set(many...), HasSources: true, Live: livePolicy("192.0.2.0/32"), Kind: kmspolicy.Kind{}}
 	p := Build([]Input{in}, guards, now)

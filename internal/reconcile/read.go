@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
@@ -70,9 +71,10 @@ func throughRole(as string, err error) error {
 }
 
 // natSources reads each target's nat-gateways sources, once per role and
-// tag in the run; a failure is that target's error.
-func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []error, timeout time.Duration) []ipset.Set {
-	out := make([]ipset.Set, len(targets))
+// tag in the run, each named as admission's verdicts name it; a failure is
+// that target's error.
+func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []error, timeout time.Duration) [][]admission.Part {
+	out := make([][]admission.Part, len(targets))
 	seen := map[string]ipset.Set{}
 	for i, t := range targets {
 		for _, s := range t.Sources {
@@ -96,7 +98,11 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 				}
 				seen[key] = set
 			}
-			out[i] = ipset.Union(out[i], set)
+			where := s.String()
+			if t.RoleArn != "" {
+				where += " through role " + t.RoleArn
+			}
+			out[i] = append(out[i], admission.Part{Source: where, Set: set})
 		}
 	}
 	return out

@@ -233,7 +233,7 @@ func TestOversizeRefusedBeforeAnyWrite(t *testing.T) {
 		s := newStack(t, k, "")
 		var many []string
 		for i := range k.tooMany {
-			many = append(many, fmt.Sprintf("10.%d.%d.1", i/200, i%200+1))
+			many = append(many, fmt.Sprintf("44.%d.%d.1", i/200, i%200+1))
 		}
 		s.sim.SetControlPlane(controlPlane(many...))
 		r := s.run(t, reconcile.Options{})

@@ -51,9 +51,11 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 		if err != nil && readErrs[i] == nil {
 			readErrs[i] = err
 		}
+		parts := append(desired.Parts(fetched, t.Sources), nat[i]...)
 		inputs[i] = plan.Input{
 			Target:     targets[i],
-			Source:     ipset.Union(desired.Sources(fetched, t.Sources), nat[i]),
+			Source:     desired.Union(parts),
+			Parts:      parts,
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
 			Record:     bookkeeping.RecordOf(prev, t),
@@ -87,6 +89,7 @@ func guardsOf(cfg *config.Config) plan.Guards {
 		MinAddresses:     cfg.Guards.MinAddresses,
 		MaxRemovePercent: cfg.Guards.MaxRemovePercent,
 		RemovalGrace:     time.Duration(cfg.Guards.RemovalGrace),
+		Widest:           cfg.Guards.WidestPrefix,
 	}
 }
 

@@ -105,6 +105,23 @@ func CreateEndpoint(tb testing.TB, cfg aws.Config, policy string) string {
 // CreateNatGateway makes a VPC, a subnet and an available NAT gateway
 // tagged Name=name in moto, and returns its Elastic IP.
 func CreateNatGateway(tb testing.TB, cfg aws.Config, name string) string {
+	return CreateNatGatewayAt(tb, cfg, name, PublicAddress())
+}
+
+// publicAddresses counts the Elastic IPs PublicAddress hands out.
+var publicAddresses atomic.Int64
+
+// PublicAddress is a public address no other call in this process got.
+// moto hands out Elastic IPs in 127.0.0.0/8 by default, which admission
+// refuses as loopback (issue 30); AllocateAddress with an Address is
+// honoured, as by EC2 for a BYOIP pool.
+func PublicAddress() string {
+	n := publicAddresses.Add(1)
+	return fmt.Sprintf("44.224.%d.%d", n/250%250, 1+n%250)
+}
+
+// CreateNatGatewayAt is CreateNatGateway with the Elastic IP at address.
+func CreateNatGatewayAt(tb testing.TB, cfg aws.Config, name, address string) string {
 	tb.Helper()
 	ctx := context.Background()
 	c := ec2.NewFromConfig(cfg)
@@ -116,7 +133,7 @@ func CreateNatGateway(tb testing.TB, cfg aws.Config, name string) string {
 	if err != nil {
 		tb.Fatalf("create subnet: %v", err)
 	}
-	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc})
+	eip, err := c.AllocateAddress(ctx, &ec2.AllocateAddressInput{Domain: ec2types.DomainTypeVpc, Address: aws.String(address)})
 	if err != nil {
 		tb.Fatalf("allocate address: %v", err)
 	}
@@ -124,6 +141,9 @@ func CreateNatGateway(tb testing.TB, cfg aws.Config, name string) string {
 		TagSpecifications: []ec2types.TagSpecification{{ResourceType: ec2types.ResourceTypeNatgateway, Tags: []ec2types.Tag{{Key: aws.String("Name"), Value: aws.String(name)}}}}})
 	if err != nil {
 		tb.Fatalf("create NAT gateway: %v", err)
+	}
+	if got := aws.ToString(eip.PublicIp); got != address {
+		tb.Fatalf("moto allocated %s, asked for %s", got, address)
 	}
 	return aws.ToString(eip.PublicIp)
 }
