@@ -238,6 +238,9 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 	if fw, ok := fence.(firewall); ok {
 		checkFirewall(name, fw, add)
 	}
+	if o, ok := fence.(target.OpenToAll); ok && len(o.OpenToAll()) > 0 {
+		add(Warn, name+" open", "the fence is open: %s of another owner allows this traffic from every address; ipsync's rules take effect when that rule goes", strings.Join(o.OpenToAll(), ", "))
+	}
 	if pl, ok := a.(perimeterLister); ok {
 		cctx, cancel = d.call(ctx)
 		perimeters, err := pl.Perimeters(cctx, ref)

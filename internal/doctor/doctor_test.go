@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -173,5 +174,51 @@ func TestSecurityGroupCheckCountsRulesPerFamily(t *testing.T) {
 	want := `2 owned egress tcp 27015-27017 rule(s) (description prefix "ipsync:"): 1 IPv4, 1 IPv6; 1 IPv4 and 0 IPv6 rules of others in that direction; 2 of 60 rules used, 58 left`
 	if c := (*got)[0]; c.Status != OK || !strings.HasSuffix(c.Detail, want) {
 		t.Fatalf("got %+v, want %q at the end", c, want)
+	}
+}
+
+// A rule of another owner that opens the target's traffic to every
+// address (AWS's default egress rule) makes the fence open: doctor says
+// so, and that ipsync's rules take over when it goes (issue 30).
+func TestAnOpenFenceIsWarnedAbout(t *testing.T) {
+	rule, err := securitygroup.ParseRule(target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-27017"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := config.Target{Name: "sg", Type: securitygroup.Type, Resource: "sg-0123456789abcdef0", Sid: "ipsync:"}
+	for _, c := range []struct {
+		name  string
+		rules []securitygroup.GroupRule
+		warn  string
+	}{
+		{"default egress", []securitygroup.GroupRule{{ID: "sgr-1", Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "0.0.0.0/0"}},
+			"the fence is open: rule sgr-1 (all traffic to 0.0.0.0/0) of another owner allows this traffic from every address; ipsync's rules take effect when that rule goes"},
+		{"IPv6, the target's ports", []securitygroup.GroupRule{{ID: "sgr-2", Egress: true, Protocol: "tcp", From: 27000, To: 28000, CIDR: "::/0", IPv6: true}}, "rule sgr-2 (tcp 27000-28000 to ::/0)"},
+		{"other ports", []securitygroup.GroupRule{{ID: "sgr-3", Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "0.0.0.0/0"}}, ""},
+		{"a /1", []securitygroup.GroupRule{{ID: "sgr-4", Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "0.0.0.0/1"}}, ""},
+	} {
+		f, err := securitygroup.NewFence(securitygroup.Group{ID: tg.Resource, Rule: rule, Sid: "ipsync:", Rules: c.rules})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
+		got, add := collect()
+		d.checkTarget(context.Background(), tg, nil, add)
+		var open []Check
+		for _, ch := range *got {
+			if ch.Name == "target sg open" {
+				open = append(open, ch)
+			}
+		}
+		switch {
+		case c.warn == "" && len(open) != 0:
+			t.Errorf("%s: %+v", c.name, open)
+		case c.warn != "" && (len(open) != 1 || open[0].Status != Warn || !strings.Contains(open[0].Detail, c.warn)):
+			t.Errorf("%s: %+v, want a WARN with %q", c.name, open, c.warn)
+		}
+	}
+	pl := entries.New(entries.List{OthersHold: []netip.Prefix{netip.MustParsePrefix("::/0")}, Others: 1, Limit: atlasaccesslist.Capacity})
+	if got := pl.OpenToAll(); len(got) != 1 || got[0] != "an entry of ::/0" {
+		t.Fatalf("a list's allow-all entry: %q", got)
 	}
 }

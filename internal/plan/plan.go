@@ -9,6 +9,8 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
@@ -257,13 +259,15 @@ func planTarget(in Input, g Guards, now time.Time) (tp TargetPlan) {
 	if in.Restore != nil {
 		return restoreTarget(tp, *in.Restore, room, in)
 	}
-	// What another owner's rule already allows is not added (and never
-	// taken over); what ipsync already holds stays, so that the fence does
-	// not depend on a part someone else may delete.
-	if covered := tp.Desired.Intersect(in.Live.AllowedByOthers().Minus(actual)); !covered.IsEmpty() {
-		tp.Desired = tp.Desired.Minus(covered)
+	// A prefix another owner's rule already holds, exactly, is not added
+	// (the service refuses the duplicate, and it is never taken over);
+	// what ipsync already holds stays, and a broader rule of another owner
+	// counts for nothing, so that the fence does not depend on a part
+	// someone else may delete.
+	if held := heldByOthers(tp.Desired, in.Live.HeldByOthers(), actual); !held.IsEmpty() {
+		tp.Desired = tp.Desired.Minus(held)
 		tp.NewRecord.Written = tp.Desired
-		defer func() { tp.Reason = joinReason(tp.Reason, alreadyAllowed(in.Kind, covered)) }()
+		defer func() { tp.Reason = joinReason(tp.Reason, alreadyAllowed(in.Kind, held)) }()
 	}
 	tp.Add, tp.Remove = ipset.Diff(actual, tp.Desired)
 	for _, guard := range g.list() {
@@ -330,14 +334,29 @@ func leftOut(left ipset.Set) string {
 	return fmt.Sprintf("left out, the fence cannot carry their address family: %s", left)
 }
 
-// alreadyAllowed says which desired addresses another owner's part of the
-// fence allows.
+// heldByOthers are the prefixes of desired that another owner's part of
+// the fence holds exactly, and ipsync does not hold already.
+func heldByOthers(desired ipset.Set, others []netip.Prefix, actual ipset.Set) ipset.Set {
+	if len(others) == 0 {
+		return ipset.Set{}
+	}
+	var held []netip.Prefix
+	for _, p := range desired.Prefixes() {
+		if slices.Contains(others, p) && actual.Intersect(ipset.Of(p)).IsEmpty() {
+			held = append(held, p)
+		}
+	}
+	return ipset.Of(held...)
+}
+
+// alreadyAllowed says which desired prefixes another owner's part of the
+// fence holds.
 func alreadyAllowed(k target.Kind, covered ipset.Set) string {
 	others := "a part of the fence ipsync does not own"
 	if k != nil && k.Words().Others != "" {
 		others = k.Words().Others
 	}
-	return fmt.Sprintf("already allowed by %s, so ipsync adds nothing for: %s", others, covered)
+	return fmt.Sprintf("already allowed by %s with the same prefix, so ipsync adds nothing for: %s", others, covered)
 }
 
 func joinReason(a, b string) string {

@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -458,5 +459,31 @@ func TestNoRoomLeftIsRefused(t *testing.T) {
 		if tp.Status != Refused || tp.Limit != max || !strings.Contains(tp.Reason, fmt.Sprintf("the limit is %d", max)) {
 			t.Errorf("room %d: %s %q (limit %d)", max, tp.Status, tp.Reason, tp.Limit)
 		}
+	}
+}
+
+// Another owner's part counts only when it holds the very prefix ipsync
+// would add (the service refuses a duplicate): a broader one, or one of
+// the addresses an aggregated prefix holds, counts for nothing (issue 30).
+func TestOnlyAnExactDuplicateIsLeftOut(t *testing.T) {
+	for _, c := range []struct {
+		name, others, add, reasonHas string
+	}{
+		{"exact", "3.3.3.3/32", "[1.1.1.1/32 2.2.2.2/32]", "with the same prefix, so ipsync adds nothing for: [3.3.3.3/32]"},
+		{"broader", "3.0.0.0/8", "[1.1.1.1/32 2.2.2.2/32 3.3.3.3/32]", ""},
+		{"allow-all", "0.0.0.0/0", "[1.1.1.1/32 2.2.2.2/32 3.3.3.3/32]", ""},
+		{"narrower than an aggregated prefix", "1.1.1.2/32", "[1.1.1.2/31 2.2.2.2/32 3.3.3.3/32]", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			source := set("1.1.1.1", "2.2.2.2", "3.3.3.3")
+			if c.name == "narrower than an aggregated prefix" {
+				source = set("1.1.1.2/31", "2.2.2.2", "3.3.3.3")
+			}
+			live := entries.New(entries.List{OthersHold: []netip.Prefix{netip.MustParsePrefix(c.others)}, Others: 1, Limit: atlasaccesslist.Capacity})
+			tp := Build([]Input{{Target: kms, Source: source, HasSources: true, Live: live, Kind: kmspolicy.Kind{}}}, guards, now).Targets[0]
+			if tp.Status != Changes || tp.Add.String() != c.add || (c.reasonHas == "") == strings.Contains(tp.Reason, "already allowed") || !strings.Contains(tp.Reason, c.reasonHas) {
+				t.Fatalf("%s: add %s %q", tp.Status, tp.Add, tp.Reason)
+			}
+		})
 	}
 }

@@ -324,7 +324,7 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 		want := "3.92.113.229/32 3.212.79.116/32 34.193.91.42/32 198.51.100.10/32"
 		if owner {
 			want = "3.212.79.116/32 34.193.91.42/32 198.51.100.10/32"
-			if !strings.Contains(tp.Reason, "already allowed by "+k.otherWords()+", so ipsync adds nothing for: [3.92.113.229/32]") {
+			if !strings.Contains(tp.Reason, "already allowed by "+k.otherWords()+" with the same prefix, so ipsync adds nothing for: [3.92.113.229/32]") {
 				t.Errorf("reason %q does not say the address is already allowed", tp.Reason)
 			}
 		}
@@ -349,6 +349,47 @@ func TestNetworkKindsLeaveOthersAndOtherFamiliesAlone(t *testing.T) {
 		removeForeign(t, s, "3.92.113.229/32")
 		if r := s.run(t, reconcile.Options{}); r.Targets[0].Status != plan.Applied || r.Targets[0].Add.String() != "[3.92.113.229/32]" {
 			t.Fatalf("after the other rule went: %s %v", r.Targets[0].Status, r.Targets[0].Add)
+		}
+	})
+}
+
+// A broader rule or entry of another owner — a group's default allow-all
+// egress rule, a list's /16 — counts for nothing: ipsync writes its own
+// for every address, so the day the security team removes the broad one,
+// Atlas's traffic goes on (issue 30). The other owner's part is untouched.
+func TestABroaderRuleOfAnotherOwnerCountsForNothing(t *testing.T) {
+	forKindsWhere(t, func(k kind) bool {
+		return k.name == securitygroup.Type || k.name == prefixlist.Type || k.name == azurekeyvault.Type
+	}, func(t *testing.T, k kind) {
+		s := newStack(t, k, "")
+		broad := "3.92.0.0/16"
+		if k.name == securitygroup.Type {
+			broad = "0.0.0.0/0"
+			testenv.AddRule(t, s.rawAWS, s.resource, true, "-1", 0, 0, broad, "default egress")
+		} else {
+			addForeign(t, s, broad)
+		}
+		r := s.run(t, reconcile.Options{})
+		tp := r.Targets[0]
+		if r.Err != nil || tp.Status != plan.Applied || strings.Contains(tp.Reason, "already allowed") {
+			t.Fatalf("run: %s %v %q", tp.Status, r.Err, tp.Reason)
+		}
+		if got, want := k.live(t, s), "3.92.113.229/32 3.212.79.116/32 34.193.91.42/32 198.51.100.10/32"; got != want {
+			t.Fatalf("owned part %s, want %s", got, want)
+		}
+		if !strings.Contains(k.getLive(t, s), broad) {
+			t.Fatalf("the other owner's %s is gone:\n%s", broad, k.getLive(t, s))
+		}
+		if k.name == securitygroup.Type {
+			perm := ec2types.IpPermission{IpProtocol: aws.String("-1"), IpRanges: []ec2types.IpRange{{CidrIp: &broad}}}
+			if _, err := ec2.NewFromConfig(s.rawAWS).RevokeSecurityGroupEgress(context.Background(), &ec2.RevokeSecurityGroupEgressInput{GroupId: &s.resource, IpPermissions: []ec2types.IpPermission{perm}}); err != nil {
+				t.Fatal(err)
+			}
+		} else {
+			removeForeign(t, s, broad)
+		}
+		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync {
+			t.Fatalf("after the broad part went: %s %q", r.Status, r.Targets[0].Reason)
 		}
 	})
 }

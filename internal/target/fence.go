@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"net/netip"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 )
@@ -57,10 +58,13 @@ type Fence interface {
 	// Families are the address families the fence can carry; the plan
 	// leaves the others out of it, and says so.
 	Families() Families
-	// AllowedByOthers is what the fence's parts ipsync does not own allow
-	// (another owner's rule or entry): the plan adds nothing for an address
-	// they already allow, and never touches them.
-	AllowedByOthers() ipset.Set
+	// HeldByOthers are the exact prefixes that parts of the fence ipsync
+	// does not own hold for the target's traffic (another owner's rule or
+	// entry), which the service refuses to hold twice: the plan adds
+	// nothing for a desired prefix equal to one, and never touches them. A
+	// broader part of another owner counts for nothing: it may go, and
+	// ipsync's own rules must hold then.
+	HeldByOthers() []netip.Prefix
 }
 
 // Families is a set of address families.
@@ -119,4 +123,11 @@ func (e *SizeError) Error() string {
 		return fmt.Sprintf("the %s would hold %d %s; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
 	}
 	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
+}
+
+// OpenToAll is a fence that can say which parts of other owners open the
+// target's traffic to every address (0.0.0.0/0 or ::/0): ipsync doctor
+// warns that ipsync's rules take effect only when those go.
+type OpenToAll interface {
+	OpenToAll() []string
 }

@@ -87,8 +87,8 @@ func TestSecurityGroupAgainstMoto(t *testing.T) {
 	if n, m := calls.Get("AuthorizeSecurityGroupEgress"), calls.Get("RevokeSecurityGroupEgress"); n != 1 || m != 1 {
 		t.Fatalf("authorize %d, revoke %d calls; want one each (additions in one call, then removals)", n, m)
 	}
-	if back.AllowedByOthers().String() != "[198.51.100.7/32]" || back.Used() != 3 {
-		t.Fatalf("others allow %s, used %d", back.AllowedByOthers(), back.Used())
+	if fmt.Sprint(back.HeldByOthers()) != "[198.51.100.7/32]" || back.Used() != 3 {
+		t.Fatalf("others allow %s, used %d", back.HeldByOthers(), back.Used())
 	}
 	rules, err := ec2.NewFromConfig(cfg).DescribeSecurityGroupRules(ctx, &ec2.DescribeSecurityGroupRulesInput{Filters: []ec2Filter{{Name: aws.String("group-id"), Values: []string{group}}}})
 	if err != nil {
@@ -133,8 +133,8 @@ func TestPrefixListAgainstMoto(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Families() != target.IPv4 || f.Capacity().Max != 5 || f.Used() != 2 || f.AllowedByOthers().String() != "[198.51.100.0/24]" {
-		t.Fatalf("families %v, capacity %+v, used %d, others %s", f.Families(), f.Capacity(), f.Used(), f.AllowedByOthers())
+	if f.Families() != target.IPv4 || f.Capacity().Max != 5 || f.Used() != 2 || fmt.Sprint(f.HeldByOthers()) != "[198.51.100.0/24]" {
+		t.Fatalf("families %v, capacity %+v, used %d, others %s", f.Families(), f.Capacity(), f.Used(), f.HeldByOthers())
 	}
 	calls.Reset()
 	back, c := writeAndRead(t, a, ref, ipset.MustParse("203.0.113.9/32", "203.0.113.11/32"))

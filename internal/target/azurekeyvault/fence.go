@@ -46,13 +46,13 @@ func Fence(v Vault, sid string, written []ipset.Set) (*Firewall, error) {
 		others = append(others, p)
 		f.others = append(f.others, r)
 	}
-	managed, othersAllow := ipset.Of(owned...), ipset.Of(others...)
+	managed := ipset.Of(owned...)
 	summary := fmt.Sprintf("%s of %d written by ipsync (tag %s), defaultAction %s", entries.Count(len(owned), "IP rule", "IP rules"), len(acls.IPRules), TagName(sid), orDefault(acls.DefaultAction, "Allow"))
 	if note != "" {
 		summary += "; " + note
 	}
 	f.Fence = entries.New(entries.List{
-		Managed: managed, Count: len(owned), Others: len(others), OthersAllow: othersAllow,
+		Managed: managed, Count: len(owned), Others: len(others), OthersHold: others,
 		Limit: Capacity, Version: v.LastModifiedAt(), Families: target.IPv4, Summary: summary,
 		Advice: func(need int) string {
 			return fmt.Sprintf("a vault holds at most %d IP rules, everybody's counted (%d are not ipsync's); remove rules nobody needs or narrow the target's sources", MaxRules, len(others))

@@ -32,7 +32,7 @@ func (Kind) Capacity() target.Capacity { return Capacity }
 
 func (Kind) Words() target.Words {
 	return target.Words{Part: "the IP rules ipsync wrote", Plural: true, Updated: "The key vault's firewall was updated and verified.", Size: "IP rules", Others: "an IP rule ipsync did not write",
-		FirstRunSays: "first run: ipsync owns none of the vault's IP rules yet; it adds the desired addresses no rule allows, and owns what it adds"}
+		FirstRunSays: "first run: ipsync owns none of the vault's IP rules yet; it adds the desired addresses no other rule holds (the same value), and owns what it adds"}
 }
 
 // CheckResource wants a vault's resource id.

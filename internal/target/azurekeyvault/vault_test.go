@@ -66,8 +66,8 @@ func TestOwnership(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
-		if f.Owned().String() != c.owned || f.AllowedByOthers().String() != c.others || f.Used() != 3 || f.Families() != target.IPv4 {
-			t.Errorf("%s: owned %v, others %v, used %d", c.name, f.Owned(), f.AllowedByOthers(), f.Used())
+		if f.Owned().String() != c.owned || fmt.Sprint(f.HeldByOthers()) != c.others || f.Used() != 3 || f.Families() != target.IPv4 {
+			t.Errorf("%s: owned %v, others %v, used %d", c.name, f.Owned(), f.HeldByOthers(), f.Used())
 		}
 		if (c.note == "") != (f.Note() == "") || !strings.Contains(f.Note(), c.note) || !strings.Contains(f.Describe(), "defaultAction Deny") {
 			t.Errorf("%s: note %q, describe %q", c.name, f.Note(), f.Describe())
@@ -133,7 +133,7 @@ func TestRewriteKeepsOthers(t *testing.T) {
 		for i := range rapid.IntRange(0, 20).Draw(t, "desired") {
 			want = append(want, addr(t, fmt.Sprint("d", i)))
 		}
-		desired := ipset.MustParse(want...).Minus(f.AllowedByOthers())
+		desired := ipset.MustParse(want...).Minus(ipset.Of(f.HeldByOthers()...))
 		rules := f.Rules(desired)
 		for i, o := range others {
 			if rules[i].Value != o {
@@ -151,7 +151,7 @@ func TestRewriteKeepsOthers(t *testing.T) {
 		}
 		after := Vault{Tags: f.Tags(sid, desired), Properties: Properties{NetworkACLs: acls}}
 		back, err := Fence(after, sid, []ipset.Set{owned, desired})
-		if err != nil || !back.Owned().Equal(desired) || !back.AllowedByOthers().Equal(ipset.MustParse(others...)) || after.Tags["env"] != "prod" {
+		if err != nil || !back.Owned().Equal(desired) || !ipset.Of(back.HeldByOthers()...).Equal(ipset.MustParse(others...)) || after.Tags["env"] != "prod" {
 			t.Fatalf("read back: owned %v want %v, err %v", back.Owned(), desired, err)
 		}
 		for _, r := range rules[len(others):] {

@@ -7,6 +7,8 @@ package entries
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
@@ -17,13 +19,13 @@ type List struct {
 	Managed ipset.Set // what the managed entries allow
 	Count   int       // managed entries (adjacent ones are one prefix in Managed)
 	Others  int       // everybody else's entries
-	// OthersAllow is what everybody else's entries allow, when the plan
-	// must not add an entry for it (a list that holds a CIDR once); empty:
-	// the adapter deals with such an entry itself.
-	OthersAllow ipset.Set
-	Limit       target.Capacity
-	Marker      string // what marks a managed entry, for Describe
-	Version     string // the list's version when its service keeps one
+	// OthersHold are everybody else's entries' prefixes, exactly, when the
+	// plan must not add an entry equal to one (a list that holds a CIDR
+	// once); nil: the adapter deals with such an entry itself.
+	OthersHold []netip.Prefix
+	Limit      target.Capacity
+	Marker     string // what marks a managed entry, for Describe
+	Version    string // the list's version when its service keeps one
 	// Families are what the list carries; zero: both.
 	Families target.Families
 	// Summary, when set, is Describe's answer.
@@ -41,6 +43,7 @@ func New(l List) *Fence {
 	if l.Families == 0 {
 		l.Families = target.BothFamilies
 	}
+	l.OthersHold = slices.SortedFunc(slices.Values(l.OthersHold), netip.Prefix.Compare)
 	return &Fence{l: l}
 }
 
@@ -78,8 +81,19 @@ func (f *Fence) Describe() string {
 // Families are what the list carries.
 func (f *Fence) Families() target.Families { return f.l.Families }
 
-// AllowedByOthers is what everybody else's entries allow.
-func (f *Fence) AllowedByOthers() ipset.Set { return f.l.OthersAllow }
+// HeldByOthers are everybody else's entries' prefixes.
+func (f *Fence) HeldByOthers() []netip.Prefix { return f.l.OthersHold }
+
+// OpenToAll names everybody else's entries that hold every address.
+func (f *Fence) OpenToAll() []string {
+	var out []string
+	for _, p := range f.l.OthersHold {
+		if p.Bits() == 0 {
+			out = append(out, "an entry of "+p.String())
+		}
+	}
+	return out
+}
 
 // Count is "1 entry", "3 entries".
 func Count(n int, one, many string) string {

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
@@ -85,8 +86,8 @@ func (f *Fence) Describe() string {
 // Families: both.
 func (f *Fence) Families() target.Families { return target.BothFamilies }
 
-// AllowedByOthers: none; the other statements are no allow list.
-func (f *Fence) AllowedByOthers() ipset.Set { return ipset.Set{} }
+// HeldByOthers: none; the other statements are no allow list.
+func (f *Fence) HeldByOthers() []netip.Prefix { return nil }
 
 // Statement is the owned statement a policy-document kind shows a user to
 // add, as a kind's Example.

@@ -9,6 +9,7 @@ package prefixlist
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
@@ -91,19 +92,20 @@ type List struct {
 
 // Fence reads a list for the target whose entries start with sid.
 func Fence(l List, sid string) (target.Fence, error) {
-	var owned, others []string
+	var owned []string
+	var others []netip.Prefix
 	for _, e := range l.Entries {
 		if e.OwnedBy(sid) {
 			owned = append(owned, e.CIDR)
-		} else {
-			others = append(others, e.CIDR)
+			continue
 		}
+		p, err := ipset.ParsePrefix(e.CIDR)
+		if err != nil {
+			return nil, fmt.Errorf("prefix list %s: %w", l.ID, err)
+		}
+		others = append(others, p)
 	}
 	managed, err := ipset.Parse(owned)
-	if err != nil {
-		return nil, fmt.Errorf("prefix list %s: %w", l.ID, err)
-	}
-	allow, err := ipset.Parse(others)
 	if err != nil {
 		return nil, fmt.Errorf("prefix list %s: %w", l.ID, err)
 	}
@@ -112,7 +114,7 @@ func Fence(l List, sid string) (target.Fence, error) {
 		fam = "IPv6"
 	}
 	return entries.New(entries.List{
-		Managed: managed, Count: len(owned), Others: len(others), OthersAllow: allow,
+		Managed: managed, Count: len(owned), Others: len(others), OthersHold: others,
 		Limit: Capacity(l.ID, l.MaxEntries), Version: fmt.Sprint(l.Version), Families: l.Family,
 		Summary: fmt.Sprintf("%s managed (description prefix %q), %d of others; carries %s; version %d",
 			entries.Count(len(owned), "entry", "entries"), sid, len(others), fam, l.Version),

@@ -2,6 +2,8 @@ package securitygroup
 
 import (
 	"fmt"
+	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
@@ -50,36 +52,34 @@ type Fence struct {
 	owned  ipset.Set
 	count  family // owned rules
 	others family // the direction's other rules, anyone's
-	allow  ipset.Set
+	held   []netip.Prefix
+	open   []string
 }
 
 // NewFence reads a group for one target. A CIDR that does not parse is an
 // error: EC2 never answers one, so the answer is not to be trusted.
 func NewFence(g Group) (*Fence, error) {
 	f := &Fence{g: g}
-	var owned, allow []string
+	var owned []string
 	for _, r := range g.Rules {
 		if r.Egress != g.Rule.Egress {
 			continue
 		}
-		switch {
-		case g.Owned(r):
+		if g.Owned(r) {
 			owned = append(owned, r.CIDR)
 			f.count.add(r.IPv6)
-		default:
-			f.others.add(r.IPv6)
-			if r.CIDR != "" && g.Rule.Covers(r.Egress, r.Protocol, r.From, r.To) {
-				allow = append(allow, r.CIDR)
-			}
+			continue
+		}
+		f.others.add(r.IPv6)
+		if err := f.other(r); err != nil {
+			return nil, err
 		}
 	}
 	var err error
 	if f.owned, err = ipset.Parse(owned); err != nil {
 		return nil, fmt.Errorf("security group %s: %w", g.ID, err)
 	}
-	if f.allow, err = ipset.Parse(allow); err != nil {
-		return nil, fmt.Errorf("security group %s: %w", g.ID, err)
-	}
+	slices.SortFunc(f.held, netip.Prefix.Compare)
 	return f, nil
 }
 
@@ -105,8 +105,43 @@ func (f *Fence) Capacity() target.Capacity { return Capacity(f.g.ID, f.g.Rule.Qu
 // Families: both, each in its own range list.
 func (f *Fence) Families() target.Families { return target.BothFamilies }
 
-// AllowedByOthers is what the other rules allow for the target's traffic.
-func (f *Fence) AllowedByOthers() ipset.Set { return f.allow }
+// other notes a rule of another owner: one for exactly the target's
+// traffic holds its CIDR (EC2 refuses the same rule twice); one that
+// allows at least that traffic to every address opens the fence.
+func (f *Fence) other(r GroupRule) error {
+	if r.CIDR == "" {
+		return nil
+	}
+	p, err := ipset.ParsePrefix(r.CIDR)
+	if err != nil {
+		return fmt.Errorf("security group %s: %w", f.g.ID, err)
+	}
+	if f.g.Rule.Same(r.Egress, r.Protocol, r.From, r.To) {
+		f.held = append(f.held, p)
+	}
+	if p.Bits() == 0 && f.g.Rule.Covers(r.Egress, r.Protocol, r.From, r.To) {
+		f.open = append(f.open, fmt.Sprintf("rule %s (%s to %s)", r.ID, describe(r), p))
+	}
+	return nil
+}
+
+// HeldByOthers are the other rules' CIDRs for exactly the target's traffic.
+func (f *Fence) HeldByOthers() []netip.Prefix { return f.held }
+
+// OpenToAll names the other rules that open the target's traffic to
+// every address.
+func (f *Fence) OpenToAll() []string { return f.open }
+
+// describe is a rule's traffic: "all traffic", "tcp 0-65535".
+func describe(r GroupRule) string {
+	switch {
+	case r.Protocol == "-1":
+		return "all traffic"
+	case r.From == -1:
+		return r.Protocol
+	}
+	return fmt.Sprintf("%s %d-%d", r.Protocol, r.From, r.To)
+}
 
 // Rewrite is one rule per prefix of desired. EC2 checks the quota at each
 // authorize, and ipsync authorizes before it revokes, so the peak (every

@@ -78,18 +78,18 @@ func rule(cidr, desc string) GroupRule {
 func TestFenceOwnsOnlyItsTrafficAndDescription(t *testing.T) {
 	g := Group{ID: "sg-1", Rule: egress, Sid: "ipsync:", Rules: []GroupRule{
 		rule("192.0.2.1/32", "ipsync: managed"),
-		rule("192.0.2.2/32", "team db"), // someone else's: allows, not owned
+		rule("192.0.2.2/32", "team db"), // someone else's: the same traffic, held, not owned
 		{Egress: true, Protocol: "tcp", From: 443, To: 443, CIDR: "192.0.2.3/32", Description: "ipsync: managed"}, // other ports
 		{Egress: false, Protocol: "tcp", From: 27015, To: 27017, CIDR: "192.0.2.4/32", Description: "ipsync: managed"},
-		{Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "198.51.100.0/24"},
-		{Egress: true, Protocol: "tcp", From: 27015, To: 27017}, // a prefix-list rule
+		{Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "198.51.100.0/24"}, // broader: counts for nothing
+		{Egress: true, Protocol: "tcp", From: 27015, To: 27017},                   // a prefix-list rule
 	}}
 	f, err := NewFence(g)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.Owned().String() != "[192.0.2.1/32]" || f.AllowedByOthers().String() != "[192.0.2.2/32 198.51.100.0/24]" {
-		t.Fatalf("owned %s, others allow %s", f.Owned(), f.AllowedByOthers())
+	if f.Owned().String() != "[192.0.2.1/32]" || fmt.Sprint(f.HeldByOthers()) != "[192.0.2.2/32]" || len(f.OpenToAll()) != 0 {
+		t.Fatalf("owned %s, others hold %s, open %q", f.Owned(), f.HeldByOthers(), f.OpenToAll())
 	}
 	if f.Used() != 5 || f.Capacity().Max != 4 || f.Capacity().Unit != target.RuleCount {
 		t.Fatalf("used %d of %+v", f.Used(), f.Capacity())
@@ -214,4 +214,26 @@ func FuzzParseRule(f *testing.F) {
 			t.Fatalf("direction %q read as egress %v", dir, r.Egress)
 		}
 	})
+}
+
+// AWS's default egress rule (all traffic to 0.0.0.0/0) opens the fence,
+// and holds nothing ipsync wants: ipsync still writes its own rules, so
+// that removing the default rule cuts nothing off (issue 30).
+func TestTheDefaultAllowAllRuleOpensTheFenceButHoldsNothing(t *testing.T) {
+	g := Group{ID: "sg-1", Rule: egress, Sid: "ipsync:", Rules: []GroupRule{
+		{ID: "sgr-default", Egress: true, Protocol: "-1", From: -1, To: -1, CIDR: "0.0.0.0/0"},
+		{ID: "sgr-v6", Egress: true, Protocol: "tcp", From: 0, To: 65535, CIDR: "::/0", IPv6: true},
+		{ID: "sgr-udp", Egress: true, Protocol: "udp", From: 0, To: 65535, CIDR: "0.0.0.0/0"}, // other traffic: not open
+		{ID: "sgr-in", Egress: false, Protocol: "-1", From: -1, To: -1, CIDR: "0.0.0.0/0"},    // other direction
+	}}
+	f, err := NewFence(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.HeldByOthers()) != 0 {
+		t.Fatalf("others hold %v", f.HeldByOthers())
+	}
+	if got := strings.Join(f.OpenToAll(), "; "); got != "rule sgr-default (all traffic to 0.0.0.0/0); rule sgr-v6 (tcp 0-65535 to ::/0)" {
+		t.Fatalf("open %q", got)
+	}
 }

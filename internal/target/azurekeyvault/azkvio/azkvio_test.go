@@ -3,6 +3,7 @@ package azkvio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,11 +62,11 @@ func TestReadWriteAgainstTheSimulator(t *testing.T) {
 	a := New(withSecret(s, azuretest.ClientSecret), s.URL, noSleep)
 	ctx := context.Background()
 	f, err := a.Read(ctx, ref)
-	if err != nil || !f.Owned().IsEmpty() || f.Used() != 2 || f.AllowedByOthers().String() != "[198.51.100.7/32 203.0.113.0/24]" {
+	if err != nil || !f.Owned().IsEmpty() || f.Used() != 2 || fmt.Sprint(f.HeldByOthers()) != "[198.51.100.7/32 203.0.113.0/24]" {
 		t.Fatalf("%v %v", f, err)
 	}
 	want := ipset.MustParse("192.0.2.1", "192.0.2.2", "198.51.100.7")
-	desired := want.Minus(f.AllowedByOthers())
+	desired := want.Minus(ipset.Of(f.HeldByOthers()...))
 	c, err := f.Rewrite(desired, f.Capacity())
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +90,7 @@ func TestReadWriteAgainstTheSimulator(t *testing.T) {
 		t.Fatalf("patch %d, get %d (read, re-read, 2 stale + 1), token %d", s.Calls(azuretest.OpPatchVault), s.Calls(azuretest.OpGetVault), s.Calls(azuretest.OpToken))
 	}
 	back, err := a.Read(ctx, target.Ref{Resource: vault, Sid: ref.Sid, Written: []ipset.Set{{}, desired}})
-	if err != nil || !back.Owned().Equal(desired) || back.AllowedByOthers().String() != "[198.51.100.7/32 203.0.113.0/24]" {
+	if err != nil || !back.Owned().Equal(desired) || fmt.Sprint(back.HeldByOthers()) != "[198.51.100.7/32 203.0.113.0/24]" {
 		t.Fatalf("read back %v %v", back, err)
 	}
 }
