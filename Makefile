@@ -49,10 +49,11 @@ tools:
 unit:
 	$(GO) test -count=1 -race -timeout 8m ./...
 
-# The randomized simulation's full budget (10,000 steps) and its replay
-# check, without the race detector (unit runs a tenth of it under -race).
+# The randomized simulation's full budget (10,000 steps), its planted bugs
+# and its replay check, without the race detector (unit runs a tenth of it
+# under -race).
 sim:
-	$(GO) test -count=1 -timeout 3m -run '^TestSimulation$$|^TestSimulationFindsAPlantedBug$$|^TestSimulationReplaysExactly$$' ./internal/reconcile/
+	$(GO) test -count=1 -timeout 3m -run '^TestSimulation$$|^TestSimulationFindsAPlantedBug$$|^TestSimulationFindsAdmissionLeftOut$$|^TestSimulationReplaysExactly$$' ./internal/reconcile/
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go'; git ls-files --others --exclude-standard '*.go')); \

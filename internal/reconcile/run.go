@@ -95,6 +95,10 @@ type Options struct {
 	// service fails its step instead of holding the run until Lambda's own
 	// timeout.
 	CallTimeout time.Duration
+	// unjudged plants a bug for the simulation (export_test.go): the plan
+	// is handed no part of the sources to judge, as if the loop forgot
+	// admission. Nothing else sets it.
+	unjudged bool
 }
 
 // Trigger names what started a run, as the snapshot's Seen records it.

@@ -44,10 +44,11 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 		w.fetchFail--
 		return atlas.Answer{}, w.fetchErr
 	}
-	w.fetched, w.fetchedNodes = w.answer, ipset.Union(w.nodes, w.future)
+	answer, nodes, future := w.poisoned("outbound", w.answer), w.poisoned("nodes", w.nodes), w.poisoned("future", w.future)
+	w.fetched, w.fetchedNodes = answer, ipset.Union(nodes, future)
 	return atlas.Answer{
-		ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": w.answer}}},
-		Projects:     []atlas.Project{{GroupID: project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: w.nodes, FutureOutbound: w.future}}}},
+		ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": answer}}},
+		Projects:     []atlas.Project{{GroupID: project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: nodes, FutureOutbound: future}}}},
 	}, nil
 }
 

@@ -44,7 +44,7 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 		name := names[string(k.name)]
 		real, proxy := faultStack(t, k, "")
 		real.sim.SetProject(project) // the control plane's outbound addresses only, as in memory
-		mem := newSim(t, 0, simGrace)
+		mem := newSim(t, 0, honest)
 		// The one target, as the real stack has: another target's change
 		// would claim the lease in memory and hold back the next run there.
 		mem.cfg.Targets = slices.DeleteFunc(slices.Clone(mem.cfg.Targets), func(t config.Target) bool { return t.Name != name })
@@ -249,7 +249,7 @@ func statusOf(r reconcile.Report, name string) plan.Status {
 func TestSimulationMatchesTheAccessListAdapter(t *testing.T) {
 	t.Parallel()
 	real := newAccessListWorld(t, "")
-	mem := newSim(t, 0, simGrace)
+	mem := newSim(t, 0, honest)
 	now := mem.w.now
 	real.deps.NAT = mem.w
 	real.deps.Now = func() time.Time { return now }

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
@@ -42,6 +43,16 @@ import (
 // soak) run other and longer histories.
 
 const simGrace = 24 * time.Hour
+
+// planted is how a history's loop is configured: honestly, or with a bug
+// the invariants must find (a removal grace of 0 where they hold it to
+// simGrace; admission left out).
+type planted struct {
+	grace       time.Duration
+	noAdmission bool
+}
+
+var honest = planted{grace: simGrace}
 
 // world is everything outside the loop.
 type world struct {
@@ -83,6 +94,15 @@ type world struct {
 	// turns is set while runs race (sim_turns_test.go): each call into
 	// the world waits for its turn.
 	turns *turns
+	// poison is a prefix admission must refuse, carried by one part of a
+	// source's answer (poisonAt: outbound, nodes, future or nat) for the
+	// next poisonReads reads of that source (sim_poison_test.go).
+	poison, poisonAt string
+	poisonReads      int
+	// handBad are the prefixes admission refuses that a person put into
+	// a fence's owned part, ever: the only ones a fence may hold (a
+	// rollback may put one back).
+	handBad map[string]ipset.Set
 }
 
 func (w *world) yield(ctx context.Context) { w.turns.yield(ctx) }
@@ -92,7 +112,7 @@ func (w *world) yield(ctx context.Context) { w.turns.yield(ctx) }
 type calls struct{ atlas, encryption, nat, fenceReads int }
 
 func newWorld() *world {
-	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}}
+	w := &world{now: time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC), lastSeen: map[string]map[string]time.Time{}, faults: map[string]int{}, handAdded: map[string]ipset.Set{}, handBad: map[string]ipset.Set{}}
 	w.answer = ipset.MustParse(simPool()[:10]...)
 	w.nodes = ipset.MustParse(nodePool()[:3]...)
 	w.nat = ipset.MustParse(natPool()[:5]...)
@@ -172,15 +192,22 @@ type sim struct {
 	nodesAdded, futureAdded int
 	rolledBackOwn           int // rolled back the change the run made
 	counted                 int // runs with nothing to change whose reads were counted
+	// Runs that refused a poisoned answer, and that closed a fence a
+	// person opened (removed a prefix admission refuses at once).
+	poisonRefused, closedAtOnce int
+	opts                        reconcile.Options // the loop's: simOptions, or with a planted bug
 }
 
-func newSim(t testing.TB, seed uint64, configuredGrace time.Duration) *sim {
-	cfg, err := config.Parse([]byte(fmt.Sprintf(simConfig, configuredGrace)))
+func newSim(t testing.TB, seed uint64, p planted) *sim {
+	cfg, err := config.Parse([]byte(fmt.Sprintf(simConfig, p.grace)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	w := newWorld()
-	s := &sim{w: w, cfg: cfg, store: &memStore{yield: w.yield}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace, appliedTo: map[string]int{}}
+	s := &sim{w: w, cfg: cfg, store: &memStore{yield: w.yield}, rng: mathrand.New(mathrand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), grace: simGrace, appliedTo: map[string]int{}, opts: simOptions}
+	if p.noAdmission {
+		s.opts = reconcile.WithoutAdmission(simOptions)
+	}
 	s.store.onSave = s.w.ledger.saved
 	return s
 }
@@ -276,7 +303,11 @@ func (s *sim) pick(p []string) string { return p[s.rng.IntN(len(p))] }
 // invariants; it returns the first violation.
 func (s *sim) step() string {
 	w := s.w
-	switch r := s.rng.IntN(112); {
+	switch r := s.rng.IntN(118); {
+	case r >= 115: // a person opens a fence's owned part
+		s.handOpens()
+	case r >= 112: // a source's answer carries what admission refuses
+		s.poisonStep()
 	case r >= 106: // the cluster's node addresses change
 		s.nodeStep(r - 106)
 	case r >= 100: // the NAT gateways change, or their read fails
@@ -449,6 +480,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 		switch tp.Status {
 		case plan.Applied:
 			s.applied++
+			if len(tp.RemovedAtOnce) > 0 {
+				s.closedAtOnce++
+			}
 			s.appliedTo[tp.Name]++
 			if tp.Name == "endpoint" && !tp.Add.Intersect(ipset.MustParse(nodePool()...)).IsEmpty() {
 				s.nodesAdded++
@@ -458,6 +492,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 			}
 		case plan.Refused:
 			s.refused++
+			if len(tp.Refusals) > 0 {
+				s.poisonRefused++
+			}
 		case plan.RolledBack:
 			s.rolledBack++
 			if !tp.Unrecorded {
@@ -497,6 +534,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 				return fmt.Sprintf("safety: %s removed %s, absent from its source for %s only (grace %s); source %s; %s; report %s %v", name, p, w.now.Sub(seen), s.grace, source, recordOf(name), r.Status, r.Err)
 			}
 		}
+	}
+	if v := s.admitted(r); v != "" {
+		return v
 	}
 	for _, tp := range r.Targets {
 		f := w.fences[tp.Name]
@@ -571,6 +611,9 @@ func (s *sim) run(crash bool, crashAt string) string {
 			if !got.Equal(tp.Desired) {
 				return fmt.Sprintf("liveness: %s %s holds %s, its plan wanted %s", tp.Name, tp.Status, got, tp.Desired)
 			}
+			if _, refused := admission.Split(got, s.cfg.Guards.WidestPrefix); len(refused) > 0 {
+				return fmt.Sprintf("liveness: %s %s after a run without faults still holds %s", tp.Name, tp.Status, refused[0].Why())
+			}
 			// And the plan wanted what the sources say: every address is
 			// in the fence, or the plan's reason names it (a family the
 			// fence cannot carry, or another owner's rule allows it).
@@ -644,8 +687,8 @@ func stepSeeds(seed uint64, n int) []uint64 {
 
 // replay runs the steps and returns the first violation, the history up
 // to it, and how many steps ran.
-func replay(t testing.TB, steps []uint64, configuredGrace time.Duration) (string, []string, *sim) {
-	s := newSim(t, 0, configuredGrace)
+func replay(t testing.TB, steps []uint64, p planted) (string, []string, *sim) {
+	s := newSim(t, 0, p)
 	for i, seed := range steps {
 		s.rng = mathrand.New(mathrand.NewPCG(seed, ^seed))
 		if v := s.step(); v != "" {
@@ -669,7 +712,7 @@ var simOptions = reconcile.Options{BusyWait: time.Second}
 // when only it failed, and beside it every run's report.
 func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, []reconcile.Report) {
 	if s.racing == 0 {
-		r := reconcile.Run(ctx, s.cfg, d, simOptions)
+		r := reconcile.Run(ctx, s.cfg, d, s.opts)
 		return r, []reconcile.Report{r}
 	}
 	reports := make([]reconcile.Report, s.racing)
@@ -682,7 +725,7 @@ func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, 
 		go func() {
 			defer wg.Done()
 			defer s.w.turns.done(i)
-			reports[i] = reconcile.Run(context.WithValue(ctx, runKey{}, i), s.cfg, d, simOptions)
+			reports[i] = reconcile.Run(context.WithValue(ctx, runKey{}, i), s.cfg, d, s.opts)
 		}()
 	}
 	wg.Wait()
@@ -698,8 +741,8 @@ func (s *sim) runLoop(ctx context.Context, d reconcile.Deps) (reconcile.Report, 
 
 // history runs steps from seed and returns the violation, the steps that
 // led to it, and what the history did.
-func history(t testing.TB, seed uint64, steps int, configuredGrace time.Duration) (string, []string, []uint64, *sim) {
-	v, log, s := replay(t, stepSeeds(seed, steps), configuredGrace)
+func history(t testing.TB, seed uint64, steps int, p planted) (string, []string, []uint64, *sim) {
+	v, log, s := replay(t, stepSeeds(seed, steps), p)
 	if v == "" {
 		t.Logf("seed %d: %d steps, %d runs (%d checked for liveness), %d race steps, %d crashes, %d targets applied, %d refused, %d rolled back, %d unblocked, %d writes, %d alerts",
 			seed, steps, s.runs, s.checked, s.races, s.crashes, s.applied, s.refused, s.rolledBack, s.unblocked, s.w.writes, s.w.alerts)
@@ -725,13 +768,16 @@ func exercised(t *testing.T, sims ...*sim) {
 		total.rolledBackOwn += s.rolledBackOwn
 		total.counted += s.counted
 		total.futureAdded += s.futureAdded
+		total.poisonRefused += s.poisonRefused
+		total.closedAtOnce += s.closedAtOnce
 		for name, n := range s.appliedTo {
 			total.appliedTo[name] += n
 		}
 	}
 	for what, n := range map[string]int{"applied": total.applied, "checked for liveness": total.checked, "refused": total.refused,
 		"raced": total.races, "crashed": total.crashes, "rolled back": total.rolledBack, "unblocked": total.unblocked,
-		"rolled back its own change": total.rolledBackOwn, "counted the reads of a run with nothing to change": total.counted, "added a node's address": total.nodesAdded, "added a future node's address": total.futureAdded} {
+		"rolled back its own change": total.rolledBackOwn, "counted the reads of a run with nothing to change": total.counted, "added a node's address": total.nodesAdded, "added a future node's address": total.futureAdded,
+		"refused a poisoned answer": total.poisonRefused, "closed a fence a person opened": total.closedAtOnce} {
 		if n == 0 {
 			t.Errorf("the histories did not exercise the loop: nothing %s", what)
 		}
@@ -746,10 +792,10 @@ func exercised(t *testing.T, sims ...*sim) {
 // shrink takes steps out of a failing history while it still breaks the
 // same invariant (the violation's first word), halving the pieces it
 // tries down to single steps, and returns the shortest it found.
-func shrink(t testing.TB, steps []uint64, violation string, configuredGrace time.Duration) ([]uint64, string, []string) {
+func shrink(t testing.TB, steps []uint64, violation string, p planted) ([]uint64, string, []string) {
 	kind, _, _ := strings.Cut(violation, ":")
 	cur, v, log := steps, violation, []string(nil)
-	_, log, _ = replay(t, cur, configuredGrace)
+	_, log, _ = replay(t, cur, p)
 	// A bound on the work, so that a long failing history under the race
 	// detector still reports within the test's timeout: what is shrunk by
 	// then is printed. A short history shrinks all the way within it.
@@ -758,7 +804,7 @@ func shrink(t testing.TB, steps []uint64, violation string, configuredGrace time
 		for i := 0; i+chunk <= len(cur) && budget > 0; {
 			budget -= len(cur) - chunk
 			cand := append(append([]uint64(nil), cur[:i]...), cur[i+chunk:]...)
-			if cv, clog, cs := replay(t, cand, configuredGrace); strings.HasPrefix(cv, kind+":") {
+			if cv, clog, cs := replay(t, cand, p); strings.HasPrefix(cv, kind+":") {
 				cur, v, log = cs.steps, cv, clog
 				continue
 			}
@@ -770,9 +816,9 @@ func shrink(t testing.TB, steps []uint64, violation string, configuredGrace time
 
 // failed reports a failing history: its seed, the shortest history that
 // still fails, and how to replay it.
-func failed(t *testing.T, seed uint64, steps int, v string, log []string, failing []uint64, configuredGrace time.Duration) {
+func failed(t *testing.T, seed uint64, steps int, v string, log []string, failing []uint64, p planted) {
 	t.Logf("seed %d, step %d: %s (shrinking the history)", seed, len(log), v)
-	short, sv, slog := shrink(t, failing, v, configuredGrace)
+	short, sv, slog := shrink(t, failing, v, p)
 	seeds := make([]string, len(short))
 	for i, s := range short {
 		seeds[i] = strconv.FormatUint(s, 10)
@@ -812,7 +858,7 @@ func TestSimulation(t *testing.T) {
 			}
 			steps = append(steps, n)
 		}
-		v, log, _ := replay(t, steps, simGrace)
+		v, log, _ := replay(t, steps, honest)
 		t.Logf("replayed %d steps:\n  %s", len(steps), strings.Join(log, "\n  "))
 		if v != "" {
 			t.Fatal(v)
@@ -825,9 +871,9 @@ func TestSimulation(t *testing.T) {
 		for i := range sims {
 			t.Run(fmt.Sprint("seed-", seed+uint64(i)), func(t *testing.T) {
 				t.Parallel()
-				v, h, failing, s := history(t, seed+uint64(i), steps/2, simGrace)
+				v, h, failing, s := history(t, seed+uint64(i), steps/2, honest)
 				if v != "" {
-					failed(t, seed+uint64(i), steps, v, h, failing, simGrace) // make soak halves STEPS between two seeds
+					failed(t, seed+uint64(i), steps, v, h, failing, honest) // make soak halves STEPS between two seeds
 				}
 				sims[i] = s
 			})
@@ -845,17 +891,17 @@ func TestSimulation(t *testing.T) {
 // loop that skips the grace check.
 func TestSimulationFindsAPlantedBug(t *testing.T) {
 	seed, steps := simBudget()
-	v, h, failing, _ := history(t, seed, steps, 0)
+	v, h, failing, _ := history(t, seed, steps, planted{grace: 0})
 	if !strings.HasPrefix(v, "safety: ") {
 		t.Fatalf("removing at once went unnoticed for %d steps (violation %q)", steps, v)
 	}
 	t.Logf("found at step %d: %s", len(h), v)
 	// Shrunk, it still fails the same way, in fewer steps, and replays.
-	short, sv, _ := shrink(t, failing, v, 0)
+	short, sv, _ := shrink(t, failing, v, planted{grace: 0})
 	if !strings.HasPrefix(sv, "safety: ") || len(short) > len(failing) {
 		t.Fatalf("shrunk to %d steps (from %d): %q", len(short), len(failing), sv)
 	}
-	if again, _, _ := replay(t, short, 0); again != sv {
+	if again, _, _ := replay(t, short, planted{grace: 0}); again != sv {
 		t.Fatalf("the shrunk history does not replay: %q, then %q", sv, again)
 	}
 	t.Logf("shrunk from %d steps to %d", len(failing), len(short))
@@ -870,14 +916,14 @@ func TestSimulationReplaysExactly(t *testing.T) {
 	if raceDetector {
 		steps = steps[:300]
 	}
-	v, first, a := replay(t, steps, simGrace)
+	v, first, a := replay(t, steps, honest)
 	if v != "" {
 		t.Fatal(v)
 	}
 	if a.races == 0 || a.crashes == 0 {
 		t.Fatalf("the history has %d race steps and %d crashes: it shows nothing", a.races, a.crashes)
 	}
-	_, second, b := replay(t, steps, simGrace)
+	_, second, b := replay(t, steps, honest)
 	for i := range min(len(first), len(second)) {
 		if first[i] != second[i] {
 			t.Fatalf("step %d differs on replay:\n  %s\n  %s", i, first[i], second[i])

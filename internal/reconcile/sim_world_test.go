@@ -531,6 +531,6 @@ func (w *world) PublicIPs(ctx context.Context, _, _, _ string) (ipset.Set, error
 		w.natFail--
 		return ipset.Set{}, errors.New("describe NAT gateways: injected by the simulation")
 	}
-	w.natFetched = w.nat
-	return w.nat, nil
+	w.natFetched = w.poisoned("nat", w.nat)
+	return w.natFetched, nil
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/desired"
@@ -52,10 +53,14 @@ func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *sna
 			readErrs[i] = err
 		}
 		parts := append(desired.Parts(fetched, t.Sources), nat[i]...)
+		judged := parts
+		if o.unjudged {
+			judged = []admission.Part{}
+		}
 		inputs[i] = plan.Input{
 			Target:     targets[i],
 			Source:     desired.Union(parts),
-			Parts:      parts,
+			Parts:      judged,
 			Static:     ipset.MustParse(t.Static...), // validated with the config
 			HasSources: len(t.Sources) > 0,
 			Record:     bookkeeping.RecordOf(prev, t),
