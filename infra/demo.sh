@@ -8,7 +8,7 @@
 # simulator), the snapshot bucket, the
 # alert topic with a queue subscribed, and the Atlas key in Secrets Manager;
 # then plans, applies, follows a change in Atlas and a new NAT gateway,
-# corrects a hand edit, refuses an empty answer, and prints the alerts
+# corrects a hand edit, refuses a poisoned answer and an empty one, and prints the alerts
 # on-call would receive.
 # Everything it starts is stopped on exit.
 set -euo pipefail
@@ -350,6 +350,35 @@ run "$IPSYNC" apply --config "$CFG"
 
 say "ipsync doctor: one line per check (warnings: no scheduled run yet here; the prefix list is Terraform's)"
 run "$IPSYNC" doctor --config "$CFG"
+
+say "Atlas's answer carries 0.0.0.0/0 and a private range: admission refuses it before any write (exit 3)"
+# atlas_answer POISONED: Atlas's answer as the scenes above left it, with
+# 0.0.0.0/0 in the control plane's outbound list and 10.0.0.0/8 in a
+# cluster's node list when POISONED is 1.
+atlas_answer() {
+  python3 - "$SIM_URL" "$1" <<'PY'
+import json, sys, urllib.request
+url, poisoned = sys.argv[1], sys.argv[2] == "1"
+cp = json.load(open("infra/demo/control-plane-changed.json"))
+cp["outbound"]["aws"]["us-east-1"].append("44.210.8.8/32")
+clusters = json.load(open("infra/demo/project.json"))
+clusters[0]["outbound"] = ["198.51.100.20", "198.51.100.21", "198.51.100.23"]
+clusters[0]["futureOutbound"] = ["198.51.100.24"]
+if poisoned:
+    cp["outbound"]["aws"]["us-east-1"].append("0.0.0.0/0")
+    clusters[0]["outbound"].append("10.0.0.0/8")
+put = lambda path, body: urllib.request.urlopen(urllib.request.Request(url + path, data=json.dumps(body).encode(), method="PUT"))
+put("/_sim/controlPlane", cp)
+put("/_sim/groups/5aec7afbf7d068e35a39809b", clusters)
+PY
+}
+atlas_answer 1
+echo "ipsync fetch names each value, the rule it breaks and where it came from:"
+"$IPSYNC" fetch --config "$CFG" 2>/dev/null | sed -n '/^refused:/,$p'
+run "$IPSYNC" apply --config "$CFG"
+atlas_answer 0
+echo "Atlas answers correctly again: in sync, nothing to write (on-call hears the targets recovered):"
+run "$IPSYNC" apply --config "$CFG"
 
 say "Atlas answers with empty lists: refused, nothing written (exit 3)"
 curl -fsS -X PUT --data '{"inbound":{},"outbound":{}}' "$SIM_URL/_sim/controlPlane"

@@ -106,7 +106,7 @@ var allowed = map[string][]string{
 	"internal/lambdafn":                            {"internal/config", "internal/wire"},
 	"internal/wire":                                {"internal/config", "internal/snapshot", "internal/snapshot/location"},
 	"internal/wire/atlasconn":                      {"internal/atlas", "internal/config", "internal/secret"},
-	"internal/wire/hook":                           {"internal/config", "internal/snapshot", "internal/webhook", "internal/wire"},
+	"internal/wire/hook":                           {"internal/admission", "internal/config", "internal/snapshot", "internal/webhook", "internal/wire"},
 	"internal/wire/reconciler": {"internal/atlas", "internal/config", "internal/natgw", "internal/notify", "internal/reconcile", "internal/wire", "internal/wire/atlasconn",
 		"internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy",
 		"internal/target/atlasaccesslist/accesslistio", "internal/target/iamrolepolicy/iamio", "internal/target/kmspolicy/kmsio", "internal/target/vpcepolicy/vpceio",

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
@@ -46,7 +47,7 @@ func Handler(c *config.Config, awsCfg aws.Config, log *slog.Logger) (*webhook.Ha
 		if err != nil {
 			return nil, err
 		}
-		h.SourceAllowed = (&sourceCheck{store: store, ttl: time.Minute}).allowed
+		h.SourceAllowed = (&sourceCheck{store: store, ttl: time.Minute, widest: c.Guards.WidestPrefix}).allowed
 	}
 	return h, nil
 }
@@ -57,6 +58,7 @@ type sourceCheck struct {
 	store snapshot.Store
 	ttl   time.Duration
 
+	widest admission.Widest
 	mu     sync.Mutex
 	snap   *snapshot.Snapshot
 	loaded time.Time
@@ -80,7 +82,9 @@ func (s *sourceCheck) allowed(ctx context.Context, addr netip.Addr) (bool, error
 	}
 	for _, regions := range s.snap.ControlPlane.Outbound {
 		for _, set := range regions {
-			if set.ContainsAddr(addr) {
+			// Only what admission admits counts: a snapshot an earlier
+			// version recorded with 0.0.0.0/0 in it must not let anyone in.
+			if admission.Admitted(set, s.widest).ContainsAddr(addr) {
 				return true, nil
 			}
 		}
