@@ -14,6 +14,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -216,7 +217,7 @@ func TestSnapshotCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := snapshot.NewFileStore(path).Save(context.Background(), s, ""); err != nil {
+	if _, err := snapshotstore.NewFileStore(path).Save(context.Background(), s, ""); err != nil {
 		t.Fatal(err)
 	}
 	r := ipsync(t, keyEnv, "snapshot", "--config", cfg)

@@ -18,7 +18,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -111,7 +111,7 @@ targets:
 	if writes < 1 || writes > len(answers) {
 		t.Fatalf("%d key policy writes for %d states of Atlas's answer", writes, len(answers))
 	}
-	snap, _, err := snapshot.NewS3Store(s3.NewFromConfig(cfgAWS, func(o *s3.Options) { o.UsePathStyle = true }), bucket, "ipsync/snapshot.json").Load(context.Background())
+	snap, _, err := snapshotstore.NewS3Store(s3.NewFromConfig(cfgAWS, func(o *s3.Options) { o.UsePathStyle = true }), bucket, "ipsync/snapshot.json").Load(context.Background())
 	if err != nil || !snap.Targets["key"].Written.Equal(truth) || snap.Lease != nil {
 		t.Fatalf("snapshot record %v lease %+v (%v): an update was lost", snap.Targets["key"].Written, snap.Lease, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 // Atlas loses the key right after apply's change: apply rolls it back and
@@ -65,7 +66,7 @@ func TestUnblockAPendingRollbackWarns(t *testing.T) {
 	}
 	_, rest, _ := strings.Cut(string(b), "url: file://")
 	path, _, _ := strings.Cut(rest, "\n")
-	store := snapshot.NewFileStore(path)
+	store := snapshotstore.NewFileStore(path)
 	snap, version, err := store.Load(context.Background())
 	if err != nil {
 		t.Fatal(err)

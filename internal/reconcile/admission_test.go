@@ -11,7 +11,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
@@ -87,7 +87,7 @@ func TestAFenceAnEarlierVersionOpenedClosesWithoutAPerson(t *testing.T) {
 		const open = "100.64.0.0/10"
 		opened := append(strings.Fields(desired3), open)
 		k.setOwnedTo(t, s, opened...)
-		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 		snap, v, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)

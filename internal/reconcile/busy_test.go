@@ -13,6 +13,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -45,7 +46,7 @@ targets:
 		t.Fatal(err)
 	}
 	now := func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) }
-	file := snapshot.NewFileStore(filepath.Join(t.TempDir(), "snapshot.json"))
+	file := snapshotstore.NewFileStore(filepath.Join(t.TempDir(), "snapshot.json"))
 	seed, err := reconcile.Fetch(context.Background(), fakeSource{ans: answer("3.212.79.116")}, cfg.Atlas.Projects, now())
 	if err != nil {
 		t.Fatal(err)

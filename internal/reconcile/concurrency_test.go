@@ -10,7 +10,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 // TestFiftyConcurrentRuns: 50 reconciles race on one snapshot while Atlas's
@@ -71,7 +71,7 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 		if writes < 1 || writes > len(answers) {
 			t.Fatalf("%d policy writes for %d states of Atlas's answer", writes, len(answers))
 		}
-		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 		snap, _, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 // TestCrashAtEveryStep stops a run at each step boundary, the way a crash
@@ -63,7 +63,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 				if events(msgs) != "applied" || !strings.Contains(msgs[0].Message, "+ 44.210.7.7/32") {
 					t.Fatalf("alerts %q, want the change announced exactly once: %+v", events(msgs), msgs)
 				}
-				snap, _, err := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json").Load(context.Background())
+				snap, _, err := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json").Load(context.Background())
 				if err != nil || len(snap.Outbox) != 0 || snap.Lease != nil || !strings.Contains(snap.Targets["target"].Written.String(), "44.210.7.7") {
 					t.Fatalf("snapshot after recovery: outbox %d, lease %+v, record %v (%v)", len(snap.Outbox), snap.Lease, snap.Targets["target"].Written, err)
 				}

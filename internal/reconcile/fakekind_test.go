@@ -13,7 +13,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/entries"
 	registry "github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kinds"
@@ -84,7 +84,7 @@ func TestAKindRegisteredInATestWorksThroughTheLoop(t *testing.T) {
 	}
 	lists := &fakeLists{owned: map[string]ipset.Set{}}
 	rec := &recorder{}
-	store := snapshot.NewFileStore(strings.TrimPrefix(cfg.Snapshot.URL, "file://"))
+	store := snapshotstore.NewFileStore(strings.TrimPrefix(cfg.Snapshot.URL, "file://"))
 	src := &fakeSource{ans: answer("3.212.79.116", "3.92.113.229")}
 	d := reconcile.Deps{
 		Atlas:  src,

@@ -9,8 +9,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -41,7 +41,7 @@ func TestAssumeRoleFaults(t *testing.T) {
 			s.cfg = s.config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}
 `)
 			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 2500 * time.Millisecond}
-			store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 			proxy.Inject(row.fault)
 			r := s.run(t, o)
 			runs, unexpected := 1, 0
@@ -122,7 +122,7 @@ func TestAccessListFaults(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			store := snapshot.NewFileStore(loc.Path)
+			store := snapshotstore.NewFileStore(loc.Path)
 			// A first run records the target; then the list drifts: one
 			// managed entry to delete and two to add, beside someone else's.
 			if r := w.run(); r.Err != nil {

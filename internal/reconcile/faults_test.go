@@ -20,7 +20,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/atlasconn"
@@ -150,7 +150,7 @@ func TestAWSFaultMatrix(t *testing.T) {
 				s.alerts(t)
 				s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
 			}
-			store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 			before, beforeVersion, _ := store.Load(context.Background())
 			liveBefore := row.k.getLive(t, s)
 			s.calls.Reset()
@@ -304,7 +304,7 @@ func TestAtlasFaultsAtRunLevel(t *testing.T) {
 			}
 			s.alerts(t)
 			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
-			store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 			before, _, _ := store.Load(context.Background())
 			liveBefore := k.getLive(t, s)
 			s.sim.InjectFault(row.ep, row.fault, row.times)

@@ -17,8 +17,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
@@ -101,7 +101,7 @@ targets:
 	loc, _ := location.Parse(cfg.Snapshot.URL)
 	d := reconcile.Deps{
 		Atlas:  fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
-		Store:  snapshot.NewFileStore(loc.Path),
+		Store:  snapshotstore.NewFileStore(loc.Path),
 		Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: mem},
 		Notify: rec,
 		Now:    func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },

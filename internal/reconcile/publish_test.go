@@ -15,13 +15,14 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	registry "github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kinds"
 )
 
 // countingStore counts what is published beside the snapshot, and can
 // refuse it.
 type countingStore struct {
-	*snapshot.FileStore
+	*snapshotstore.FileStore
 	puts []string
 	fail error
 }
@@ -47,7 +48,7 @@ func TestEachTargetsSetIsPublishedBesideTheSnapshotWhenItChanges(t *testing.T) {
 		t.Fatal(err)
 	}
 	lists := &fakeLists{owned: map[string]ipset.Set{}}
-	store := &countingStore{FileStore: snapshot.NewFileStore(filepath.Join(dir, "s.json"))}
+	store := &countingStore{FileStore: snapshotstore.NewFileStore(filepath.Join(dir, "s.json"))}
 	src := &fakeSource{ans: answer("3.212.79.116", "3.92.113.229")}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
 	d := reconcile.Deps{Atlas: src, Store: store, Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: fakeType}: lists}, Now: func() time.Time { return now }}

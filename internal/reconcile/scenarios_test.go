@@ -16,6 +16,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/policy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 func ownedValues(t testing.TB, doc, sid string) []string {
@@ -179,7 +180,7 @@ func TestEmptyAnswerIsRefused(t *testing.T) {
 			t.Fatal(r.Err)
 		}
 		s.alerts(t)
-		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 		before, _, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -320,7 +321,7 @@ func TestRacingRunsConverge(t *testing.T) {
 			t.Fatalf("final policy %s", got)
 		}
 		// No lost update: the stored snapshot holds the target's record.
-		store := snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 		snap, _, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -218,7 +219,7 @@ func TestRollbackWithinTheWindow(t *testing.T) {
 }
 
 func storeOf(s *stack) snapshot.Store {
-	return snapshot.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+	return snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 }
 
 // The snapshot remembers when each trigger last ran: stamped when the run

@@ -1,20 +1,12 @@
 package snapshot
 
 import (
-	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path"
-	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 )
@@ -59,28 +51,3 @@ func (t TargetSet) Marshal() ([]byte, error) {
 // TargetSetPath is where a target's set goes, relative to the snapshot's
 // directory or key prefix.
 func TargetSetPath(name string) string { return "targets/" + name + ".json" }
-
-// PutBeside writes body at rel beside the snapshot file.
-func (f *FileStore) PutBeside(_ context.Context, rel string, body []byte) error {
-	p := filepath.Join(filepath.Dir(f.path), filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	if err := writeAtomic(filepath.Dir(p), p, body); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	return nil
-}
-
-// PutBeside writes body at rel under the snapshot key's prefix.
-func (s *S3Store) PutBeside(ctx context.Context, rel string, body []byte) error {
-	key := path.Join(path.Dir(s.key), rel)
-	if path.Dir(s.key) == "." {
-		key = rel
-	}
-	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
-	if err != nil {
-		return fmt.Errorf("write s3://%s/%s: %w", s.bucket, key, err)
-	}
-	return nil
-}

@@ -17,6 +17,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 // SDKLogger routes the SDK's own log lines into slog at debug level, so
@@ -34,12 +35,12 @@ func SnapshotStore(c *config.Config, awsCfg aws.Config) (snapshot.Store, error) 
 		return nil, err
 	}
 	if loc.Scheme == "file" {
-		return snapshot.NewFileStore(loc.Path), nil
+		return snapshotstore.NewFileStore(loc.Path), nil
 	}
 	client := s3.NewFromConfig(awsCfg, func(o *s3.Options) {
 		o.UsePathStyle = pathStyle(awsCfg)
 	})
-	return snapshot.NewS3Store(client, loc.Bucket, loc.Key), nil
+	return snapshotstore.NewS3Store(client, loc.Bucket, loc.Key), nil
 }
 
 // pathStyle is needed when the endpoint is a loopback or IP address (a local

@@ -22,7 +22,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/natgw"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify/snsalerts"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
@@ -70,7 +70,7 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Log:        log,
 	}
 	if c.Notify.TopicArn != "" {
-		d.Notify = notify.NewSNS(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
+		d.Notify = snsalerts.New(sns.NewFromConfig(awsCfg), c.Notify.TopicArn)
 	}
 	if usesNAT(c) {
 		d.NAT = natgw.New(func(roleArn string) *ec2.Client { return ec2.NewFromConfig(roles.config(roleArn)) })

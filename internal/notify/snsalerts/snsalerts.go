@@ -1,4 +1,7 @@
-package notify
+// Package snsalerts publishes ipsync's alerts (internal/notify decides
+// them) to an SNS topic: notify's I/O, apart so that what decides an alert
+// links no AWS service.
+package snsalerts
 
 import (
 	"context"
@@ -7,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sns/types"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 )
 
 // publishAPI is what publishing needs of the SNS client.
@@ -20,11 +25,11 @@ type SNS struct {
 	topic string
 }
 
-// NewSNS returns a publisher to topicArn.
-func NewSNS(api publishAPI, topicArn string) *SNS { return &SNS{api: api, topic: topicArn} }
+// New returns a publisher to topicArn.
+func New(api publishAPI, topicArn string) *SNS { return &SNS{api: api, topic: topicArn} }
 
 // Publish sends one alert, with the message attribute event.
-func (s *SNS) Publish(ctx context.Context, a Alert) error {
+func (s *SNS) Publish(ctx context.Context, a notify.Alert) error {
 	_, err := s.api.Publish(ctx, &sns.PublishInput{
 		TopicArn: &s.topic,
 		Subject:  aws.String(a.Subject),

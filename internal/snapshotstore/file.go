@@ -1,4 +1,4 @@
-package snapshot
+package snapshotstore
 
 import (
 	"context"
@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // FileStore keeps the snapshot in a local file. Save holds an exclusive
@@ -29,15 +31,15 @@ func NewFileStore(path string) *FileStore { return &FileStore{path: path} }
 // URL is file://path.
 func (f *FileStore) URL() string { return "file://" + f.path }
 
-func fileVersion(b []byte) Version {
+func fileVersion(b []byte) snapshot.Version {
 	sum := sha256.Sum256(b)
-	return Version("sha256:" + hex.EncodeToString(sum[:]))
+	return snapshot.Version("sha256:" + hex.EncodeToString(sum[:]))
 }
 
-func (f *FileStore) read() ([]byte, Version, error) {
+func (f *FileStore) read() ([]byte, snapshot.Version, error) {
 	b, err := os.ReadFile(f.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, "", ErrNotFound
+		return nil, "", snapshot.ErrNotFound
 	}
 	if err != nil {
 		return nil, "", fmt.Errorf("read snapshot %s: %w", f.URL(), err)
@@ -45,8 +47,8 @@ func (f *FileStore) read() ([]byte, Version, error) {
 	return b, fileVersion(b), nil
 }
 
-// Load reads the snapshot, or returns ErrNotFound.
-func (f *FileStore) Load(ctx context.Context) (*Snapshot, Version, error) {
+// Load reads the snapshot, or returns snapshot.ErrNotFound.
+func (f *FileStore) Load(ctx context.Context) (*snapshot.Snapshot, snapshot.Version, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, "", fmt.Errorf("read snapshot %s: %w", f.URL(), err)
 	}
@@ -54,7 +56,7 @@ func (f *FileStore) Load(ctx context.Context) (*Snapshot, Version, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s, err := Unmarshal(b)
+	s, err := snapshot.Unmarshal(b)
 	if err != nil {
 		return nil, "", fmt.Errorf("read snapshot %s: %w", f.URL(), err)
 	}
@@ -62,7 +64,7 @@ func (f *FileStore) Load(ctx context.Context) (*Snapshot, Version, error) {
 }
 
 // Save writes s if the file is still at prev.
-func (f *FileStore) Save(ctx context.Context, s *Snapshot, prev Version) (Version, error) {
+func (f *FileStore) Save(ctx context.Context, s *snapshot.Snapshot, prev snapshot.Version) (snapshot.Version, error) {
 	b, err := s.Marshal()
 	if err != nil {
 		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
@@ -85,11 +87,11 @@ func (f *FileStore) Save(ctx context.Context, s *Snapshot, prev Version) (Versio
 		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
 	}
 	_, current, err := f.read()
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, snapshot.ErrNotFound) {
 		return "", err
 	}
 	if current != prev {
-		return "", &ConflictError{URL: f.URL(), Err: fmt.Errorf("stored version %q, expected %q", current, prev)}
+		return "", &snapshot.ConflictError{URL: f.URL(), Err: fmt.Errorf("stored version %q, expected %q", current, prev)}
 	}
 	if err := writeAtomic(dir, f.path, b); err != nil {
 		return "", fmt.Errorf("write snapshot %s: %w", f.URL(), err)
@@ -137,4 +139,16 @@ func writeAtomic(dir, path string, b []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// PutBeside writes body at rel beside the snapshot file.
+func (f *FileStore) PutBeside(_ context.Context, rel string, body []byte) error {
+	p := filepath.Join(filepath.Dir(f.path), filepath.FromSlash(rel))
+	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	if err := writeAtomic(filepath.Dir(p), p, body); err != nil {
+		return fmt.Errorf("write %s: %w", p, err)
+	}
+	return nil
 }

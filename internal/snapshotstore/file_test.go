@@ -1,4 +1,4 @@
-package snapshot_test
+package snapshotstore_test
 
 import (
 	"context"
@@ -9,13 +9,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
 // A FileStore honours its context: stopped, it neither reads nor writes.
 func TestFileStoreHonoursItsContext(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "snapshot.json")
-	f := snapshot.NewFileStore(p)
+	f := snapshotstore.NewFileStore(p)
 	v, err := f.Save(context.Background(), sample(time.Now().UTC(), "192.0.2.1"), "")
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,7 @@ func TestFileStoreHonoursItsContext(t *testing.T) {
 // as long as its context lets it; once the lock is free, Save goes on.
 func TestFileStoreWaitsForTheLockWhileItsContextLets(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "snapshot.json")
-	f := snapshot.NewFileStore(p)
+	f := snapshotstore.NewFileStore(p)
 	lock, err := os.OpenFile(p+".lock", os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,8 @@
-package snapshot
+// Package snapshotstore keeps the snapshot (internal/snapshot): in one S3
+// object or a local file, each write a compare-and-swap, and the sets
+// published beside it for infrastructure as code. It is the snapshot's
+// I/O; the value and the Store interface stay in internal/snapshot.
+package snapshotstore
 
 import (
 	"bytes"
@@ -6,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 )
 
 // s3API is what the S3 store needs of the SDK client.
@@ -35,14 +42,14 @@ func NewS3Store(client s3API, bucket, key string) *S3Store {
 // URL is s3://bucket/key.
 func (s *S3Store) URL() string { return "s3://" + s.bucket + "/" + s.key }
 
-// Load reads the snapshot and its ETag, or returns ErrNotFound.
-func (s *S3Store) Load(ctx context.Context) (*Snapshot, Version, error) {
+// Load reads the snapshot and its ETag, or returns snapshot.ErrNotFound.
+func (s *S3Store) Load(ctx context.Context) (*snapshot.Snapshot, snapshot.Version, error) {
 	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: &s.bucket, Key: &s.key})
 	if err != nil {
 		var nsk *types.NoSuchKey
 		var api smithy.APIError
 		if errors.As(err, &nsk) || (errors.As(err, &api) && api.ErrorCode() == "NoSuchKey") {
-			return nil, "", ErrNotFound
+			return nil, "", snapshot.ErrNotFound
 		}
 		if errors.As(err, &api) && api.ErrorCode() == "AccessDenied" {
 			// S3 answers a missing key with 403, not 404, to a caller
@@ -57,15 +64,15 @@ func (s *S3Store) Load(ctx context.Context) (*Snapshot, Version, error) {
 	if err != nil {
 		return nil, "", fmt.Errorf("read snapshot %s: %w", s.URL(), err)
 	}
-	snap, err := Unmarshal(b)
+	snap, err := snapshot.Unmarshal(b)
 	if err != nil {
 		return nil, "", fmt.Errorf("read snapshot %s: %w", s.URL(), err)
 	}
-	return snap, Version(aws.ToString(out.ETag)), nil
+	return snap, snapshot.Version(aws.ToString(out.ETag)), nil
 }
 
 // Save writes snap if the object is still at prev.
-func (s *S3Store) Save(ctx context.Context, snap *Snapshot, prev Version) (Version, error) {
+func (s *S3Store) Save(ctx context.Context, snap *snapshot.Snapshot, prev snapshot.Version) (snapshot.Version, error) {
 	b, err := snap.Marshal()
 	if err != nil {
 		return "", fmt.Errorf("write snapshot %s: %w", s.URL(), err)
@@ -87,10 +94,23 @@ func (s *S3Store) Save(ctx context.Context, snap *Snapshot, prev Version) (Versi
 		if errors.As(err, &api) {
 			switch api.ErrorCode() {
 			case "PreconditionFailed", "ConditionalRequestConflict":
-				return "", &ConflictError{URL: s.URL(), Err: err}
+				return "", &snapshot.ConflictError{URL: s.URL(), Err: err}
 			}
 		}
 		return "", fmt.Errorf("write snapshot %s: %w", s.URL(), err)
 	}
-	return Version(aws.ToString(out.ETag)), nil
+	return snapshot.Version(aws.ToString(out.ETag)), nil
+}
+
+// PutBeside writes body at rel under the snapshot key's prefix.
+func (s *S3Store) PutBeside(ctx context.Context, rel string, body []byte) error {
+	key := path.Join(path.Dir(s.key), rel)
+	if path.Dir(s.key) == "." {
+		key = rel
+	}
+	_, err := s.client.PutObject(ctx, &s3.PutObjectInput{Bucket: &s.bucket, Key: &key, Body: bytes.NewReader(body), ContentType: aws.String("application/json")})
+	if err != nil {
+		return fmt.Errorf("write s3://%s/%s: %w", s.bucket, key, err)
+	}
+	return nil
 }
