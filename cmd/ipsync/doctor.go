@@ -31,7 +31,7 @@ func cmdDoctor(ctx context.Context, e env, args []string) int {
 	} else {
 		d.Atlas = client
 	}
-	d.Fences = reconciler.Fences(s.cfg, s.awsCfg, client)
+	d.Adapters = reconciler.Fences(s.cfg, s.awsCfg, client)
 	if d.Atlas == nil {
 		// Without credentials the public control-plane list can still be read.
 		if public, perr := atlas.New(atlas.Options{BaseURL: s.cfg.Atlas.BaseURL, Logger: s.log}); perr == nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault/azkvio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
@@ -53,7 +54,7 @@ func TestVaultFirewallWarnings(t *testing.T) {
 			return []byte(`{"clientSecret":"` + azuretest.ClientSecret + `"}`), nil
 		}), s.URL, reconcile.SleepContext)
 	c := vaultConfig(t, vaultID)
-	d := Deps{Config: c, Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: azurekeyvault.Type}: a}, Timeout: 5 * time.Second}
+	d := Deps{Config: c, Adapters: target.Adapters{{Type: azurekeyvault.Type}: a}, Timeout: 5 * time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), c.Targets[0], nil, add)
 	all := ""

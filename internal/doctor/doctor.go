@@ -22,7 +22,6 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
@@ -66,7 +65,7 @@ type Deps struct {
 	Atlas    atlasAPI
 	AtlasErr error
 	Store    snapshot.Store
-	Fences   map[reconcile.AdapterKey]reconcile.Fences
+	Adapters target.Adapters
 	Topic    topicAPI
 	Queue    queueAPI
 	Now      func() time.Time
@@ -189,19 +188,17 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 		add(Fail, name, "%v", err)
 		return
 	}
-	key := reconcile.AdapterKey{Type: t.Type, As: t.RoleArn}
-	a, ok := d.Fences[key]
-	if !ok {
-		add(Fail, name, "no adapter for %s", key)
+	key := target.AdapterKey{Type: t.Type, As: t.RoleArn}
+	a, err := d.Adapters.Get(key)
+	if err != nil {
+		add(Fail, name, "%v", err)
 		return
 	}
 	ref := target.Ref{Resource: t.Resource, Sid: t.Sid, Options: t.Options()}
 	if kind.Rules().RecordedOwnership {
 		ref.Written = bookkeeping.Written(memory, t)
 	}
-	cctx, cancel := d.call(ctx)
-	fence, err := a.Read(cctx, ref)
-	cancel()
+	fence, err := d.Adapters.Read(ctx, key, ref, d.Timeout) // the loop's read
 	var notOwned *target.NotOwnedError
 	switch {
 	case errors.As(err, &notOwned) && kind.Example(t.Sid, nil) != "":
@@ -215,8 +212,8 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 		return
 	}
 	room := fence.Capacity()
-	if shared, ok := a.(reconcile.SharedRoom); ok {
-		cctx, cancel = d.call(ctx)
+	if shared, ok := a.(target.SharedRoom); ok {
+		cctx, cancel := d.call(ctx)
 		room, err = shared.Room(cctx, ref)
 		cancel()
 		if err != nil {
@@ -242,7 +239,7 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 		add(Warn, name+" open", "the fence is open: %s of another owner allows this traffic from every address; ipsync's rules take effect when that rule goes", strings.Join(o.OpenToAll(), ", "))
 	}
 	if pl, ok := a.(perimeterLister); ok {
-		cctx, cancel = d.call(ctx)
+		cctx, cancel := d.call(ctx)
 		perimeters, err := pl.Perimeters(cctx, ref)
 		cancel()
 		switch {
@@ -255,7 +252,7 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 		}
 	}
 	if tg, ok := a.(tagged); ok {
-		cctx, cancel = d.call(ctx)
+		cctx, cancel := d.call(ctx)
 		tags, err := tg.Tags(cctx, ref)
 		cancel()
 		switch by := declaredBy(tags); {
@@ -340,14 +337,14 @@ func checkSeen(snap *snapshot.Snapshot, now time.Time, add adder) {
 		return
 	}
 	stale := snapshot.SeenHeartbeat + time.Hour
-	if last, ok := snap.Seen[string(reconcile.TriggerSchedule)]; !ok {
+	if last, ok := snap.Seen[string(snapshot.TriggerSchedule)]; !ok {
 		add(Warn, "schedule", "no scheduled run recorded yet: is the EventBridge schedule deployed and enabled?")
 	} else if age := now.Sub(last); age > stale {
 		add(Warn, "schedule", "last scheduled run recorded %s ago (%s); runs refresh it at least every %s: is the schedule enabled, is the function failing?", age.Round(time.Minute), last.Format(time.RFC3339), snapshot.SeenHeartbeat)
 	} else {
 		add(OK, "schedule", "last scheduled run recorded %s ago", age.Round(time.Minute))
 	}
-	if last, ok := snap.Seen[string(reconcile.TriggerWebhook)]; ok {
+	if last, ok := snap.Seen[string(snapshot.TriggerWebhook)]; ok {
 		add(OK, "webhook", "last webhook-triggered run recorded %s ago (%s)", now.Sub(last).Round(time.Minute), last.Format(time.RFC3339))
 	} else {
 		add(OK, "webhook", "no webhook-triggered run recorded yet (expected until Atlas sends an alert)")

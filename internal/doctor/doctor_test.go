@@ -11,7 +11,6 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
@@ -94,7 +93,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":[` + strings.Join(values, ",") + `]}}}]}`
 	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
-	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
+	d := Deps{Adapters: target.Adapters{{Type: config.TypeKMSKeyPolicy}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, nil, add)
 	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
@@ -107,7 +106,7 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 func TestAccessListCheckCountsEntries(t *testing.T) {
 	list := fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Others: 2, Limit: atlasaccesslist.Capacity, Marker: `comment prefix "ipsync:"`})}
 	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
+	d := Deps{Adapters: target.Adapters{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, nil, add)
 	c := (*got)[0]
@@ -140,7 +139,7 @@ func TestResourcesDeclaredInIaCAreWarnedAbout(t *testing.T) {
 	} {
 		list := taggedList{fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Limit: atlasaccesslist.Capacity})}, c.tags}
 		tg := config.Target{Name: "pl", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-		d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
+		d := Deps{Adapters: target.Adapters{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
 		got, add := collect()
 		d.checkTarget(context.Background(), tg, nil, add)
 		switch {
@@ -168,7 +167,7 @@ func TestSecurityGroupCheckCountsRulesPerFamily(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg := config.Target{Name: "sg", Type: securitygroup.Type, Resource: "sg-0123456789abcdef0", Sid: "ipsync:"}
-	d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
+	d := Deps{Adapters: target.Adapters{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, nil, add)
 	want := `2 owned egress tcp 27015-27017 rule(s) (description prefix "ipsync:"): 1 IPv4, 1 IPv6; 1 IPv4 and 0 IPv6 rules of others in that direction; 2 of 60 rules used, 58 left`
@@ -201,7 +200,7 @@ func TestAnOpenFenceIsWarnedAbout(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		d := Deps{Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
+		d := Deps{Adapters: target.Adapters{{Type: securitygroup.Type}: fixed{f}}, Timeout: time.Second}
 		got, add := collect()
 		d.checkTarget(context.Background(), tg, nil, add)
 		var open []Check

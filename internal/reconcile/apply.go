@@ -35,7 +35,7 @@ func (d Deps) applyAll(ctx context.Context, targets []plan.TargetPlan, o Options
 // reached through (for the apply and for a rollback alike). step names the
 // checkpoint after the write.
 func (d Deps) writeAndVerify(ctx context.Context, step string, t plan.Target, c target.Change, o Options) (err error) {
-	defer func() { err = throughRole(t.RoleArn, err) }()
+	defer func() { err = target.ThroughRole(t.RoleArn, err) }()
 	a, err := d.adapter(t.Type, t.RoleArn)
 	if err != nil {
 		return err

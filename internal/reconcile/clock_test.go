@@ -13,6 +13,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -64,7 +65,7 @@ targets:
 		Atlas:      fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
 		Encryption: key,
 		Store:      snapshotstore.NewFileStore(loc.Path),
-		Fences:     map[reconcile.AdapterKey]reconcile.Fences{{Type: "kms-key-policy"}: mem},
+		Adapters:   target.Adapters{{Type: "kms-key-policy"}: mem},
 		Now:        func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 		Sleep:      paused.Sleep,
 	}

@@ -87,11 +87,11 @@ func TestAKindRegisteredInATestWorksThroughTheLoop(t *testing.T) {
 	store := snapshotstore.NewFileStore(strings.TrimPrefix(cfg.Snapshot.URL, "file://"))
 	src := &fakeSource{ans: answer("3.212.79.116", "3.92.113.229")}
 	d := reconcile.Deps{
-		Atlas:  src,
-		Store:  store,
-		Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: fakeType}: lists},
-		Notify: rec,
-		Now:    func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+		Atlas:    src,
+		Store:    store,
+		Adapters: target.Adapters{{Type: fakeType}: lists},
+		Notify:   rec,
+		Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 	}
 	o := reconcile.Options{VerifyWait: time.Millisecond}
 

@@ -100,11 +100,11 @@ targets:
 	rec := &recorder{}
 	loc, _ := location.Parse(cfg.Snapshot.URL)
 	d := reconcile.Deps{
-		Atlas:  fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
-		Store:  snapshotstore.NewFileStore(loc.Path),
-		Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: config.TypeKMSKeyPolicy}: mem},
-		Notify: rec,
-		Now:    func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
+		Atlas:    fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
+		Store:    snapshotstore.NewFileStore(loc.Path),
+		Adapters: target.Adapters{{Type: config.TypeKMSKeyPolicy}: mem},
+		Notify:   rec,
+		Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 	}
 	return cfg, mem, rec, d
 }

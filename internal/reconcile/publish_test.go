@@ -16,6 +16,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	registry "github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kinds"
 )
 
@@ -51,7 +52,7 @@ func TestEachTargetsSetIsPublishedBesideTheSnapshotWhenItChanges(t *testing.T) {
 	store := &countingStore{FileStore: snapshotstore.NewFileStore(filepath.Join(dir, "s.json"))}
 	src := &fakeSource{ans: answer("3.212.79.116", "3.92.113.229")}
 	now := time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
-	d := reconcile.Deps{Atlas: src, Store: store, Fences: map[reconcile.AdapterKey]reconcile.Fences{{Type: fakeType}: lists}, Now: func() time.Time { return now }}
+	d := reconcile.Deps{Atlas: src, Store: store, Adapters: target.Adapters{{Type: fakeType}: lists}, Now: func() time.Time { return now }}
 	o := reconcile.Options{VerifyWait: time.Millisecond}
 
 	if r := reconcile.Run(context.Background(), cfg, d, o); r.Err != nil || r.Status != plan.Applied {

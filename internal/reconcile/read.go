@@ -3,7 +3,6 @@ package reconcile
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"time"
 
@@ -43,31 +42,9 @@ func (d Deps) each(n int, do func(i int)) {
 	wg.Wait()
 }
 
-// readFence reads one target's fence.
+// readFence reads one target's fence (target.Adapters.Read).
 func (d Deps) readFence(ctx context.Context, typ config.TargetType, as string, ref target.Ref, timeout time.Duration) (target.Fence, error) {
-	a, err := d.adapter(typ, as)
-	if err != nil {
-		return nil, err
-	}
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	f, err := a.Read(cctx, ref)
-	var notOwned *target.NotOwnedError
-	if errors.As(err, &notOwned) {
-		return nil, err // what the fence holds, not how it was reached
-	}
-	return f, throughRole(as, err)
-}
-
-// throughRole names, in a target's error, the identity it is reached as
-// (for the AWS kinds, a role): the SDK's error says only "AssumeRole ...
-// AccessDenied" or "get credentials: request canceled", and a run may use
-// several roles.
-func throughRole(as string, err error) error {
-	if err == nil || as == "" {
-		return err
-	}
-	return fmt.Errorf("%w (through role %s)", err, as)
+	return d.Adapters.Read(ctx, target.AdapterKey{Type: typ, As: as}, ref, timeout)
 }
 
 // natSources reads each target's nat-gateways sources, once per role and
@@ -93,7 +70,7 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 				set, err = d.NAT.PublicIPs(cctx, t.RoleArn, s.TagKey, s.TagValue)
 				cancel()
 				if err != nil {
-					errs[i] = throughRole(t.RoleArn, err)
+					errs[i] = target.ThroughRole(t.RoleArn, err)
 					continue
 				}
 				seen[key] = set
@@ -117,14 +94,14 @@ func (d Deps) sharedLimits(ctx context.Context, p *plan.Plan, inputs []plan.Inpu
 			continue
 		}
 		a, err := d.adapter(tp.Type, tp.RoleArn)
-		shared, ok := a.(SharedRoom)
+		shared, ok := a.(target.SharedRoom)
 		if err != nil || !ok {
 			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, timeout)
 		room, err := shared.Room(cctx, tp.Ref())
 		cancel()
-		inputs[i].Room, inputs[i].ReadErr = &room, throughRole(tp.RoleArn, err)
+		inputs[i].Room, inputs[i].ReadErr = &room, target.ThroughRole(tp.RoleArn, err)
 		p.Replan(i, inputs[i], g, now)
 	}
 }

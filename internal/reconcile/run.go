@@ -18,19 +18,6 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
-// Fences reads and writes the fences of one kind (an adapter).
-type Fences interface {
-	Read(ctx context.Context, ref target.Ref) (target.Fence, error)
-	Write(ctx context.Context, ref target.Ref, c target.Change) error
-}
-
-// SharedRoom is an adapter whose fences share their limit with other
-// documents (all inline policies of an IAM role): it says how much room
-// the others leave.
-type SharedRoom interface {
-	Room(ctx context.Context, ref target.Ref) (target.Capacity, error)
-}
-
 // Publisher sends alerts.
 type Publisher interface {
 	Publish(ctx context.Context, a notify.Alert) error
@@ -38,10 +25,10 @@ type Publisher interface {
 
 // Deps are the adapters a run uses.
 type Deps struct {
-	Atlas  AtlasSource
-	Store  snapshot.Store
-	Fences map[AdapterKey]Fences
-	Notify Publisher // nil: alerts are only logged
+	Atlas    AtlasSource
+	Store    snapshot.Store
+	Adapters target.Adapters
+	Notify   Publisher // nil: alerts are only logged
 	// Encryption verifies changes to keys that guard encryption at rest
 	// (targets with encryptionAtRestProjects).
 	Encryption EncryptionStatus
@@ -102,14 +89,14 @@ type Options struct {
 }
 
 // Trigger names what started a run, as the snapshot's Seen records it.
-type Trigger string
+type Trigger = snapshot.Trigger
 
-// Triggers.
+// Triggers (snapshot's, named here for the loop's callers).
 const (
-	TriggerSchedule    Trigger = "schedule"    // EventBridge Scheduler
-	TriggerWebhook     Trigger = "webhook"     // an Atlas alert, through the trigger queue
-	TriggerEventBridge Trigger = "eventbridge" // an EventBridge rule
-	TriggerCLI         Trigger = "cli"         // ipsync apply
+	TriggerSchedule    = snapshot.TriggerSchedule
+	TriggerWebhook     = snapshot.TriggerWebhook
+	TriggerEventBridge = snapshot.TriggerEventBridge
+	TriggerCLI         = snapshot.TriggerCLI
 )
 
 // Report is what a run found and did.
@@ -322,27 +309,6 @@ func blockedReason(prev *snapshot.Snapshot, name string) string {
 	return fmt.Sprintf("blocked since %s: %s", b.Since.Format(time.RFC3339), b.Reason)
 }
 
-// AdapterKey names the adapter of a target type acting as one identity.
-// The loop passes the identity through without reading it: for the AWS
-// kinds it is the role assumed into another account (the target's
-// roleArn); empty, the run's own.
-type AdapterKey struct {
-	Type config.TargetType
-	As   string
-}
-
-func (k AdapterKey) String() string {
-	if k.As == "" {
-		return string(k.Type)
-	}
-	return string(k.Type) + " as " + k.As
-}
-
-func (d Deps) adapter(typ config.TargetType, as string) (Fences, error) {
-	key := AdapterKey{typ, as}
-	a, ok := d.Fences[key]
-	if !ok {
-		return nil, fmt.Errorf("no adapter for %s", key)
-	}
-	return a, nil
+func (d Deps) adapter(typ config.TargetType, as string) (target.Adapter, error) {
+	return d.Adapters.Get(target.AdapterKey{Type: typ, As: as})
 }

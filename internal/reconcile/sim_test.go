@@ -217,14 +217,14 @@ func newSim(t testing.TB, seed uint64, p planted) *sim {
 func (s *sim) deps(rng *mathrand.Rand) reconcile.Deps {
 	d := reconcile.Deps{
 		Atlas: s.w, Store: s.store, Notify: s.w, Encryption: s.w, NAT: s.w,
-		Fences: map[reconcile.AdapterKey]reconcile.Fences{},
-		Now:    func() time.Time { s.w.mu.Lock(); defer s.w.mu.Unlock(); return s.w.now },
-		Sleep:  func(ctx context.Context, _ time.Duration) error { s.w.yield(ctx); return ctx.Err() },
-		Log:    slog.New(slog.NewJSONHandler(io.Discard, nil)),
-		Each:   inOrder(rng),
+		Adapters: target.Adapters{},
+		Now:      func() time.Time { s.w.mu.Lock(); defer s.w.mu.Unlock(); return s.w.now },
+		Sleep:    func(ctx context.Context, _ time.Duration) error { s.w.yield(ctx); return ctx.Err() },
+		Log:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Each:     inOrder(rng),
 	}
 	for _, t := range s.cfg.Targets {
-		d.Fences[reconcile.AdapterKey{Type: t.Type}] = byName{s.w}
+		d.Adapters[target.AdapterKey{Type: t.Type}] = byName{s.w}
 	}
 	return d
 }

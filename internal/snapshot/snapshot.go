@@ -56,6 +56,17 @@ type Snapshot struct {
 	Seen map[string]time.Time `json:"seen,omitempty"`
 }
 
+// Trigger names what started a run, as Seen records it.
+type Trigger string
+
+// Triggers.
+const (
+	TriggerSchedule    Trigger = "schedule"    // EventBridge Scheduler
+	TriggerWebhook     Trigger = "webhook"     // an Atlas alert, through the trigger queue
+	TriggerEventBridge Trigger = "eventbridge" // an EventBridge rule
+	TriggerCLI         Trigger = "cli"         // ipsync apply
+)
+
 // SeenHeartbeat is how stale Seen may grow before a run with nothing else
 // to record writes the snapshot just to refresh it.
 const SeenHeartbeat = 6 * time.Hour

@@ -25,6 +25,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify/snsalerts"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist/accesslistio"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
@@ -65,7 +66,7 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 		Atlas:      client,
 		Encryption: client,
 		Store:      store,
-		Fences:     fences(c, roles, client),
+		Adapters:   fences(c, roles, client),
 		Now:        time.Now,
 		Log:        log,
 	}
@@ -80,7 +81,7 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 
 // Fences builds one adapter per target type and role. No call is made:
 // a role is assumed on first use. client serves atlas-access-list targets.
-func Fences(c *config.Config, awsCfg aws.Config, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Fences {
+func Fences(c *config.Config, awsCfg aws.Config, client *atlas.Client) target.Adapters {
 	return fences(c, newRoles(awsCfg, c), client)
 }
 
@@ -97,14 +98,14 @@ type clients struct {
 // adapters builds each kind's adapter: one line per kind (the registry of
 // kinds themselves is internal/target/kinds). A function, not a package
 // variable: nothing is built at package init.
-func adapters() map[config.TargetType]func(clients) reconcile.Fences {
-	return map[config.TargetType]func(clients) reconcile.Fences{
-		kmspolicy.Type:       func(c clients) reconcile.Fences { return kmsio.New(kms.NewFromConfig(c.aws)) },
-		vpcepolicy.Type:      func(c clients) reconcile.Fences { return vpceio.New(ec2.NewFromConfig(c.aws)) },
-		iamrolepolicy.Type:   func(c clients) reconcile.Fences { return iamio.New(iam.NewFromConfig(c.aws)) },
+func adapters() map[config.TargetType]func(clients) target.Adapter {
+	return map[config.TargetType]func(clients) target.Adapter{
+		kmspolicy.Type:       func(c clients) target.Adapter { return kmsio.New(kms.NewFromConfig(c.aws)) },
+		vpcepolicy.Type:      func(c clients) target.Adapter { return vpceio.New(ec2.NewFromConfig(c.aws)) },
+		iamrolepolicy.Type:   func(c clients) target.Adapter { return iamio.New(iam.NewFromConfig(c.aws)) },
 		atlasaccesslist.Type: accessList,
-		securitygroup.Type:   func(c clients) reconcile.Fences { return sgio.New(ec2.NewFromConfig(c.aws)) },
-		prefixlist.Type:      func(c clients) reconcile.Fences { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
+		securitygroup.Type:   func(c clients) target.Adapter { return sgio.New(ec2.NewFromConfig(c.aws)) },
+		prefixlist.Type:      func(c clients) target.Adapter { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
 		wafipset.Type:        wafSets,
 		gcpaccesslevel.Type:  accessLevels,
 		azurekeyvault.Type:   vaults,
@@ -114,7 +115,7 @@ func adapters() map[config.TargetType]func(clients) reconcile.Fences {
 // accessLevels reads the GCP credentials from Secrets Manager on first
 // use, so a run without such a target, or one that reads nothing, pays
 // nothing for them.
-func accessLevels(c clients) reconcile.Fences {
+func accessLevels(c clients) target.Adapter {
 	sm := secretsmanager.NewFromConfig(c.aws)
 	creds := gcpio.FromJSON(func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.gcp.Credentials.SecretID) })
 	return gcpio.New(creds, c.gcp.Endpoint, reconcile.SleepContext)
@@ -122,7 +123,7 @@ func accessLevels(c clients) reconcile.Fences {
 
 // vaults signs in to Entra on first use: with the client secret read from
 // Secrets Manager, or with a web identity token from STS (federation).
-func vaults(c clients) reconcile.Fences {
+func vaults(c clients) target.Adapter {
 	app := azkvio.App{TenantID: c.azure.TenantID, ClientID: c.azure.ClientID, Authority: c.azure.AuthorityURL, Management: c.azure.ManagementURL}
 	var client azkvio.Client
 	if f := c.azure.Federation; f != nil {
@@ -142,24 +143,24 @@ func vaults(c clients) reconcile.Fences {
 }
 
 // wafSets builds one WAFv2 client per region the sets name.
-func wafSets(c clients) reconcile.Fences {
+func wafSets(c clients) target.Adapter {
 	return wafio.New(func(region string) wafio.API {
 		return wafv2.NewFromConfig(c.aws, func(o *wafv2.Options) { o.Region = region })
 	})
 }
 
-func accessList(c clients) reconcile.Fences {
+func accessList(c clients) target.Adapter {
 	if c.atlas == nil {
 		return nil
 	}
 	return accesslistio.New(c.atlas)
 }
 
-func fences(c *config.Config, roles *roles, client *atlas.Client) map[reconcile.AdapterKey]reconcile.Fences {
-	out := map[reconcile.AdapterKey]reconcile.Fences{}
+func fences(c *config.Config, roles *roles, client *atlas.Client) target.Adapters {
+	out := target.Adapters{}
 	builders := adapters()
 	for _, t := range c.Targets {
-		key := reconcile.AdapterKey{Type: t.Type, As: t.RoleArn}
+		key := target.AdapterKey{Type: t.Type, As: t.RoleArn}
 		build, ok := builders[t.Type]
 		if out[key] != nil || !ok {
 			continue
