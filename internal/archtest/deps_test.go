@@ -83,16 +83,16 @@ var allowed = map[string][]string{
 	"internal/target/securitygroup/sgio":           {"internal/target", "internal/target/securitygroup"},
 	"internal/target/prefixlist/plio":              {"internal/ipset", "internal/target", "internal/target/prefixlist"},
 	"internal/target/wafipset/wafio":               {"internal/target", "internal/target/wafipset"},
-	"internal/target/gcpaccesslevel/gcpio":         {"internal/target", "internal/target/gcpaccesslevel", "internal/target/restcall"},
+	"internal/target/gcpaccesslevel/gcpio":         {"internal/secret", "internal/target", "internal/target/gcpaccesslevel", "internal/target/restcall"},
 	"internal/target/restcall":                     {},
 	"internal/target/azurekeyvault":                {"internal/ipset", "internal/target", "internal/target/entries"},
-	"internal/target/azurekeyvault/azkvio":         {"internal/ipset", "internal/target", "internal/target/azurekeyvault", "internal/target/restcall"},
+	"internal/target/azurekeyvault/azkvio":         {"internal/ipset", "internal/secret", "internal/target", "internal/target/azurekeyvault", "internal/target/restcall"},
 	"internal/plan":                                {"internal/admission", "internal/ipset", "internal/target"},
 	"internal/snapshot":                            {"internal/ipset"},
 	"internal/snapshotstore":                       {"internal/snapshot"},
 	"internal/atlas":                               {"internal/ipset"},
 	"internal/natgw":                               {"internal/ipset"},
-	"internal/config":                              {"internal/admission", "internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds", "internal/target/atlasaccesslist", "internal/target/iamrolepolicy", "internal/target/kmspolicy", "internal/target/vpcepolicy", "internal/target/gcpaccesslevel", "internal/target/azurekeyvault"},
+	"internal/config":                              {"internal/admission", "internal/ids", "internal/ipset", "internal/snapshot/location", "internal/target", "internal/target/kinds"},
 	"internal/configfile":                          {"internal/config"},
 	"internal/notify":                              {"internal/plan", "internal/ipset", "internal/target"},
 	"internal/notify/snsalerts":                    {"internal/notify"},
@@ -104,7 +104,7 @@ var allowed = map[string][]string{
 	"internal/encwatch":                            {"internal/atlas", "internal/config", "internal/ipset", "internal/plan", "internal/snapshot"},
 	"internal/reconcile":                           {"internal/admission", "internal/atlas", "internal/snapshot", "internal/ipset", "internal/plan", "internal/config", "internal/notify", "internal/bookkeeping", "internal/desired", "internal/encwatch", "internal/target"},
 	"internal/reconcilefn":                         {"internal/config", "internal/metrics", "internal/plan", "internal/reconcile"},
-	"internal/doctor":                              {"internal/atlas", "internal/bookkeeping", "internal/config", "internal/snapshot", "internal/target", "internal/target/azurekeyvault"},
+	"internal/doctor":                              {"internal/atlas", "internal/bookkeeping", "internal/config", "internal/snapshot", "internal/target"},
 	"internal/lambdafn":                            {"internal/config", "internal/wire"},
 	"internal/wire":                                {"internal/config", "internal/snapshot", "internal/snapshot/location", "internal/snapshotstore"},
 	"internal/wire/atlasconn":                      {"internal/atlas", "internal/config", "internal/secret"},
@@ -114,7 +114,7 @@ var allowed = map[string][]string{
 		"internal/target/atlasaccesslist/accesslistio", "internal/target/iamrolepolicy/iamio", "internal/target/kmspolicy/kmsio", "internal/target/vpcepolicy/vpceio",
 		"internal/target/securitygroup", "internal/target/prefixlist", "internal/target/wafipset",
 		"internal/target/securitygroup/sgio", "internal/target/prefixlist/plio", "internal/target/wafipset/wafio",
-		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio", "internal/secret",
+		"internal/target/gcpaccesslevel", "internal/target/gcpaccesslevel/gcpio",
 		"internal/target/azurekeyvault", "internal/target/azurekeyvault/azkvio", "internal/target/restcall"},
 }
 
@@ -297,5 +297,42 @@ func TestFunctionsLinkOnlyTheServicesTheyCall(t *testing.T) {
 				t.Errorf("%s links %s", fn, banned)
 			}
 		}
+	}
+}
+
+// A kind is one package (and its adapter) plus its registry entries: in
+// production code only the registry (internal/target/kinds) and the
+// wiring's table of adapter builders (internal/wire/reconciler, kept apart
+// so that config links no service) name a kind's package. Config rules,
+// doctor checks and wiring specific to a kind live in the kind.
+func TestOnlyTheRegistryNamesAKind(t *testing.T) {
+	shared := []string{"entries", "policydoc", "restcall", "kinds"}
+	kindOf := func(imp string) string {
+		rest, ok := strings.CutPrefix(imp, "internal/target/")
+		if !ok {
+			return ""
+		}
+		k, _, _ := strings.Cut(rest, "/")
+		if contains(shared, k) {
+			return ""
+		}
+		return k
+	}
+	registry := []string{"internal/target/kinds", "internal/wire/reconciler"}
+	found := 0
+	for name, p := range listPackages(t) {
+		for _, imp := range internalImports(p) {
+			k := kindOf(imp)
+			if k == "" {
+				continue
+			}
+			found++
+			if own := kindOf(name); own != k && !contains(registry, name) {
+				t.Errorf("%s imports %s: only the registry names a kind's package; move what it needs into the kind", name, imp)
+			}
+		}
+	}
+	if found < 9 {
+		t.Fatalf("found %d imports of kinds: the listing is broken", found)
 	}
 }

@@ -14,10 +14,14 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/prefixlist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/securitygroup"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/wafipset"
 )
 
@@ -324,29 +328,29 @@ func TestTemplateConfigParses(t *testing.T) {
 		for _, tg := range c.Targets {
 			types[tg.Type]++
 		}
-		if withEndpoints && (types[config.TypeIAMRolePolicy] != 1 || types[config.TypeAtlasAccessList] != 2 || c.Targets[4].Resource != "atlas-kms-access/atlas-ip-allowlist") {
+		if withEndpoints && (types[iamrolepolicy.Type] != 1 || types[atlasaccesslist.Type] != 2 || c.Targets[4].Resource != "atlas-kms-access/atlas-ip-allowlist") {
 			t.Fatalf("targets by type %v; %+v", types, c.Targets)
 		}
 		if len(c.Targets) != wantTargets || len(c.Atlas.Projects) != 2 || c.Webhook.SecretID == "" || c.Trigger.QueueURL == "" || c.Notify.TopicArn == "" {
 			t.Fatalf("config %+v", c)
 		}
 		// Each target type has its own Sid parameter.
-		sids := map[config.TargetType]string{config.TypeKMSKeyPolicy: "KeySid", config.TypeVPCEndpointPolicy: "EndpointSid", config.TypeIAMRolePolicy: "RoleSid", config.TypeAtlasAccessList: "ipsync:",
+		sids := map[config.TargetType]string{kmspolicy.Type: "KeySid", vpcepolicy.Type: "EndpointSid", iamrolepolicy.Type: "RoleSid", atlasaccesslist.Type: "ipsync:",
 			securitygroup.Type: "atlas-ip-sync:", prefixlist.Type: "atlas-ip-sync:", wafipset.Type: "atlas-ip-sync", gcpaccesslevel.Type: "atlas-ip-sync", azurekeyvault.Type: "atlas-ip-sync"}
 		for _, tg := range c.Targets {
 			if tg.Sid != sids[tg.Type] || len(tg.Sources) == 0 {
 				t.Fatalf("target %+v did not inherit its type's defaults (sid %q)", tg, sids[tg.Type])
 			}
-			verifies := withEndpoints && tg.Type == config.TypeKMSKeyPolicy
+			verifies := withEndpoints && tg.Type == kmspolicy.Type
 			if verifies != (len(tg.EncryptionAtRestProjects) == 1) {
 				t.Fatalf("target %+v: encryption-at-rest projects, want them: %v", tg, verifies)
 			}
 			// Access lists are Atlas's: never through the AWS role.
-			wantRole := withEndpoints && tg.Type != config.TypeAtlasAccessList && tg.Type != gcpaccesslevel.Type && tg.Type != azurekeyvault.Type
+			wantRole := withEndpoints && tg.Type != atlasaccesslist.Type && tg.Type != gcpaccesslevel.Type && tg.Type != azurekeyvault.Type
 			if wantRole != (tg.RoleArn == "arn:aws:iam::222222222222:role/atlas-ip-sync" && tg.ExternalID == "ext-1") {
 				t.Fatalf("target %+v: role, want one: %v", tg, wantRole)
 			}
-			if tg.Type == config.TypeAtlasAccessList && tg.Sources[0].String() != "nat-gateways:Name=prod-egress" {
+			if tg.Type == atlasaccesslist.Type && tg.Sources[0].String() != "nat-gateways:Name=prod-egress" {
 				t.Fatalf("access list %+v: sources", tg)
 			}
 			if o := tg.Options(); (tg.Type == securitygroup.Type) != (o == target.Options{Direction: "egress", Protocol: "tcp", Ports: "27015-27017", MaxRules: 120}) {

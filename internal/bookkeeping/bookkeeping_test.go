@@ -10,6 +10,8 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 var t0 = time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)
@@ -30,11 +32,11 @@ func TestRecordOf(t *testing.T) {
 		target config.Target
 		want   bool
 	}{
-		{"no snapshot", nil, config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "key-1"}, false},
-		{"same target", prev, config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "key-1"}, true},
-		{"points elsewhere now", prev, config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "key-2"}, false},
-		{"another type now", prev, config.Target{Name: "k", Type: config.TypeVPCEndpointPolicy, Resource: "key-1"}, false},
-		{"new target", prev, config.Target{Name: "n", Type: config.TypeKMSKeyPolicy, Resource: "key-1"}, false},
+		{"no snapshot", nil, config.Target{Name: "k", Type: kmspolicy.Type, Resource: "key-1"}, false},
+		{"same target", prev, config.Target{Name: "k", Type: kmspolicy.Type, Resource: "key-1"}, true},
+		{"points elsewhere now", prev, config.Target{Name: "k", Type: kmspolicy.Type, Resource: "key-2"}, false},
+		{"another type now", prev, config.Target{Name: "k", Type: vpcepolicy.Type, Resource: "key-1"}, false},
+		{"new target", prev, config.Target{Name: "n", Type: kmspolicy.Type, Resource: "key-1"}, false},
 	} {
 		rec := RecordOf(tc.prev, tc.target)
 		if (rec != nil) != tc.want {
@@ -59,9 +61,9 @@ func TestNext(t *testing.T) {
 	later := t0.Add(time.Hour)
 	record := plan.Record{Source: ipset.MustParse("192.0.2.1"), Written: ipset.MustParse("192.0.2.1")}
 	targets := []plan.TargetPlan{
-		{Target: plan.Target{Name: "failed", Type: config.TypeKMSKeyPolicy, Resource: "r"}, Status: plan.Error},
-		{Target: plan.Target{Name: "same", Type: config.TypeKMSKeyPolicy, Resource: "r"}, Status: plan.InSync, NewRecord: record},
-		{Target: plan.Target{Name: "new", Type: config.TypeKMSKeyPolicy, Resource: "r"}, Status: plan.Applied, NewRecord: plan.Record{Source: ipset.MustParse("192.0.2.2"), Written: ipset.MustParse("192.0.2.2")}},
+		{Target: plan.Target{Name: "failed", Type: kmspolicy.Type, Resource: "r"}, Status: plan.Error},
+		{Target: plan.Target{Name: "same", Type: kmspolicy.Type, Resource: "r"}, Status: plan.InSync, NewRecord: record},
+		{Target: plan.Target{Name: "new", Type: kmspolicy.Type, Resource: "r"}, Status: plan.Applied, NewRecord: plan.Record{Source: ipset.MustParse("192.0.2.2"), Written: ipset.MustParse("192.0.2.2")}},
 	}
 	next := Next(prev, answer("192.0.2.2"), targets, map[string]snapshot.Block{"c": {Since: later}}, later)
 	if next.Lease != nil || len(next.Blocked) != 2 || !next.Seen["schedule"].Equal(t0) {

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 )
 
 // TestDecodeReadsEveryField sets every field of Config (by reflection, so a
@@ -66,7 +68,7 @@ func fill(t *testing.T, v reflect.Value, path string) {
 		v.Set(reflect.MakeMap(v.Type()))
 		e := reflect.New(v.Type().Elem()).Elem()
 		fill(t, e, path+"[k]")
-		v.SetMapIndex(reflect.ValueOf(TypeKMSKeyPolicy), e)
+		v.SetMapIndex(reflect.ValueOf(kmspolicy.Type), e)
 	case reflect.String:
 		v.SetString(path)
 	case reflect.Int:

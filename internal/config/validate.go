@@ -3,36 +3,22 @@ package config
 import (
 	"errors"
 	"fmt"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ids"
+
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/admission"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 )
 
 // TargetType names a kind of fence (target.Type, which plan shares).
 type TargetType = target.Type
-
-// The types of the first kinds, for the code and tests that name one; the
-// registry (internal/target/kinds) is what knows them all.
-const (
-	TypeKMSKeyPolicy      = kmspolicy.Type
-	TypeVPCEndpointPolicy = vpcepolicy.Type
-	TypeIAMRolePolicy     = iamrolepolicy.Type
-	TypeAtlasAccessList   = atlasaccesslist.Type
-)
 
 // validate collects every problem, so a user fixes the config in one pass.
 func (c *Config) validate() error {
@@ -100,11 +86,8 @@ func (c *Config) validate() error {
 		}
 	}
 	c.validateAzure(add)
-	for _, t := range c.Targets {
-		if t.Type == gcpaccesslevel.Type && c.GCP.Credentials.SecretID == "" {
-			add("target %q: a gcp-access-level target needs gcp.credentials.secretId (a service-account key or external_account JSON in Secrets Manager)", t.Name)
-			break
-		}
+	if t, ok := c.needs(target.CloudGCP); ok && c.GCP.Credentials.SecretID == "" {
+		add("target %q: a %s target needs gcp.credentials.secretId (a service-account key or external_account JSON in Secrets Manager)", t.Name, t.Type)
 	}
 	for typ := range c.TargetDefaults {
 		if _, ok := c.Kinds().Lookup(typ); !ok {
@@ -263,11 +246,7 @@ func checkBaseURL(raw string) error {
 // needs, one way to sign in, and endpoints that keep tokens off clear text.
 func (c *Config) validateAzure(add func(string, ...any)) {
 	a := c.Azure
-	needed := false
-	for _, t := range c.Targets {
-		needed = needed || t.Type == azurekeyvault.Type
-	}
-	if !needed && a == (Azure{}) {
+	if _, needed := c.needs(target.CloudAzure); !needed && a == (Azure{}) {
 		return
 	}
 	for _, f := range []struct{ key, v string }{{"tenantId", a.TenantID}, {"clientId", a.ClientID}} {
@@ -290,6 +269,16 @@ func (c *Config) validateAzure(add func(string, ...any)) {
 			}
 		}
 	}
+}
+
+// needs is the first target whose kind needs the cloud's block.
+func (c *Config) needs(cloud target.Cloud) (Target, bool) {
+	for _, t := range c.Targets {
+		if k, ok := c.Kinds().Lookup(t.Type); ok && k.Rules().Cloud == cloud {
+			return t, true
+		}
+	}
+	return Target{}, false
 }
 
 // uuidLike is a GUID's 8-4-4-4-12 hex digits.

@@ -85,7 +85,7 @@ func TestAtlasVaultIsATarget(t *testing.T) {
 		got, add := collect()
 		v := vault
 		v.RequirePrivateNetworking = c.private
-		checkAzureVault(vaultConfig(t, c.resource), "p", v, add)
+		checkKeyHome(vaultConfig(t, c.resource), "p", azureKey(v), add)
 		all := ""
 		for _, ch := range *got {
 			all += string(ch.Status) + " " + ch.Name + ": " + ch.Detail + "\n"

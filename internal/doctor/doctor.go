@@ -152,7 +152,7 @@ func (d Deps) checkAtlas(ctx context.Context, add adder) {
 		e, err := d.Atlas.EncryptionAtRest(cctx, p)
 		cancel()
 		if err == nil && e.AzureVault != nil {
-			checkAzureVault(c, p, *e.AzureVault, add)
+			checkKeyHome(c, p, azureKey(*e.AzureVault), add)
 		}
 		switch {
 		case err != nil:
@@ -232,11 +232,10 @@ func (d Deps) checkTarget(ctx context.Context, t config.Target, memory *snapshot
 	}
 	add(status, name, "%s %s%s: %s; %d of %d %s used, %d left%s",
 		t.Type, t.Resource, via, fence.Describe(), size, room.Max, room.Unit, room.Max-size, note)
-	if fw, ok := fence.(firewall); ok {
-		checkFirewall(name, fw, add)
-	}
-	if o, ok := fence.(target.OpenToAll); ok && len(o.OpenToAll()) > 0 {
-		add(Warn, name+" open", "the fence is open: %s of another owner allows this traffic from every address; ipsync's rules take effect when that rule goes", strings.Join(o.OpenToAll(), ", "))
+	if w, ok := fence.(target.Warner); ok {
+		for _, warning := range w.Warnings() {
+			add(Warn, name+" "+warning.Topic, "%s", warning.Detail)
+		}
 	}
 	if pl, ok := a.(perimeterLister); ok {
 		cctx, cancel := d.call(ctx)

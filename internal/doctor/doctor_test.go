@@ -92,8 +92,8 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 		values = append(values, fmt.Sprintf(`"10.%d.%d.1/32"`, i/250, i%250))
 	}
 	doc := `{"Version":"2012-10-17","Statement":[{"Sid":"S","Effect":"Allow","Principal":"*","Action":"kms:Decrypt","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":[` + strings.Join(values, ",") + `]}}}]}`
-	tg := config.Target{Name: "k", Type: config.TypeKMSKeyPolicy, Resource: "r", Sid: "S"}
-	d := Deps{Adapters: target.Adapters{{Type: config.TypeKMSKeyPolicy}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
+	tg := config.Target{Name: "k", Type: kmspolicy.Type, Resource: "r", Sid: "S"}
+	d := Deps{Adapters: target.Adapters{{Type: kmspolicy.Type}: keyPolicy(t, doc, tg.Sid)}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, nil, add)
 	if c := (*got)[0]; c.Status != Warn || !strings.Contains(c.Detail, "over 80 %") || !strings.Contains(c.Detail, "1700 prefix(es)") {
@@ -105,8 +105,8 @@ func TestHeadroomWarnsAbove80Percent(t *testing.T) {
 // the managed entries and the room left under Atlas's 200.
 func TestAccessListCheckCountsEntries(t *testing.T) {
 	list := fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Others: 2, Limit: atlasaccesslist.Capacity, Marker: `comment prefix "ipsync:"`})}
-	tg := config.Target{Name: "egress", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-	d := Deps{Adapters: target.Adapters{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
+	tg := config.Target{Name: "egress", Type: atlasaccesslist.Type, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
+	d := Deps{Adapters: target.Adapters{{Type: atlasaccesslist.Type}: list}, Timeout: time.Second}
 	got, add := collect()
 	d.checkTarget(context.Background(), tg, nil, add)
 	c := (*got)[0]
@@ -138,8 +138,8 @@ func TestResourcesDeclaredInIaCAreWarnedAbout(t *testing.T) {
 		{nil, ""},
 	} {
 		list := taggedList{fixed{entries.New(entries.List{Managed: ipset.MustParse("198.51.100.7/32"), Count: 1, Limit: atlasaccesslist.Capacity})}, c.tags}
-		tg := config.Target{Name: "pl", Type: config.TypeAtlasAccessList, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
-		d := Deps{Adapters: target.Adapters{{Type: config.TypeAtlasAccessList}: list}, Timeout: time.Second}
+		tg := config.Target{Name: "pl", Type: atlasaccesslist.Type, Resource: "5aec7afbf7d068e35a39809b", Sid: "ipsync:"}
+		d := Deps{Adapters: target.Adapters{{Type: atlasaccesslist.Type}: list}, Timeout: time.Second}
 		got, add := collect()
 		d.checkTarget(context.Background(), tg, nil, add)
 		switch {

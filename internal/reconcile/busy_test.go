@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
@@ -58,7 +58,7 @@ targets:
 	d := reconcile.Deps{
 		Atlas:    fakeSource{ans: answer("3.212.79.116", "34.193.91.42")},
 		Store:    stormStore{Store: file, now: now, loads: &atomic.Int64{}},
-		Adapters: target.Adapters{{Type: config.TypeKMSKeyPolicy}: &memPolicies{docs: map[string]string{"1234abcd-12ab-34cd-56ef-1234567890ab": testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32")}, writes: map[string]int{}}},
+		Adapters: target.Adapters{{Type: kmspolicy.Type}: &memPolicies{docs: map[string]string{"1234abcd-12ab-34cd-56ef-1234567890ab": testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32")}, writes: map[string]int{}}},
 		Now:      now,
 		Sleep:    func(context.Context, time.Duration) error { return nil }, // the waits are counted, not lived
 	}

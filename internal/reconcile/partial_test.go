@@ -102,7 +102,7 @@ targets:
 	d := reconcile.Deps{
 		Atlas:    fakeSource{ans: answer("3.212.79.116", "3.92.113.229")},
 		Store:    snapshotstore.NewFileStore(loc.Path),
-		Adapters: target.Adapters{{Type: config.TypeKMSKeyPolicy}: mem},
+		Adapters: target.Adapters{{Type: kmspolicy.Type}: mem},
 		Notify:   rec,
 		Now:      func() time.Time { return time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC) },
 	}

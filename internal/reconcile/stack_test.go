@@ -28,6 +28,9 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/configfile"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/gcp/gcptest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/kmspolicy"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/vpcepolicy"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/wire/reconciler"
 )
@@ -115,7 +118,7 @@ func (k kind) reads() []string { return append([]string{k.readOp}, k.alsoReads..
 
 var kinds = []kind{
 	{
-		name: config.TypeKMSKeyPolicy, sid: "AtlasIPAllowList", writeOp: "PutKeyPolicy", readOp: "GetKeyPolicy",
+		name: kmspolicy.Type, sid: "AtlasIPAllowList", writeOp: "PutKeyPolicy", readOp: "GetKeyPolicy",
 		create: func(t testing.TB, cfg aws.Config, values ...string) string {
 			return testenv.CreateKey(t, cfg, testenv.KeyPolicy("AtlasIPAllowList", values...))
 		},
@@ -136,7 +139,7 @@ var kinds = []kind{
 		},
 	},
 	{
-		name: config.TypeVPCEndpointPolicy, sid: "AtlasNodes", writeOp: "ModifyVpcEndpoint", readOp: "DescribeVpcEndpoints",
+		name: vpcepolicy.Type, sid: "AtlasNodes", writeOp: "ModifyVpcEndpoint", readOp: "DescribeVpcEndpoints",
 		create: func(t testing.TB, cfg aws.Config, values ...string) string {
 			return testenv.CreateEndpoint(t, cfg, testenv.EndpointPolicy("AtlasNodes", values...))
 		},
@@ -157,7 +160,7 @@ var kinds = []kind{
 		},
 	},
 	{
-		name: config.TypeIAMRolePolicy, sid: "AtlasIPAllowList", writeOp: "PutRolePolicy", readOp: "GetRolePolicy",
+		name: iamrolepolicy.Type, sid: "AtlasIPAllowList", writeOp: "PutRolePolicy", readOp: "GetRolePolicy",
 		create: func(t testing.TB, cfg aws.Config, values ...string) string {
 			return testenv.CreateRolePolicy(t, cfg, testenv.RolePolicy("AtlasIPAllowList", values...))
 		},

@@ -3,6 +3,7 @@ package target
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 )
@@ -125,9 +126,45 @@ func (e *SizeError) Error() string {
 	return fmt.Sprintf("the %s would be %d %s even compact; the limit is %d", e.Capacity.Name, e.Size, e.Capacity.Unit, e.Capacity.Max)
 }
 
-// OpenToAll is a fence that can say which parts of other owners open the
-// target's traffic to every address (0.0.0.0/0 or ::/0): ipsync doctor
-// warns that ipsync's rules take effect only when those go.
-type OpenToAll interface {
-	OpenToAll() []string
+// Warner is a fence that knows what of it a person should hear from
+// ipsync doctor: a part of another owner open to every address, a
+// firewall whose rules do nothing, ownership found by the record alone.
+type Warner interface {
+	Warnings() []Warning
+}
+
+// Warning is one thing doctor says of a fence: its topic ("open",
+// "firewall", "ownership") and a sentence.
+type Warning struct {
+	Topic, Detail string
+}
+
+// OpenWarnings is the warning for the parts of other owners that open the
+// target's traffic to every address (0.0.0.0/0 or ::/0), if any.
+func OpenWarnings(open []string) []Warning {
+	if len(open) == 0 {
+		return nil
+	}
+	return []Warning{{Topic: "open", Detail: "the fence is open: " + strings.Join(open, ", ") + " of another owner allows this traffic from every address; ipsync's rules take effect when that rule goes"}}
+}
+
+// KeyHome is a kind whose fences may hold the key Atlas encrypts a
+// project's data with, where Atlas's encryption-at-rest answer names it:
+// ipsync doctor asks it which resource that is, to check a target keeps
+// that fence.
+type KeyHome interface {
+	// KeyResource is the resource Atlas's answer names, or "" when the
+	// key is not in a fence of the kind.
+	KeyResource(key AtlasKey) string
+}
+
+// AtlasKey is where Atlas says a project's key is: its provider's part of
+// the encryption-at-rest answer ("azureKeyVault"), what doctor calls it
+// ("azure key vault", "the vault"), its fields by name, and whether Atlas
+// reaches it over private networking (so no IP rule matters).
+type AtlasKey struct {
+	Provider   string
+	Name, Noun string
+	Fields     map[string]string
+	Private    bool
 }

@@ -46,6 +46,9 @@ type Rules struct {
 	// OutsideAWS: the fence is not in AWS, so no AWS role reaches it
 	// (roleArn is refused).
 	OutsideAWS bool
+	// Cloud names the config block a target of the kind needs (its
+	// cloud's credentials and endpoints); "": none.
+	Cloud Cloud
 	// SidChars, when set, says whether the sid holds only characters the
 	// service accepts where ipsync writes it (a rule's description).
 	SidChars func(sid string) bool
@@ -55,6 +58,15 @@ type Rules struct {
 	// a run is about to write before it writes.
 	RecordedOwnership bool
 }
+
+// Cloud is a config block of another cloud's settings.
+type Cloud string
+
+// Clouds.
+const (
+	CloudGCP   Cloud = "gcp"
+	CloudAzure Cloud = "azure"
+)
 
 // Feed says which sources a kind takes.
 type Feed int

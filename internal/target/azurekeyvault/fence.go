@@ -146,3 +146,20 @@ func (f *Firewall) PublicNetworkAccess() string {
 
 // Note is what reading found worth saying about ownership, or "".
 func (f *Firewall) Note() string { return f.note }
+
+// Warnings: rules that do nothing (the firewall lets all in, or nothing
+// comes in over the public network at all), ownership found by the
+// record alone, and another owner's rule open to every address.
+func (f *Firewall) Warnings() []target.Warning {
+	var out []target.Warning
+	if f.DefaultAction() == "Allow" {
+		out = append(out, target.Warning{Topic: "firewall", Detail: "the vault's networkAcls.defaultAction is Allow: the firewall is open and its IP rules do nothing; set it to Deny once the rules hold what Atlas needs (ipsync never changes it)"})
+	}
+	if f.PublicNetworkAccess() == "Disabled" {
+		out = append(out, target.Warning{Topic: "firewall", Detail: "the vault's publicNetworkAccess is Disabled: no IP rule admits anyone, Atlas included; Atlas must reach it over a private endpoint"})
+	}
+	if f.note != "" {
+		out = append(out, target.Warning{Topic: "ownership", Detail: f.note})
+	}
+	return append(out, f.Fence.Warnings()...)
+}

@@ -47,7 +47,7 @@ func (Kind) Rules() target.Rules {
 	// One target per vault: two would each count the other's rules as
 	// someone else's. A vault may guard a project's encryption at rest:
 	// changes are verified. The sid names the vault's tag.
-	return target.Rules{MaxSid: 128, SidMeans: "the name of ipsync's tag on the vault, after ipsync-", OnePerResource: true, EncryptionAtRest: true, OutsideAWS: true,
+	return target.Rules{MaxSid: 128, SidMeans: "the name of ipsync's tag on the vault, after ipsync-", OnePerResource: true, EncryptionAtRest: true, OutsideAWS: true, Cloud: target.CloudAzure,
 		RecordedOwnership: true, SidChars: tagNameChars, NameFromResource: func(r string) string { return r[strings.LastIndex(r, "/")+1:] }}
 }
 
@@ -56,6 +56,14 @@ func (Kind) Example(string, []string) string { return "" }
 
 // tagNameChars: Azure refuses < > % & \ ? / in a tag's name.
 func tagNameChars(sid string) bool { return sid != "" && !strings.ContainsAny(sid, `<>%&\?/ `) }
+
+// KeyResource is the vault Atlas's azureKeyVault answer names.
+func (Kind) KeyResource(key target.AtlasKey) string {
+	if key.Provider != "azureKeyVault" {
+		return ""
+	}
+	return Location{Subscription: key.Fields["subscriptionID"], ResourceGroup: key.Fields["resourceGroupName"], Name: key.Fields["keyVaultName"]}.Path()
+}
 
 // Location is where a vault is.
 type Location struct {

@@ -84,6 +84,9 @@ func (f *Fence) Families() target.Families { return f.l.Families }
 // HeldByOthers are everybody else's entries' prefixes.
 func (f *Fence) HeldByOthers() []netip.Prefix { return f.l.OthersHold }
 
+// Warnings: everybody else's entries that hold every address.
+func (f *Fence) Warnings() []target.Warning { return target.OpenWarnings(f.OpenToAll()) }
+
 // OpenToAll names everybody else's entries that hold every address.
 func (f *Fence) OpenToAll() []string {
 	var out []string

@@ -71,7 +71,7 @@ func levelName(s string) bool {
 func (Kind) Rules() target.Rules {
 	// One target per level: ipsync owns it whole. A level may guard a
 	// project's encryption at rest with Cloud KMS: changes are verified.
-	return target.Rules{MaxSid: 2000, SidMeans: "the start of the access level's description", OnePerResource: true, EncryptionAtRest: true, OutsideAWS: true,
+	return target.Rules{MaxSid: 2000, SidMeans: "the start of the access level's description", OnePerResource: true, EncryptionAtRest: true, OutsideAWS: true, Cloud: target.CloudGCP,
 		NameFromResource: func(r string) string { return r[strings.LastIndex(r, "/")+1:] }}
 }
 

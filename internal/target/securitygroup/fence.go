@@ -132,6 +132,9 @@ func (f *Fence) HeldByOthers() []netip.Prefix { return f.held }
 // every address.
 func (f *Fence) OpenToAll() []string { return f.open }
 
+// Warnings: the other rules open to every address.
+func (f *Fence) Warnings() []target.Warning { return target.OpenWarnings(f.open) }
+
 // describe is a rule's traffic: "all traffic", "tcp 0-65535".
 func describe(r GroupRule) string {
 	switch {

@@ -14,17 +14,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	"github.com/aws/aws-sdk-go-v2/service/wafv2"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/natgw"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify/snsalerts"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/secret"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/atlasaccesslist/accesslistio"
@@ -95,65 +92,38 @@ type clients struct {
 	azure config.Azure
 }
 
-// adapters builds each kind's adapter: one line per kind (the registry of
-// kinds themselves is internal/target/kinds). A function, not a package
-// variable: nothing is built at package init.
+// adapters builds each kind's adapter: one line per kind, the other half of
+// the registry (internal/target/kinds, which config links without any
+// service; TestEveryKindHasAnAdapter keeps the two equal). A function, not
+// a package variable: nothing is built at package init.
 func adapters() map[config.TargetType]func(clients) target.Adapter {
 	return map[config.TargetType]func(clients) target.Adapter{
-		kmspolicy.Type:       func(c clients) target.Adapter { return kmsio.New(kms.NewFromConfig(c.aws)) },
-		vpcepolicy.Type:      func(c clients) target.Adapter { return vpceio.New(ec2.NewFromConfig(c.aws)) },
-		iamrolepolicy.Type:   func(c clients) target.Adapter { return iamio.New(iam.NewFromConfig(c.aws)) },
-		atlasaccesslist.Type: accessList,
-		securitygroup.Type:   func(c clients) target.Adapter { return sgio.New(ec2.NewFromConfig(c.aws)) },
-		prefixlist.Type:      func(c clients) target.Adapter { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
-		wafipset.Type:        wafSets,
-		gcpaccesslevel.Type:  accessLevels,
-		azurekeyvault.Type:   vaults,
-	}
-}
-
-// accessLevels reads the GCP credentials from Secrets Manager on first
-// use, so a run without such a target, or one that reads nothing, pays
-// nothing for them.
-func accessLevels(c clients) target.Adapter {
-	sm := secretsmanager.NewFromConfig(c.aws)
-	creds := gcpio.FromJSON(func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.gcp.Credentials.SecretID) })
-	return gcpio.New(creds, c.gcp.Endpoint, reconcile.SleepContext)
-}
-
-// vaults signs in to Entra on first use: with the client secret read from
-// Secrets Manager, or with a web identity token from STS (federation).
-func vaults(c clients) target.Adapter {
-	app := azkvio.App{TenantID: c.azure.TenantID, ClientID: c.azure.ClientID, Authority: c.azure.AuthorityURL, Management: c.azure.ManagementURL}
-	var client azkvio.Client
-	if f := c.azure.Federation; f != nil {
-		st := sts.NewFromConfig(c.aws)
-		client = azkvio.FromAssertion(app, func(ctx context.Context) (string, error) {
-			out, err := st.GetWebIdentityToken(ctx, &sts.GetWebIdentityTokenInput{Audience: []string{f.Audience}, SigningAlgorithm: aws.String("RS256")})
-			if err != nil {
-				return "", err
+		kmspolicy.Type:     func(c clients) target.Adapter { return kmsio.New(kms.NewFromConfig(c.aws)) },
+		vpcepolicy.Type:    func(c clients) target.Adapter { return vpceio.New(ec2.NewFromConfig(c.aws)) },
+		iamrolepolicy.Type: func(c clients) target.Adapter { return iamio.New(iam.NewFromConfig(c.aws)) },
+		atlasaccesslist.Type: func(c clients) target.Adapter {
+			if c.atlas == nil {
+				return nil // a run without an Atlas client reaches no access list
 			}
-			return aws.ToString(out.WebIdentityToken), nil
-		})
-	} else {
-		sm := secretsmanager.NewFromConfig(c.aws)
-		client = azkvio.FromSecret(app, func(ctx context.Context) ([]byte, error) { return secret.Read(ctx, sm, c.azure.Credentials.SecretID) })
+			return accesslistio.New(c.atlas)
+		},
+		securitygroup.Type: func(c clients) target.Adapter { return sgio.New(ec2.NewFromConfig(c.aws)) },
+		prefixlist.Type:    func(c clients) target.Adapter { return plio.New(ec2.NewFromConfig(c.aws), reconcile.SleepContext) },
+		wafipset.Type:      func(c clients) target.Adapter { return wafio.FromAWS(c.aws) },
+		gcpaccesslevel.Type: func(c clients) target.Adapter {
+			return gcpio.FromAWS(c.aws, c.gcp.Credentials.SecretID, c.gcp.Endpoint, reconcile.SleepContext)
+		},
+		azurekeyvault.Type: func(c clients) target.Adapter { return azkvio.FromAWS(c.aws, signIn(c.azure), reconcile.SleepContext) },
 	}
-	return azkvio.New(client, c.azure.ManagementURL, reconcile.SleepContext)
 }
 
-// wafSets builds one WAFv2 client per region the sets name.
-func wafSets(c clients) target.Adapter {
-	return wafio.New(func(region string) wafio.API {
-		return wafv2.NewFromConfig(c.aws, func(o *wafv2.Options) { o.Region = region })
-	})
-}
-
-func accessList(c clients) target.Adapter {
-	if c.atlas == nil {
-		return nil
+// signIn is the azure block's way to sign in.
+func signIn(a config.Azure) azkvio.SignIn {
+	s := azkvio.SignIn{App: azkvio.App{TenantID: a.TenantID, ClientID: a.ClientID, Authority: a.AuthorityURL, Management: a.ManagementURL}, SecretID: a.Credentials.SecretID}
+	if a.Federation != nil {
+		s.Audience = a.Federation.Audience
 	}
-	return accesslistio.New(c.atlas)
+	return s
 }
 
 func fences(c *config.Config, roles *roles, client *atlas.Client) target.Adapters {

@@ -147,3 +147,11 @@ func classify(op, arn string, err error) error {
 	}
 	return e
 }
+
+// FromAWS is the adapter of a run on AWS: one WAFv2 client per region the
+// sets name.
+func FromAWS(cfg aws.Config) *Adapter {
+	return New(func(region string) API {
+		return wafv2.NewFromConfig(cfg, func(o *wafv2.Options) { o.Region = region })
+	})
+}
