@@ -38,52 +38,32 @@ func (d Deps) finish(ctx context.Context, o Options, r Report, prev stored, next
 		// Another run is applying or publishing: it records and alerts. What
 		// this run found is decided again by the next one.
 		d.Log.Warn("another run holds the snapshot: this run records and alerts nothing", "holder", busy.Holder, "until", busy.Until)
-		return settle(r)
+		return r
 	}
 	alerts, state := notify.Decide(bookkeeping.AlertState(prev.snap), outcomesOf(r), runErrOf(r))
 	r.Alerts = alerts
-	var outbox []snapshot.PendingAlert
-	if prev.snap != nil {
-		outbox = append(outbox, prev.snap.Outbox...)
-	}
-	for _, a := range alerts {
-		outbox = append(outbox, snapshot.PendingAlert{Event: string(a.Event), Key: a.Key, Subject: a.Subject, Body: a.Body})
-	}
-	toStore := next
-	if !applied && prev.snap != nil && (!bookkeeping.AlertState(prev.snap).Equal(state) || len(outbox) > 0) {
-		// Refused or failed: keep Atlas's record as it was; remember only
-		// what on-call was told, so the next run does not page again.
-		kept := *prev.snap
-		toStore = &kept
-	}
+	toStore, outbox := bookkeeping.ToStore(prev.snap, next, alerts, state,
+		bookkeeping.Ending{Applied: applied, Holder: prev.holder, Trigger: string(o.Trigger), LeaseTTL: o.LeaseTTL}, now)
 	if toStore == nil {
 		// No snapshot yet and none to write: there is nowhere to remember
 		// the alerts, so they are sent now, and again by the next such run.
 		d.publish(ctx, o, &r, outbox)
-		return settle(r)
+		return r
 	}
-	toStore.Alerts, toStore.RunAlert = bookkeeping.StoredAlerts(state)
-	toStore.Outbox = outbox
-	if len(outbox) > 0 {
-		toStore.Lease = &snapshot.Lease{Holder: prev.holder, Until: now.Add(o.LeaseTTL)}
-	}
-	toStore.Seen = bookkeeping.Seen(prev.snap, toStore, string(o.Trigger), now)
 	version, ok := d.record(ctx, o, &r, prev, toStore)
-	if !ok {
-		return settle(r) // nothing recorded: nothing published either
+	if !ok || len(outbox) == 0 {
+		return r // nothing recorded: nothing published either
 	}
-	if len(outbox) > 0 {
-		cleared := *toStore
-		cleared.Outbox, cleared.Lease = d.publish(ctx, o, &r, outbox), nil
-		sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
-		_, err := d.Store.Save(sctx, &cleared, version)
-		cancel()
-		if err != nil {
-			// Left in the outbox, they are sent again after the lease: at least once.
-			d.Log.Warn("could not clear the alert outbox", "error", err.Error())
-		}
+	cleared := *toStore
+	cleared.Outbox, cleared.Lease = d.publish(ctx, o, &r, outbox), nil
+	sctx, cancel := context.WithTimeout(ctx, o.CallTimeout)
+	_, err := d.Store.Save(sctx, &cleared, version)
+	cancel()
+	if err != nil {
+		// Left in the outbox, they are sent again after the lease: at least once.
+		d.Log.Warn("could not clear the alert outbox", "error", err.Error())
 	}
-	return settle(r)
+	return r
 }
 
 // record writes toStore when it says something the stored snapshot does

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"maps"
 	mathrand "math/rand/v2"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/bookkeeping"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/notify"
@@ -120,6 +118,50 @@ type NATGateways interface {
 // Run is the one loop: fetch → snapshot → plan → guards → apply → record →
 // notify. A lost race on the snapshot starts it once more from fresh state.
 func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
+	d, o = withDefaults(cfg, d, o)
+	holder := newHolder()
+	var again retries
+	for {
+		r := runOnce(ctx, cfg, d, o, holder)
+		if !d.startAgain(ctx, o, &r, &again) {
+			return settle(r) // the one place a run's status is settled
+		}
+	}
+}
+
+// retries counts a run's fresh starts: after losing a race on the
+// snapshot, and after waiting for another run's lease.
+type retries struct{ conflicts, waits int }
+
+// startAgain says whether the run starts again from fresh state: after a
+// lost race on the snapshot (a short random pause first, so that racers
+// that lost together do not collide again at once), or once another run's
+// lease has ended. Giving up, it says why in r.Err.
+func (d Deps) startAgain(ctx context.Context, o Options, r *Report, n *retries) bool {
+	var conflict *snapshot.ConflictError
+	var busy *BusyError
+	switch {
+	case errors.As(r.Err, &conflict) && n.conflicts < maxConflicts:
+		n.conflicts++
+		d.Log.Warn("snapshot changed under this run; starting again from fresh state", "error", r.Err.Error())
+		return d.sleep(ctx, time.Duration(mathrand.Int64N(int64(50*time.Millisecond))*int64(n.conflicts))) == nil
+	case errors.As(r.Err, &busy):
+		if n.waits++; n.waits > maxBusyWaits {
+			r.Err = fmt.Errorf("%w; other runs held the snapshot %d times in a row: giving up, the next run tries again", r.Err, maxBusyWaits)
+			return false
+		}
+		d.Log.Info("another run is applying; waiting for it", "holder", busy.Holder, "until", busy.Until)
+		if err := d.waitForLease(ctx, o.BusyWait); err != nil {
+			r.Err = fmt.Errorf("%w; %v", r.Err, err)
+			return false
+		}
+		return true
+	}
+	return false
+}
+
+// withDefaults fills what the deps and options leave out.
+func withDefaults(cfg *config.Config, d Deps, o Options) (Deps, Options) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -144,34 +186,7 @@ func Run(ctx context.Context, cfg *config.Config, d Deps, o Options) Report {
 	if w := time.Duration(cfg.Verify.Window); w > 0 && cfg.VerifiesEncryption() {
 		o.LeaseTTL += w // the claim must outlive the watch after a change
 	}
-	holder := newHolder()
-	for conflicts, waits := 0, 0; ; {
-		r := runOnce(ctx, cfg, d, o, holder)
-		var conflict *snapshot.ConflictError
-		var busy *BusyError
-		switch {
-		case errors.As(r.Err, &conflict) && conflicts < maxConflicts:
-			conflicts++
-			d.Log.Warn("snapshot changed under this run; starting again from fresh state", "error", r.Err.Error())
-			// A short random pause, so that racers that lost together do
-			// not collide again at once.
-			if d.sleep(ctx, time.Duration(mathrand.Int64N(int64(50*time.Millisecond))*int64(conflicts))) != nil {
-				return r
-			}
-		case errors.As(r.Err, &busy):
-			if waits++; waits > maxBusyWaits {
-				r.Err = fmt.Errorf("%w; other runs held the snapshot %d times in a row: giving up, the next run tries again", r.Err, maxBusyWaits)
-				return settle(r)
-			}
-			d.Log.Info("another run is applying; waiting for it", "holder", busy.Holder, "until", busy.Until)
-			if err := d.waitForLease(ctx, o.BusyWait); err != nil {
-				r.Err = fmt.Errorf("%w; %v", r.Err, err)
-				return settle(r)
-			}
-		default:
-			return settle(r)
-		}
-	}
+	return d, o
 }
 
 // maxBusyWaits bounds how often a run waits for another run's lease: each
@@ -185,76 +200,6 @@ const maxBusyWaits = 10
 // maxConflicts bounds how often a run starts again after losing a race on
 // the snapshot; each restart reads fresh state, so it is cheap and safe.
 const maxConflicts = 5
-
-// runOnce is one pass of the loop: fetch, snapshot, desired, actual, plan,
-// guards, claim, apply, watch, publish, record, notify.
-func runOnce(ctx context.Context, cfg *config.Config, d Deps, o Options, holder string) Report {
-	now := d.Now().UTC().Truncate(time.Second)
-	prev, err := d.load(ctx, o, holder)
-	if err != nil {
-		return d.fail(ctx, o, prev, err)
-	}
-	fetched, r, err := d.fetch(ctx, cfg, prev.snap, now)
-	if err != nil {
-		failed := d.fail(ctx, o, prev, err)
-		failed.FetchDuration = r.FetchDuration
-		return failed
-	}
-	d.checkpoint("fetched")
-	inputs := d.inputs(ctx, cfg, fetched, prev.snap, o)
-	guards := guardsOf(cfg)
-	p := plan.Build(inputs, guards, now)
-	d.sharedLimits(ctx, &p, inputs, guards, now, o.CallTimeout)
-	r.Status, r.Targets = p.Status, p.Targets
-	if o.Expect != nil {
-		if moved := o.Expect.Moved(r.Hash, r.Targets); moved != "" {
-			r.Status = plan.Refused
-			r.Err = fmt.Errorf("the saved plan no longer matches: %s; nothing was written, run plan again", moved)
-			return r
-		}
-	}
-	if o.DryRun {
-		return r
-	}
-	if p.Status == plan.Refused {
-		// The source is suspect: no target and no address record is written.
-		d.Log.Warn("refused by a guard: nothing written")
-		return d.finish(ctx, o, r, prev, nil, false)
-	}
-	// A run that will write (or watch a change it may roll back) claims the
-	// snapshot first.
-	writes := anyChanges(r.Targets) || watchesUnrecorded(cfg, r.Targets) || anyRestores(r.Targets)
-	if busy := leased(prev.snap, holder, now); busy != nil {
-		if writes {
-			r.Err = busy // wait for it, then start again
-		}
-		return r // with nothing to write, the lease holder records the snapshot
-	}
-	if writes {
-		if prev, err = d.claim(ctx, o, prev, fetched, r.Targets, now); err != nil {
-			return claimFailed(r, err)
-		}
-	}
-	if d.Encryption == nil && guardsEncryption(cfg, r.Targets) {
-		r.Status, r.Err = plan.Error, errors.New("a changed target has encryptionAtRestProjects, but no Atlas client was given to verify the change with")
-		return r
-	}
-	finished := d.finishRollbacks(ctx, r.Targets, prev.snap, o)
-	watched := &blockLog{stored: prev}
-	watch := d.encryptionWatch(cfg, o, watched)
-	watch.Before(ctx, r.Targets)
-	d.applyAll(ctx, r.Targets, o)
-	blocks := watch.After(ctx, r.Targets, now)
-	maps.Copy(blocks, finished)
-	next := bookkeeping.Next(watched.snap, fetched, r.Targets, blocks, now)
-	unpublished := d.publishSets(ctx, o, r.Targets, next, now)
-	r = d.finish(ctx, o, r, watched.stored, next, true)
-	if unpublished != nil && r.Err == nil {
-		r.Err = unpublished
-		r = settle(r)
-	}
-	return r
-}
 
 // fail ends a run that could not plan: alert (on transition) and keep the snapshot.
 func (d Deps) fail(ctx context.Context, o Options, prev stored, err error) Report {
