@@ -13,15 +13,12 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
-// readAll reads every target's fence in parallel.
-func (d Deps) readAll(ctx context.Context, targets []plan.Target, timeout time.Duration) ([]target.Fence, []error) {
-	fences := make([]target.Fence, len(targets))
-	errs := make([]error, len(targets))
-	d.each(len(targets), func(i int) {
-		t := targets[i]
-		fences[i], errs[i] = d.readFence(ctx, t.Type, t.RoleArn, t.Ref(), timeout)
+// readAll reads every target's fence, through Deps.each.
+func (d Deps) readAll(ctx context.Context, rs []*reading, timeout time.Duration) {
+	d.each(len(rs), func(i int) {
+		r := rs[i]
+		r.fence, r.err = d.readFence(ctx, r.plan.Type, r.plan.RoleArn, r.plan.Ref(), timeout)
 	})
-	return fences, errs
 }
 
 // each runs do(0) … do(n-1) and returns when all have: through Deps.Each
@@ -50,16 +47,16 @@ func (d Deps) readFence(ctx context.Context, typ config.TargetType, as string, r
 // natSources reads each target's nat-gateways sources, once per role and
 // tag in the run, each named as admission's verdicts name it; a failure is
 // that target's error.
-func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []error, timeout time.Duration) [][]admission.Part {
-	out := make([][]admission.Part, len(targets))
+func (d Deps) natSources(ctx context.Context, rs []*reading, timeout time.Duration) {
 	seen := map[string]ipset.Set{}
-	for i, t := range targets {
+	for _, r := range rs {
+		t := r.cfg
 		for _, s := range t.Sources {
-			if s.Kind != config.SourceNATGateways || errs[i] != nil {
+			if s.Kind != config.SourceNATGateways || r.err != nil {
 				continue
 			}
 			if d.NAT == nil {
-				errs[i] = errors.New("no NAT gateway reader for a nat-gateways source")
+				r.err = errors.New("no NAT gateway reader for a nat-gateways source")
 				continue
 			}
 			key := t.RoleArn + " " + s.String()
@@ -70,7 +67,7 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 				set, err = d.NAT.PublicIPs(cctx, t.RoleArn, s.TagKey, s.TagValue)
 				cancel()
 				if err != nil {
-					errs[i] = target.ThroughRole(t.RoleArn, err)
+					r.err = target.ThroughRole(t.RoleArn, err)
 					continue
 				}
 				seen[key] = set
@@ -79,10 +76,9 @@ func (d Deps) natSources(ctx context.Context, targets []config.Target, errs []er
 			if t.RoleArn != "" {
 				where += " through role " + t.RoleArn
 			}
-			out[i] = append(out[i], admission.Part{Source: where, Set: set})
+			r.nat = append(r.nat, admission.Part{Source: where, Set: set})
 		}
 	}
-	return out
 }
 
 // sharedLimits plans again, against what is really left, each target

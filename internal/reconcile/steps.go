@@ -13,6 +13,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target"
 )
 
 // The steps of runOnce that read, plan and claim.
@@ -41,50 +42,71 @@ func (d Deps) fetch(ctx context.Context, cfg *config.Config, prev *snapshot.Snap
 	return fetched, r, nil
 }
 
+// reading is what a pass read of one target: the target as the config
+// and as the plan see it, its kind, its fence or why it could not be read,
+// and the parts its NAT gateway sources gave.
+type reading struct {
+	cfg     config.Target
+	plan    plan.Target
+	kind    target.Kind
+	kindErr error
+	fence   target.Fence
+	err     error
+	nat     []admission.Part
+}
+
 // inputs reads every target and pairs what it holds with what it should.
 func (d Deps) inputs(ctx context.Context, cfg *config.Config, fetched, prev *snapshot.Snapshot, o Options) []plan.Input {
-	targets := planTargets(cfg, prev)
-	fences, readErrs := d.readAll(ctx, targets, o.CallTimeout)
-	nat := d.natSources(ctx, cfg.Targets, readErrs, o.CallTimeout)
-	inputs := make([]plan.Input, len(cfg.Targets))
-	for i, t := range cfg.Targets {
-		kind, err := cfg.KindOf(t)
-		if err != nil && readErrs[i] == nil {
-			readErrs[i] = err
-		}
-		parts := append(desired.Parts(fetched, t.Sources), nat[i]...)
-		judged := parts
-		if o.unjudged {
-			judged = []admission.Part{}
-		}
-		inputs[i] = plan.Input{
-			Target:     targets[i],
-			Source:     desired.Union(parts),
-			Parts:      judged,
-			Static:     ipset.MustParse(t.Static...), // validated with the config
-			HasSources: len(t.Sources) > 0,
-			Record:     bookkeeping.RecordOf(prev, t),
-			Kind:       kind,
-			Live:       fences[i],
-			ReadErr:    readErrs[i],
-			Blocked:    blockedReason(prev, t.Name),
-			Restore:    pendingRestore(prev, t.Name),
-			Claimed:    bookkeeping.Unrecorded(prev, t),
-		}
+	rs := readings(cfg, prev)
+	d.readAll(ctx, rs, o.CallTimeout)
+	d.natSources(ctx, rs, o.CallTimeout)
+	inputs := make([]plan.Input, len(rs))
+	for i, r := range rs {
+		inputs[i] = r.input(fetched, prev, o.unjudged)
 	}
 	return inputs
 }
 
-// planTargets are the config's targets as the plan and the adapters see
+// input is what the plan needs of a target.
+func (r *reading) input(fetched, prev *snapshot.Snapshot, unjudged bool) plan.Input {
+	t := r.cfg
+	parts := append(desired.Parts(fetched, t.Sources), r.nat...)
+	judged := parts
+	if unjudged {
+		judged = []admission.Part{}
+	}
+	err := r.err
+	if err == nil {
+		err = r.kindErr
+	}
+	return plan.Input{
+		Target:     r.plan,
+		Source:     desired.Union(parts),
+		Parts:      judged,
+		Static:     ipset.MustParse(t.Static...), // validated with the config
+		HasSources: len(t.Sources) > 0,
+		Record:     bookkeeping.RecordOf(prev, t),
+		Kind:       r.kind,
+		Live:       r.fence,
+		ReadErr:    err,
+		Blocked:    blockedReason(prev, t.Name),
+		Restore:    pendingRestore(prev, t.Name),
+		Claimed:    bookkeeping.Unrecorded(prev, t),
+	}
+}
+
+// readings are the config's targets, as the plan and the adapters see
 // them: with what the snapshot says ipsync wrote, for the kinds whose
 // fences do not say it themselves.
-func planTargets(cfg *config.Config, prev *snapshot.Snapshot) []plan.Target {
-	out := make([]plan.Target, len(cfg.Targets))
+func readings(cfg *config.Config, prev *snapshot.Snapshot) []*reading {
+	out := make([]*reading, len(cfg.Targets))
 	for i, t := range cfg.Targets {
-		out[i] = plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn, Options: t.Options()}
-		if k, err := cfg.KindOf(t); err == nil && k.Rules().RecordedOwnership {
-			out[i].Written = bookkeeping.Written(prev, t)
+		r := &reading{cfg: t, plan: plan.Target{Name: t.Name, Type: t.Type, Resource: t.Resource, Sid: t.Sid, RoleArn: t.RoleArn, Options: t.Options()}}
+		r.kind, r.kindErr = cfg.KindOf(t)
+		if r.kindErr == nil && r.kind.Rules().RecordedOwnership {
+			r.plan.Written = bookkeeping.Written(prev, t)
 		}
+		out[i] = r
 	}
 	return out
 }
