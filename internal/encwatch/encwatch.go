@@ -3,16 +3,15 @@
 // asks Atlas whether the key is usable; after it, it watches Atlas's
 // awsKms.valid for the verify window and, when a project that was valid
 // turns invalid, puts the owned part back and blocks the target until a
-// human clears it (docs/operations.md "Rollback"). The loop reaches it
-// through a small hook (reconcile.AfterApply); the I/O it needs comes in
-// as functions.
+// human clears it (docs/operations.md "Rollback"). It asks Atlas and
+// decides; the loop does the writes it decides on (recording the block,
+// restoring the fence) and never hands it a way back in.
 package encwatch
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
@@ -33,15 +32,8 @@ type Watch struct {
 	Atlas Atlas
 	// Projects are, per target (in the plan's order), the projects whose
 	// encryption at rest it guards.
-	Projects [][]string
-	Verify   config.Verify
-	// Restore writes set into the target's owned part, as the fence is
-	// now, and verifies it.
-	Restore func(ctx context.Context, tp *plan.TargetPlan, set ipset.Set) error
-	// Record stores a block as soon as it is decided (before and after
-	// the restoring write), so a run that stops in between leaves the next
-	// one to finish the rollback.
-	Record      func(ctx context.Context, name string, b snapshot.Block)
+	Projects    [][]string
+	Verify      config.Verify
 	Sleep       func(ctx context.Context, d time.Duration) error
 	Checkpoint  func(step string)
 	Log         *slog.Logger
@@ -86,68 +78,48 @@ func (w Watch) Before(ctx context.Context, targets []plan.TargetPlan) {
 	}
 }
 
-// After polls Atlas for every applied target that guards encryption at
-// rest, for the verify window. When a project that was valid before the
-// change turns invalid, the owned part's previous set is restored at once
-// and the target is blocked until a human clears it. It returns the new
-// blocks.
-//
-// A target an earlier run changed but never recorded (it stopped, perhaps
-// while watching) is watched too: its previous state is the set the record
-// says it held.
-func (w Watch) After(ctx context.Context, targets []plan.TargetPlan, now time.Time) map[string]snapshot.Block {
-	var mu sync.Mutex
-	blocks := map[string]snapshot.Block{}
-	var wg sync.WaitGroup
-	for i := range targets {
-		tp := &targets[i]
-		projects := without(w.Projects[i], tp.InvalidBefore)
-		unrecorded := tp.Status == plan.InSync && tp.Unrecorded
-		if (tp.Status != plan.Applied && !unrecorded) || len(projects) == 0 {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if b, blocked := w.watchOne(ctx, tp, projects, now); blocked {
-				mu.Lock()
-				blocks[tp.Name] = b
-				mu.Unlock()
-			}
-		}()
+// Watching is the projects to watch target i for after the run's
+// writes, or none: an applied target that guards encryption at rest, or
+// one an earlier run changed and never recorded (it stopped, perhaps while
+// watching; its previous state is the set the record says it held). A
+// project Atlas already reported invalid before the change is not held
+// against it.
+func (w Watch) Watching(i int, tp *plan.TargetPlan) []string {
+	unrecorded := tp.Status == plan.InSync && tp.Unrecorded
+	if tp.Status != plan.Applied && !unrecorded {
+		return nil
 	}
-	wg.Wait()
-	return blocks
+	return without(w.Projects[i], tp.InvalidBefore)
 }
 
-// watchOne watches one target and rolls its change back when Atlas loses
-// the key.
-func (w Watch) watchOne(ctx context.Context, tp *plan.TargetPlan, projects []string, now time.Time) (snapshot.Block, bool) {
-	invalid := w.pollValid(ctx, tp.Name, projects)
-	if len(invalid) == 0 {
-		return snapshot.Block{}, false
-	}
-	// Recorded first as pending: a run that stops before the restoring
-	// write leaves the next run to finish the rollback.
-	b := snapshot.Block{Since: now, Projects: invalid, Add: tp.Add, Remove: tp.Remove, Pending: true, Restore: HeldBefore(tp),
+// Pending is the block a rollback records before its restoring write, so
+// that a run that stops in between leaves the next run to finish it.
+func Pending(tp *plan.TargetPlan, invalid []string, now time.Time) snapshot.Block {
+	return snapshot.Block{Since: now, Projects: invalid, Add: tp.Add, Remove: tp.Remove, Pending: true, Restore: HeldBefore(tp),
 		Reason: fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, which is rolled back", invalid)}
-	w.Record(ctx, tp.Name, b)
-	w.Checkpoint("rolling-back:" + tp.Name)
-	w.rollBack(ctx, tp, invalid)
-	if tp.Status == plan.RolledBack {
-		b = Restored(b)
-	} else {
-		b.Reason = tp.Reason // the restore failed: still pending
-	}
-	w.Record(ctx, tp.Name, b)
-	w.Checkpoint("rolled-back:" + tp.Name)
-	return b, true
 }
 
-// pollValid asks right away, then every interval for as long as the
-// window lasts (counted in intervals, not read off a clock); it returns the
+// RolledBack is how a target ends once its restore was tried (err its
+// failure), and the block to record then: done, or still pending.
+func RolledBack(tp *plan.TargetPlan, invalid []string, pending snapshot.Block, err error) snapshot.Block {
+	tp.InvalidAfter = invalid
+	if err != nil {
+		tp.Status = plan.Error
+		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy may hold the change; the next run restores it again (or restore it by hand)", invalid, err)
+		pending.Reason = tp.Reason
+		return pending
+	}
+	tp.Status, tp.Reason = plan.RolledBack, RestoredReason(invalid)
+	return Restored(pending)
+}
+
+// Poll asks right away, then every interval for as long as the window
+// lasts (counted in intervals, not read off a clock); it returns the
 // projects that turned invalid, at the first sign.
-func (w Watch) pollValid(ctx context.Context, target string, projects []string) []string {
+func (w Watch) Poll(ctx context.Context, target string, projects []string) []string {
+	if len(projects) == 0 {
+		return nil
+	}
 	window, interval := time.Duration(w.Verify.Window), time.Duration(w.Verify.Interval)
 	for elapsed := time.Duration(0); ; elapsed += interval {
 		w.Checkpoint("verify:" + target)
@@ -162,22 +134,6 @@ func (w Watch) pollValid(ctx context.Context, target string, projects []string) 
 			return nil
 		}
 	}
-}
-
-// rollBack puts the owned part's previous set back and verifies it. The
-// fence is rewritten as it is now, not as it was read before the change:
-// anything else someone changed in it meanwhile stays (docs/design.md
-// "Ownership").
-func (w Watch) rollBack(ctx context.Context, tp *plan.TargetPlan, invalid []string) {
-	tp.InvalidAfter = invalid
-	w.Log.Error("Atlas lost encryption at rest after the change: restoring the previous set", "target", tp.Name, "projects", invalid)
-	if err := w.Restore(ctx, tp, HeldBefore(tp)); err != nil {
-		tp.Status = plan.Error
-		tp.Reason = fmt.Sprintf("Atlas reported encryption at rest invalid for %v after this change, and restoring the previous policy FAILED: %v. The policy may hold the change; the next run restores it again (or restore it by hand)", invalid, err)
-		return
-	}
-	tp.Status = plan.RolledBack
-	tp.Reason = RestoredReason(invalid)
 }
 
 // HeldBefore is the set the owned part held before the change being

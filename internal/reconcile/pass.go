@@ -126,10 +126,11 @@ func (p *pass) claim(ctx context.Context) (done bool) {
 func (p *pass) applyAndWatch(ctx context.Context) (*blockLog, map[string]snapshot.Block) {
 	finished := p.d.finishRollbacks(ctx, p.r.Targets, p.prev.snap, p.o)
 	watched := &blockLog{stored: p.prev}
-	watch := p.d.encryptionWatch(p.cfg, p.o, watched)
+	watch := p.d.encryptionWatch(p.cfg)
+	watch.CallTimeout = p.o.CallTimeout
 	watch.Before(ctx, p.r.Targets)
 	p.d.applyAll(ctx, p.r.Targets, p.o)
-	blocks := watch.After(ctx, p.r.Targets, p.now)
+	blocks := p.d.watchAfter(ctx, watch, p.r.Targets, watched, p.o, p.now)
 	maps.Copy(blocks, finished)
 	return watched, blocks
 }

@@ -24,37 +24,59 @@ type EncryptionStatus interface {
 	EncryptionAtRest(ctx context.Context, groupID string) (atlas.EncryptionAtRest, error)
 }
 
-// AfterApply is the hook around the writes: Before runs just before them,
-// After once they are verified, and returns the targets it blocked. The
-// encryption-at-rest watch (internal/encwatch) is the one there is.
-type AfterApply interface {
-	Before(ctx context.Context, targets []plan.TargetPlan)
-	After(ctx context.Context, targets []plan.TargetPlan, now time.Time) map[string]snapshot.Block
-}
-
 // encryptionWatch is the run's encryption-at-rest watch: it asks
-// d.Encryption, restores through the run's adapters, and records each block
-// in stored as soon as it is decided.
-func (d Deps) encryptionWatch(cfg *config.Config, o Options, stored *blockLog) AfterApply {
+// d.Encryption and decides; the loop writes what it decides.
+func (d Deps) encryptionWatch(cfg *config.Config) encwatch.Watch {
 	projects := make([][]string, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		projects[i] = t.EncryptionAtRestProjects
 	}
-	return encwatch.Watch{
-		Atlas:    d.Encryption,
-		Projects: projects,
-		Verify:   cfg.Verify,
-		Restore: func(ctx context.Context, tp *plan.TargetPlan, set ipset.Set) error {
-			return d.restorePrevious(ctx, tp, set, o)
-		},
-		Record: func(ctx context.Context, name string, b snapshot.Block) {
-			d.recordBlock(ctx, stored, name, b, o.CallTimeout)
-		},
-		Sleep:       d.sleep,
-		Checkpoint:  d.checkpoint,
-		Log:         d.Log,
-		CallTimeout: o.CallTimeout,
+	return encwatch.Watch{Atlas: d.Encryption, Projects: projects, Verify: cfg.Verify, Sleep: d.sleep, Checkpoint: d.checkpoint, Log: d.Log}
+}
+
+// watchAfter polls Atlas, for the verify window, for every target the
+// watch says to, side by side. When a project that was valid before the
+// change turns invalid, the block is recorded (pending), the owned part's
+// previous set restored at once, and the block recorded again (done, or
+// still pending if the restore failed). It returns the new blocks.
+func (d Deps) watchAfter(ctx context.Context, w encwatch.Watch, targets []plan.TargetPlan, stored *blockLog, o Options, now time.Time) map[string]snapshot.Block {
+	w.CallTimeout = o.CallTimeout
+	var mu sync.Mutex
+	blocks := map[string]snapshot.Block{}
+	var wg sync.WaitGroup
+	for i := range targets {
+		tp := &targets[i]
+		projects := w.Watching(i, tp)
+		if len(projects) == 0 {
+			continue
+		}
+		wg.Go(func() {
+			invalid := w.Poll(ctx, tp.Name, projects)
+			if len(invalid) == 0 {
+				return
+			}
+			b := d.rollBack(ctx, tp, invalid, stored, o, now)
+			mu.Lock()
+			blocks[tp.Name] = b
+			mu.Unlock()
+		})
 	}
+	wg.Wait()
+	return blocks
+}
+
+// rollBack records the pending block, restores the fence as it is now to
+// what it held before the change (anything else someone changed in it
+// meanwhile stays: docs/design.md "Ownership"), and records how that went.
+func (d Deps) rollBack(ctx context.Context, tp *plan.TargetPlan, invalid []string, stored *blockLog, o Options, now time.Time) snapshot.Block {
+	b := encwatch.Pending(tp, invalid, now)
+	d.recordBlock(ctx, stored, tp.Name, b, o.CallTimeout)
+	d.checkpoint("rolling-back:" + tp.Name)
+	d.Log.Error("Atlas lost encryption at rest after the change: restoring the previous set", "target", tp.Name, "projects", invalid)
+	b = encwatch.RolledBack(tp, invalid, b, d.restorePrevious(ctx, tp, encwatch.HeldBefore(tp), o))
+	d.recordBlock(ctx, stored, tp.Name, b, o.CallTimeout)
+	d.checkpoint("rolled-back:" + tp.Name)
+	return b
 }
 
 // blockLog is the snapshot as stored while targets are watched: the one the
