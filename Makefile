@@ -78,7 +78,7 @@ soak:
 
 # The fault matrix, written from the tests into docs/RELIABILITY.md.
 reliability:
-	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/
+	IPSYNC_WRITE_RELIABILITY=1 $(GO) test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/faults/
 
 # The dashboard in template.yaml and its sketch docs/dashboard.svg, from
 # internal/dashboard (a test fails when they are stale).

@@ -2,9 +2,6 @@ package reconcile_test
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/base64"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -153,14 +150,4 @@ func TestUnverifiedWriteIsAFailure(t *testing.T) {
 	if r.Status != plan.Error || !strings.Contains(r.Targets[0].Reason, "reading it back 3 times did not show the desired set") {
 		t.Fatalf("status %s reason %q", r.Status, r.Targets[0].Reason)
 	}
-}
-
-type staticSecrets [][]byte
-
-func (s staticSecrets) Secrets(context.Context, bool) ([][]byte, error) { return s, nil }
-
-func signBody(secret string, body []byte) string {
-	m := hmac.New(sha1.New, []byte(secret))
-	m.Write(body)
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

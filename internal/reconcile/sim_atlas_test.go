@@ -6,6 +6,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 )
 
 // Atlas in the simulation: the addresses it draws from, its answer (the
@@ -48,7 +49,7 @@ func (w *world) FetchAll(ctx context.Context, _ []string) (atlas.Answer, error) 
 	w.fetched, w.fetchedNodes = answer, ipset.Union(nodes, future)
 	return atlas.Answer{
 		ControlPlane: atlas.ControlPlane{Outbound: atlas.ProviderIPs{"aws": {"us-east-1": answer}}},
-		Projects:     []atlas.Project{{GroupID: project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: nodes, FutureOutbound: future}}}},
+		Projects:     []atlas.Project{{GroupID: reconciletest.Project, Clusters: []atlas.Cluster{{Name: "c0", Outbound: nodes, FutureOutbound: future}}}},
 	}, nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/gcpaccesslevel"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/iamrolepolicy"
@@ -39,16 +40,16 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 	names := map[string]string{string(kmspolicy.Type): "key", string(vpcepolicy.Type): "endpoint", string(iamrolepolicy.Type): "role",
 		string(securitygroup.Type): "group", string(prefixlist.Type): "list", string(wafipset.Type): "ipset",
 		string(gcpaccesslevel.Type): "level", string(azurekeyvault.Type): "vault"}
-	forKindsWhere(t, func(k kind) bool { return names[string(k.name)] != "" }, func(t *testing.T, k kind) {
+	reconciletest.ForKindsWhere(t, func(k reconciletest.Kind) bool { return names[string(k.Name)] != "" }, func(t *testing.T, k reconciletest.Kind) {
 		t.Parallel()
-		name := names[string(k.name)]
-		real, proxy := faultStack(t, k, "")
-		real.sim.SetProject(project) // the control plane's outbound addresses only, as in memory
+		name := names[string(k.Name)]
+		real, proxy := reconciletest.FaultStack(t, k, "")
+		real.Sim.SetProject(reconciletest.Project) // the control plane's outbound addresses only, as in memory
 		mem := newSim(t, 0, honest)
 		// The one target, as the real stack has: another target's change
 		// would claim the lease in memory and hold back the next run there.
 		mem.cfg.Targets = slices.DeleteFunc(slices.Clone(mem.cfg.Targets), func(t config.Target) bool { return t.Name != name })
-		mem.w.now = real.now
+		mem.w.now = real.Now
 		mem.w.nodes = ipset.Set{} // the real project has no cluster
 		rng := mathrand.New(mathrand.NewPCG(uint64(len(name)), 7))
 		pool := simPool()
@@ -59,7 +60,7 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 			for _, p := range answer.Strings() {
 				vs = append(vs, strings.TrimSuffix(strings.TrimSuffix(p, "/32"), "/128"))
 			}
-			real.sim.SetControlPlane(controlPlane(vs...))
+			real.Sim.SetControlPlane(reconciletest.ControlPlane(vs...))
 		}
 		setAnswer()
 		var history []string
@@ -78,14 +79,14 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 			// The real side pauses as the simulation does (not at all: its
 			// clock, too, stands still within a run) and waits as briefly
 			// for a lease that a crashed run left.
-			rr := real.runWith(t, rctx, simOptions, func(d *reconcile.Deps) {
+			rr := real.RunWith(t, rctx, simOptions, func(d *reconcile.Deps) {
 				d.Checkpoint = stopAt(crashAt, "target", rcancel)
 				d.Sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 			})
 			ms, rs := statusOf(mr, name), statusOf(rr, "target")
 			history = append(history, fmt.Sprintf("%s → in memory %s, real %s", what, ms, rs))
 			got := strings.Join(mem.w.fences[name].owned(mem.sidOf(name)).Strings(), " ")
-			if want := k.live(t, real); got != want || ms != rs {
+			if want := k.Live(t, real); got != want || ms != rs {
 				t.Fatalf("step %d: in memory the owned part is [%s] (%s), through the real adapter [%s] (%s)\nhistory:\n  %s", step, got, ms, want, rs, strings.Join(history, "\n  "))
 			}
 		}
@@ -106,14 +107,14 @@ func TestSimulationMatchesTheRealAdapters(t *testing.T) {
 			case r < 5:
 				d := time.Duration(1+rng.IntN(30)) * time.Hour
 				mem.w.now = mem.w.now.Add(d)
-				real.advance(d)
+				real.Advance(d)
 				history = append(history, "clock +"+d.String())
-			case r < 6 && !k.recorded && runs > 0:
+			case r < 6 && !k.Recorded && runs > 0:
 				// A human edit of the owned part (a vault has no owned
 				// part to edit by hand: a rule a human adds is the human's).
 				set := ipset.MustParse(pool[rng.IntN(8)], "198.51.100.7/32")
 				mem.w.fences[name].setOwned(mem.sidOf(name), set)
-				k.setOwnedTo(t, real, set.Strings()...)
+				k.SetOwnedTo(t, real, set.Strings()...)
 				history = append(history, "human sets the owned part to "+set.String())
 			case r == 10 && runs > 0:
 				crashes++
@@ -185,22 +186,22 @@ var awsService = map[config.TargetType]string{
 // an error no retry gets past (AWS on the wire, through the fault proxy;
 // the GCP and Azure simulators themselves) until the returned func clears
 // it.
-func refuse(s *stack, proxy *testenv.FaultProxy, op string) (clear func()) {
+func refuse(s *reconciletest.Stack, proxy *testenv.FaultProxy, op string) (clear func()) {
 	switch {
-	case s.gcp != nil:
+	case s.GCP != nil:
 		gop := map[string]string{"read": gcptest.OpGetLevel, "write": gcptest.OpPatchLevel}[op]
-		s.gcp.Inject(gcptest.Fault{Op: gop, Status: 403, Times: 100})
-		return s.gcp.ClearFaults
-	case s.az != nil:
+		s.GCP.Inject(gcptest.Fault{Op: gop, Status: 403, Times: 100})
+		return s.GCP.ClearFaults
+	case s.Az != nil:
 		aop := map[string]string{"read": azuretest.OpGetVault, "write": azuretest.OpPatchVault}[op]
-		s.az.Inject(azuretest.Fault{Op: aop, Status: 403, Times: 100})
-		return s.az.ClearFaults
+		s.Az.Inject(azuretest.Fault{Op: aop, Status: 403, Times: 100})
+		return s.Az.ClearFaults
 	}
-	ops := append([]string{s.k.readOp}, s.k.alsoReads...)
+	ops := append([]string{s.K.ReadOp}, s.K.AlsoReads...)
 	if op == "write" {
-		ops = append([]string{s.k.writeOp}, s.k.alsoWrites...)
+		ops = append([]string{s.K.WriteOp}, s.K.AlsoWrites...)
 	}
-	service := awsService[s.k.name]
+	service := awsService[s.K.Name]
 	for _, o := range ops {
 		proxy.Inject(testenv.AWSFault{Service: service, Op: o, Status: 403, Code: deniedCode[service], Times: 100})
 	}
@@ -211,23 +212,23 @@ func refuse(s *stack, proxy *testenv.FaultProxy, op string) (clear func()) {
 // error no retry gets past (a lost response): on the wire through the
 // fault proxy for AWS, by the GCP and Azure simulators themselves. nil
 // for a security group, whose change is several calls.
-func landsButFails(s *stack, proxy *testenv.FaultProxy) (clear func()) {
+func landsButFails(s *reconciletest.Stack, proxy *testenv.FaultProxy) (clear func()) {
 	switch {
 	case !writesInOneCall(s):
 		return nil
-	case s.gcp != nil:
-		s.gcp.Inject(gcptest.Fault{Op: gcptest.OpPatchLevel, Status: 403, Times: 1, Landed: true})
-		return s.gcp.ClearFaults
-	case s.az != nil:
-		s.az.Inject(azuretest.Fault{Op: azuretest.OpPatchVault, Status: 403, Times: 1, Landed: true})
-		return s.az.ClearFaults
+	case s.GCP != nil:
+		s.GCP.Inject(gcptest.Fault{Op: gcptest.OpPatchLevel, Status: 403, Times: 1, Landed: true})
+		return s.GCP.ClearFaults
+	case s.Az != nil:
+		s.Az.Inject(azuretest.Fault{Op: azuretest.OpPatchVault, Status: 403, Times: 1, Landed: true})
+		return s.Az.ClearFaults
 	}
-	service := awsService[s.k.name]
-	proxy.Inject(testenv.AWSFault{Service: service, Op: s.k.writeOp, Status: 403, Code: deniedCode[service], Times: 1, Landed: true})
+	service := awsService[s.K.Name]
+	proxy.Inject(testenv.AWSFault{Service: service, Op: s.K.WriteOp, Status: 403, Code: deniedCode[service], Times: 1, Landed: true})
 	return proxy.Clear
 }
 
-func writesInOneCall(s *stack) bool { return len(s.k.alsoWrites) == 0 }
+func writesInOneCall(s *reconciletest.Stack) bool { return len(s.K.AlsoWrites) == 0 }
 
 // deniedCode is each service's access-denied error code.
 var deniedCode = map[string]string{"kms": "AccessDeniedException", "ec2": "UnauthorizedOperation", "iam": "AccessDenied", "wafv2": "AccessDeniedException"}
@@ -248,23 +249,23 @@ func statusOf(r reconcile.Report, name string) plan.Status {
 // own test on moto), so only the fence differs.
 func TestSimulationMatchesTheAccessListAdapter(t *testing.T) {
 	t.Parallel()
-	real := newAccessListWorld(t, "")
+	real := reconciletest.NewAccessListWorld(t, "")
 	mem := newSim(t, 0, honest)
 	now := mem.w.now
-	real.deps.NAT = mem.w
-	real.deps.Now = func() time.Time { return now }
+	real.Deps.NAT = mem.w
+	real.Deps.Now = func() time.Time { return now }
 	office := atlastest.AccessEntry{IPAddress: "203.0.113.50", Comment: "office"}
 	setReal := func(set ipset.Set) {
 		entries := []atlastest.AccessEntry{office}
 		for _, p := range set.Strings() {
 			entries = append(entries, atlastest.AccessEntry{CIDRBlock: p, Comment: "atlas-ip-sync"})
 		}
-		real.sim.SetAccessList(project, entries...)
+		real.Sim.SetAccessList(reconciletest.Project, entries...)
 	}
 	setReal(ipset.MustParse("192.0.2.0/32"))
 	realOwned := func() string {
 		var mine []string
-		for _, e := range real.sim.AccessListOf(project) {
+		for _, e := range real.Sim.AccessListOf(reconciletest.Project) {
 			switch {
 			case !strings.HasPrefix(e.Comment, "atlas-ip-sync"):
 			case e.CIDRBlock != "":
@@ -303,7 +304,7 @@ func TestSimulationMatchesTheAccessListAdapter(t *testing.T) {
 		default:
 			runs++
 			mr := reconcile.Run(context.Background(), mem.cfg, mem.deps(mem.rng), reconcile.Options{})
-			rr := real.run()
+			rr := real.Run()
 			ms, rs := statusOf(mr, "access"), statusOf(rr, "access-list")
 			history = append(history, fmt.Sprintf("run → in memory %s, real %s", ms, rs))
 			got := strings.Join(mem.w.fences["access"].owned("").Strings(), " ")

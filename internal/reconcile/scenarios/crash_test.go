@@ -1,4 +1,4 @@
-package reconcile_test
+package scenarios_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
@@ -18,20 +19,20 @@ import (
 // the grace ends, and announce the change exactly once.
 func TestCrashAtEveryStep(t *testing.T) {
 	steps := []string{"fetched", "wrote:target", "before-record", "recorded", "before-notify"}
-	for _, k := range kinds {
+	for _, k := range reconciletest.Kinds {
 		for _, step := range steps {
-			t.Run(string(k.name)+"/"+step, func(t *testing.T) {
-				s := newStack(t, k, "")
-				if r := s.run(t, reconcile.Options{}); r.Err != nil {
+			t.Run(string(k.Name)+"/"+step, func(t *testing.T) {
+				s := reconciletest.NewStack(t, k, "")
+				if r := s.Run(t, reconcile.Options{}); r.Err != nil {
 					t.Fatal(r.Err)
 				}
-				s.alerts(t)
+				s.Alerts(t)
 				// Atlas adds 44.210.7.7 and drops 34.193.91.42.
-				s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "44.210.7.7"))
-				s.advance(time.Minute)
+				s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "44.210.7.7"))
+				s.Advance(time.Minute)
 
 				ctx, crash := context.WithCancel(context.Background())
-				d := s.deps(t)
+				d := s.Deps(t)
 				var once sync.Once
 				crashed := false
 				d.Checkpoint = func(at string) {
@@ -39,38 +40,38 @@ func TestCrashAtEveryStep(t *testing.T) {
 						once.Do(func() { crashed = true; crash() })
 					}
 				}
-				reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+				reconcile.Run(ctx, s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
 				if !crashed {
 					t.Fatalf("the run never reached %q", step)
 				}
 				// The next scheduled run, after the dead run's lease has expired.
-				s.advance(3 * time.Minute)
-				r := s.run(t, reconcile.Options{})
+				s.Advance(3 * time.Minute)
+				r := s.Run(t, reconcile.Options{})
 				if r.Err != nil || (r.Status != plan.InSync && r.Status != plan.Applied) {
 					t.Fatalf("run after the crash: %s %v %+v", r.Status, r.Err, r.Targets)
 				}
-				live := k.live(t, s)
+				live := k.Live(t, s)
 				if !strings.Contains(live, "44.210.7.7/32") {
 					t.Fatalf("the addition is missing: %s", live)
 				}
 				if !strings.Contains(live, "34.193.91.42/32") {
 					t.Fatalf("an address was removed before its grace ended: %s", live)
 				}
-				if dry := s.run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
+				if dry := s.Run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
 					t.Fatalf("not converged: %s", dry.Status)
 				}
-				msgs := s.alerts(t)
-				if events(msgs) != "applied" || !strings.Contains(msgs[0].Message, "+ 44.210.7.7/32") {
-					t.Fatalf("alerts %q, want the change announced exactly once: %+v", events(msgs), msgs)
+				msgs := s.Alerts(t)
+				if reconciletest.Events(msgs) != "applied" || !strings.Contains(msgs[0].Message, "+ 44.210.7.7/32") {
+					t.Fatalf("alerts %q, want the change announced exactly once: %+v", reconciletest.Events(msgs), msgs)
 				}
-				snap, _, err := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json").Load(context.Background())
+				snap, _, err := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json").Load(context.Background())
 				if err != nil || len(snap.Outbox) != 0 || snap.Lease != nil || !strings.Contains(snap.Targets["target"].Written.String(), "44.210.7.7") {
 					t.Fatalf("snapshot after recovery: outbox %d, lease %+v, record %v (%v)", len(snap.Outbox), snap.Lease, snap.Targets["target"].Written, err)
 				}
 				// And a later run stays quiet.
-				s.run(t, reconcile.Options{})
-				if again := s.alerts(t); len(again) != 0 {
-					t.Fatalf("announced again: %q", events(again))
+				s.Run(t, reconcile.Options{})
+				if again := s.Alerts(t); len(again) != 0 {
+					t.Fatalf("announced again: %q", reconciletest.Events(again))
 				}
 			})
 		}
@@ -82,36 +83,36 @@ func TestCrashAtEveryStep(t *testing.T) {
 // grace: the claim said the run was about to write it, so the next run
 // takes it for ipsync's, not for a hand edit to remove at once.
 func TestAnAddressOnlyACrashedRunWroteKeepsTheGrace(t *testing.T) {
-	for _, k := range kinds {
-		t.Run(string(k.name), func(t *testing.T) {
-			s := newStack(t, k, "")
-			if r := s.run(t, reconcile.Options{}); r.Err != nil {
+	for _, k := range reconciletest.Kinds {
+		t.Run(string(k.Name), func(t *testing.T) {
+			s := reconciletest.NewStack(t, k, "")
+			if r := s.Run(t, reconcile.Options{}); r.Err != nil {
 				t.Fatal(r.Err)
 			}
-			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
-			s.advance(time.Minute)
+			s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+			s.Advance(time.Minute)
 			ctx, crash := context.WithCancel(context.Background())
-			d := s.deps(t)
+			d := s.Deps(t)
 			d.Checkpoint = func(at string) {
 				if at == "before-record" {
 					crash()
 				}
 			}
-			reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
-			if live := k.live(t, s); !strings.Contains(live, "44.210.7.7/32") {
+			reconcile.Run(ctx, s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+			if live := k.Live(t, s); !strings.Contains(live, "44.210.7.7/32") {
 				t.Fatalf("the crashed run did not write: %s", live)
 			}
-			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
-			s.advance(3 * time.Minute) // past the dead run's lease
-			r := s.run(t, reconcile.Options{})
+			s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
+			s.Advance(3 * time.Minute) // past the dead run's lease
+			r := s.Run(t, reconcile.Options{})
 			if r.Err != nil || r.Status != plan.InSync || r.Targets[0].Kept.String() != "[44.210.7.7/32]" {
 				t.Fatalf("run after the crash: %s %v, kept %v", r.Status, r.Err, r.Targets[0].Kept)
 			}
-			if live := k.live(t, s); !strings.Contains(live, "44.210.7.7/32") {
+			if live := k.Live(t, s); !strings.Contains(live, "44.210.7.7/32") {
 				t.Fatalf("removed at once, before its grace: %s", live)
 			}
-			s.advance(24*time.Hour + time.Minute)
-			if r := s.run(t, reconcile.Options{}); r.Err != nil || r.Status != plan.Applied || r.Targets[0].Remove.String() != "[44.210.7.7/32]" {
+			s.Advance(24*time.Hour + time.Minute)
+			if r := s.Run(t, reconcile.Options{}); r.Err != nil || r.Status != plan.Applied || r.Targets[0].Remove.String() != "[44.210.7.7/32]" {
 				t.Fatalf("after the grace: %s %v, remove %v", r.Status, r.Err, r.Targets[0].Remove)
 			}
 		})

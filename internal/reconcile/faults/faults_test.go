@@ -1,7 +1,10 @@
-package reconcile_test
+package faults_test
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha1"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -20,6 +23,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/config"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/webhook"
@@ -52,32 +56,11 @@ const (
 	madeNotBroken = "failed after the additions (make-before-break): the new rules allow, the old stay until the next run; the target's record not written"
 )
 
-// startProxy puts a fault proxy in front of the shared moto_server and
-// returns it with an AWS config that talks through it.
-func startProxy(t *testing.T) (*testenv.FaultProxy, aws.Config) {
-	t.Helper()
-	proxy, err := testenv.StartFaultProxy(testenv.SharedMoto(t).Endpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(proxy.Close)
-	return proxy, testenv.AWSConfigAt(t, proxy.URL)
-}
-
-func faultStack(t *testing.T, k kind, extraConfig string) (*stack, *testenv.FaultProxy) {
-	t.Helper()
-	s := newStack(t, k, extraConfig)
-	proxy, awsCfg := startProxy(t)
-	s.awsCfg = awsCfg
-	s.calls = testenv.CountCalls(&s.awsCfg)
-	return s, proxy
-}
-
 func TestAWSFaultMatrix(t *testing.T) {
-	kmsKind, vpceKind, iamKind := kinds[0], kinds[1], kinds[2]
-	sgKind, plKind, wafKind := securityGroupKind, prefixListKind, ipSetKind
+	kmsKind, vpceKind, iamKind := reconciletest.Kinds[0], reconciletest.Kinds[1], reconciletest.Kinds[2]
+	sgKind, plKind, wafKind := reconciletest.SecurityGroupKind, reconciletest.PrefixListKind, reconciletest.IPSetKind
 	rows := []struct {
-		k       kind
+		k       reconciletest.Kind
 		fault   testenv.AWSFault
 		outcome string
 		// warm applies once before the fault, so the fault hits a steady state
@@ -136,29 +119,29 @@ func TestAWSFaultMatrix(t *testing.T) {
 			// Each row has its own stack and proxy; most of a row is waiting
 			// (a timeout, a retry's backoff), so rows share the cores.
 			t.Parallel()
-			s, proxy := faultStack(t, row.k, "")
+			s, proxy := reconciletest.FaultStack(t, row.k, "")
 			// CallTimeout well above the SDK's own retry backoff (a jittered
 			// second or two for one retry, more on a loaded machine) and
 			// below the injected 6 s delays, which must time out.
 			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 4500 * time.Millisecond}
 			runs := 0
 			if row.warm {
-				if r := s.run(t, o); r.Err != nil {
+				if r := s.Run(t, o); r.Err != nil {
 					t.Fatal(r.Err)
 				}
 				runs++
-				s.alerts(t)
-				s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+				s.Alerts(t)
+				s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
 			}
-			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 			before, beforeVersion, _ := store.Load(context.Background())
-			liveBefore := row.k.getLive(t, s)
-			s.calls.Reset()
+			liveBefore := row.k.GetLive(t, s)
+			s.Calls.Reset()
 			proxy.Inject(row.fault)
-			r := s.run(t, o)
+			r := s.Run(t, o)
 			runs++
 			after, afterVersion, _ := store.Load(context.Background())
-			liveAfter := row.k.getLive(t, s)
+			liveAfter := row.k.GetLive(t, s)
 			unexpected := 0
 			switch row.outcome {
 			case retried:
@@ -219,21 +202,21 @@ func TestAWSFaultMatrix(t *testing.T) {
 			// With the fault gone, the next run converges with no more writes
 			// than the one real change still pending.
 			proxy.Clear()
-			s.calls.Reset()
-			next := s.run(t, o)
+			s.Calls.Reset()
+			next := s.Run(t, o)
 			runs++
 			if next.Err != nil || (next.Status != plan.InSync && next.Status != plan.Applied) {
 				t.Fatalf("the next run: %s %v", next.Status, next.Err)
 			}
-			final := s.run(t, reconcile.Options{DryRun: true})
-			if final.Status != plan.InSync || !strings.Contains(row.k.live(t, s), "44.210.7.7") && row.warm {
+			final := s.Run(t, reconcile.Options{DryRun: true})
+			if final.Status != plan.InSync || !strings.Contains(row.k.Live(t, s), "44.210.7.7") && row.warm {
 				t.Fatalf("not converged: %s", final.Status)
 			}
 			if latest, v, err := store.Load(context.Background()); err != nil || latest.Targets["target"].Written.IsEmpty() {
 				t.Fatalf("snapshot after convergence: %v %v", v, err)
 			}
 			_ = afterVersion
-			record(matrixRow{Target: string(row.k.name), Fault: name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})
+			record(matrixRow{Target: string(row.k.Name), Fault: name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})
 		})
 	}
 }
@@ -247,9 +230,9 @@ func reasons(r reconcile.Report) []string {
 }
 
 func TestSQSFaultGives503(t *testing.T) {
-	proxy, awsCfg := startProxy(t)
+	proxy, awsCfg := reconciletest.StartProxy(t)
 	q := sqs.NewFromConfig(awsCfg)
-	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(uniq("t") + ".fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
+	out, err := q.CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String(reconciletest.Uniq("t") + ".fifo"), Attributes: map[string]string{"FifoQueue": "true"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -297,30 +280,30 @@ func TestAtlasFaultsAtRunLevel(t *testing.T) {
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			k := kinds[0]
-			s := newStack(t, k, "")
-			if r := s.run(t, reconcile.Options{}); r.Err != nil {
+			k := reconciletest.Kinds[0]
+			s := reconciletest.NewStack(t, k, "")
+			if r := s.Run(t, reconcile.Options{}); r.Err != nil {
 				t.Fatal(r.Err)
 			}
-			s.alerts(t)
-			s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
-			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			s.Alerts(t)
+			s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+			store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 			before, _, _ := store.Load(context.Background())
-			liveBefore := k.getLive(t, s)
-			s.sim.InjectFault(row.ep, row.fault, row.times)
-			r := s.run(t, reconcile.Options{})
+			liveBefore := k.GetLive(t, s)
+			s.Sim.InjectFault(row.ep, row.fault, row.times)
+			r := s.Run(t, reconcile.Options{})
 			after, _, _ := store.Load(context.Background())
 			unexpected := 0
 			switch row.outcome {
 			case retried:
-				if r.Err != nil || !strings.Contains(k.getLive(t, s), "44.210.7.7") {
+				if r.Err != nil || !strings.Contains(k.GetLive(t, s), "44.210.7.7") {
 					t.Fatalf("status %s err %v", r.Status, r.Err)
 				}
 			default:
 				if r.Status != plan.Error && r.Status != plan.Refused {
 					t.Fatalf("status %s, want error or refused", r.Status)
 				}
-				if k.getLive(t, s) != liveBefore {
+				if k.GetLive(t, s) != liveBefore {
 					unexpected++
 					t.Error("the policy changed")
 				}
@@ -329,11 +312,11 @@ func TestAtlasFaultsAtRunLevel(t *testing.T) {
 					t.Error("Atlas's record advanced")
 				}
 			}
-			s.sim.ClearFaults()
-			if next := s.run(t, reconcile.Options{}); next.Err != nil {
+			s.Sim.ClearFaults()
+			if next := s.Run(t, reconcile.Options{}); next.Err != nil {
 				t.Fatalf("next run: %v", next.Err)
 			}
-			if dry := s.run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
+			if dry := s.Run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync {
 				t.Fatalf("not converged: %s", dry.Status)
 			}
 			record(matrixRow{Target: "atlas (simulator)", Fault: row.name, Outcome: row.outcome, Runs: 4, UnexpectedWrites: unexpected})
@@ -342,8 +325,8 @@ func TestAtlasFaultsAtRunLevel(t *testing.T) {
 }
 
 func TestSecretsManagerFaults(t *testing.T) {
-	proxy, awsCfg := startProxy(t)
-	name := uniq("atlas")
+	proxy, awsCfg := reconciletest.StartProxy(t)
+	name := reconciletest.Uniq("atlas")
 	if _, err := secretsmanager.NewFromConfig(awsCfg).CreateSecret(context.Background(), &secretsmanager.CreateSecretInput{Name: &name, SecretString: aws.String(`{"publicKey":"p","privateKey":"k"}`)}); err != nil {
 		t.Fatal(err)
 	}
@@ -394,7 +377,7 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 		runs += r.Runs
 		unexpected += r.UnexpectedWrites
 	}
-	fmt.Fprintf(&b, "# Reliability\n\nGenerated by `make reliability` (`IPSYNC_WRITE_RELIABILITY=1 go test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/`) on %s.\n", time.Now().UTC().Format("2006-01-02"))
+	fmt.Fprintf(&b, "# Reliability\n\nGenerated by `make reliability` (`IPSYNC_WRITE_RELIABILITY=1 go test -count=1 -run 'FaultMatrix|SQSFault|SecretsManagerFaults|AtlasFaultsAtRunLevel|AssumeRoleFaults|AccessListFaults|ZWrite' ./internal/reconcile/faults/`) on %s.\n", time.Now().UTC().Format("2006-01-02"))
 	fmt.Fprintf(&b, "Each row is one test: the fault is injected on the wire by an HTTP proxy in front of moto_server that answers in the service's own error shape (`internal/testenv/faultproxy.go`); the SDK's retries and error decoding run for real. After each fault the test runs again without it and checks the run converges.\n\n")
 	fmt.Fprintf(&b, "| target | fault | outcome | runs | writes that should not have happened |\n| --- | --- | --- | --- | --- |\n")
 	for _, r := range matrix.rows {
@@ -405,13 +388,25 @@ func TestZWriteReliabilityDoc(t *testing.T) {
 	b.WriteString("Crash consistency: `TestCrashAtEveryStep` stops a run at every step boundary (after fetch, after the target write, before and after the snapshot write, before notify) for each target kind (KMS key policy, VPC endpoint policy, IAM role policy, security group, prefix list, WAF IP set); the next run converges, removes nothing early and announces the change exactly once.\n\nConcurrency: 50 goroutines (`TestFiftyConcurrentRuns`) and 50 `ipsync apply` processes (`TestFiftyProcesses`) race on one snapshot while Atlas changes: the policy ends at the truth, no update is lost.\n\nVulnerabilities: `make test` runs `go mod verify` and govulncheck (`infra/vuln.sh`), against https://vuln.go.dev where it answers and otherwise against the offline database in `testdata/vulndb` (golang/vulndb a752ea54, 2026-08-21), and says which it used.\n")
 	// What was measured by hand (the suite under load) is kept beside the
 	// generator and copied in, as BENCHMARKS.md does with its history.
-	if extra, err := os.ReadFile(filepath.Join("..", "..", "infra", "reliability-load.md")); err == nil {
+	if extra, err := os.ReadFile(filepath.Join("..", "..", "..", "infra", "reliability-load.md")); err == nil {
 		b.WriteString("\n")
 		b.Write(extra)
 	} else {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join("..", "..", "docs", "RELIABILITY.md"), []byte(b.String()), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join("..", "..", "..", "docs", "RELIABILITY.md"), []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// staticSecrets are the webhook's secrets, fixed.
+type staticSecrets [][]byte
+
+func (s staticSecrets) Secrets(context.Context, bool) ([][]byte, error) { return s, nil }
+
+// signBody is X-MMS-Signature of body.
+func signBody(secret string, body []byte) string {
+	m := hmac.New(sha1.New, []byte(secret))
+	m.Write(body)
+	return base64.StdEncoding.EncodeToString(m.Sum(nil))
 }

@@ -1,4 +1,4 @@
-package reconcile_test
+package scenarios_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/target/azurekeyvault"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
@@ -25,50 +26,50 @@ import (
 // nothing is written, on-call hears once per transition; a clean answer
 // recovers it.
 func TestAPoisonedAnswerIsRefusedForEveryKind(t *testing.T) {
-	forEachKind(t, func(t *testing.T, k kind) {
-		s := newStack(t, k, "")
-		if r := s.run(t, reconcile.Options{}); r.Status != plan.Applied {
+	reconciletest.ForEachKind(t, func(t *testing.T, k reconciletest.Kind) {
+		s := reconciletest.NewStack(t, k, "")
+		if r := s.Run(t, reconcile.Options{}); r.Status != plan.Applied {
 			t.Fatalf("first run: %s %v", r.Status, r.Err)
 		}
-		s.alerts(t)
-		before, outside := k.live(t, s), k.outsideNow(t, s)
-		s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "0.0.0.0/0"))
+		s.Alerts(t)
+		before, outside := k.Live(t, s), k.OutsideNow(t, s)
+		s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "0.0.0.0/0"))
 		for i := range 2 {
-			r := s.run(t, reconcile.Options{})
+			r := s.Run(t, reconcile.Options{})
 			tp := r.Targets[0]
 			if r.Status != plan.Refused || tp.Status != plan.Refused || r.Err != nil ||
 				!strings.Contains(tp.Reason, "controlPlane.outbound.aws.us-east-1: 0.0.0.0/0 is broader than guards.widestPrefix (/24)") ||
 				len(tp.Refusals) != 1 || tp.Refusals[0].Rule != "broader" {
 				t.Fatalf("run %d: %s/%s %v %q %+v", i, r.Status, tp.Status, r.Err, tp.Reason, tp.Refusals)
 			}
-			if got := k.live(t, s); got != before {
+			if got := k.Live(t, s); got != before {
 				t.Fatalf("run %d wrote %s (was %s)", i, got, before)
 			}
 			want := "refused"
 			if i > 0 {
 				want = "" // still refused: said once
 			}
-			if got := events(s.alerts(t)); got != want {
+			if got := reconciletest.Events(s.Alerts(t)); got != want {
 				t.Fatalf("run %d alerts %q, want %q", i, got, want)
 			}
 		}
-		s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
-		s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10", "10.0.0.0/8"}})
-		r := s.run(t, reconcile.Options{})
-		if tp := r.Targets[0]; tp.Status != plan.Refused || !strings.Contains(tp.Reason, "project "+project+" cluster c0 outbound: 10.0.0.0/8 is a private range") {
+		s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42"))
+		s.Sim.SetProject(reconciletest.Project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10", "10.0.0.0/8"}})
+		r := s.Run(t, reconcile.Options{})
+		if tp := r.Targets[0]; tp.Status != plan.Refused || !strings.Contains(tp.Reason, "project "+reconciletest.Project+" cluster c0 outbound: 10.0.0.0/8 is a private range") {
 			t.Fatalf("node list: %s %q", tp.Status, tp.Reason)
 		}
-		if got := events(s.alerts(t)); got != "" {
+		if got := reconciletest.Events(s.Alerts(t)); got != "" {
 			t.Fatalf("alerts %q while it stays refused", got)
 		}
-		s.sim.SetProject(project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
-		if r := s.run(t, reconcile.Options{}); r.Status != plan.InSync {
+		s.Sim.SetProject(reconciletest.Project, atlastest.Cluster{ClusterName: "c0", Outbound: []string{"198.51.100.10"}})
+		if r := s.Run(t, reconcile.Options{}); r.Status != plan.InSync {
 			t.Fatalf("clean again: %s %q", r.Status, r.Targets[0].Reason)
 		}
-		if got := events(s.alerts(t)); got != "recovered" {
+		if got := reconciletest.Events(s.Alerts(t)); got != "recovered" {
 			t.Fatalf("alerts %q, want recovered", got)
 		}
-		if got := k.live(t, s); got != before || !reflect.DeepEqual(k.outsideNow(t, s), outside) {
+		if got := k.Live(t, s); got != before || !reflect.DeepEqual(k.OutsideNow(t, s), outside) {
 			t.Fatalf("the fence moved: %s", got)
 		}
 	})
@@ -79,15 +80,15 @@ func TestAPoisonedAnswerIsRefusedForEveryKind(t *testing.T) {
 // removes it at once: no removal grace, and maxRemovePercent, which would
 // have counted it as 4 million lost addresses, does not refuse.
 func TestAFenceAnEarlierVersionOpenedClosesWithoutAPerson(t *testing.T) {
-	forEachKind(t, func(t *testing.T, k kind) {
-		s := newStack(t, k, "")
-		if r := s.run(t, reconcile.Options{}); r.Status != plan.Applied {
+	reconciletest.ForEachKind(t, func(t *testing.T, k reconciletest.Kind) {
+		s := reconciletest.NewStack(t, k, "")
+		if r := s.Run(t, reconcile.Options{}); r.Status != plan.Applied {
 			t.Fatalf("first run: %s %v", r.Status, r.Err)
 		}
 		const open = "100.64.0.0/10"
-		opened := append(strings.Fields(desired3), open)
-		k.setOwnedTo(t, s, opened...)
-		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		opened := append(strings.Fields(reconciletest.Desired3), open)
+		k.SetOwnedTo(t, s, opened...)
+		store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 		snap, v, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)
@@ -98,24 +99,24 @@ func TestAFenceAnEarlierVersionOpenedClosesWithoutAPerson(t *testing.T) {
 		if _, err := store.Save(context.Background(), snap, v); err != nil {
 			t.Fatal(err)
 		}
-		if k.recorded {
+		if k.Recorded {
 			// The earlier version wrote the rule, and tagged the vault so.
-			s.azOthers = slices.DeleteFunc(s.azOthers, func(o string) bool { return o == open })
-			vault := s.az.Vault(s.resource)
-			vault["tags"].(map[string]any)[azurekeyvault.TagName(k.sid)] = azurekeyvault.TagValue(rec.Written)
-			s.az.SetVault(vault)
+			s.AzOthers = slices.DeleteFunc(s.AzOthers, func(o string) bool { return o == open })
+			vault := s.Az.Vault(s.Resource)
+			vault["tags"].(map[string]any)[azurekeyvault.TagName(k.Sid)] = azurekeyvault.TagValue(rec.Written)
+			s.Az.SetVault(vault)
 		}
-		if got := k.live(t, s); !strings.Contains(got, open) {
+		if got := k.Live(t, s); !strings.Contains(got, open) {
 			t.Fatalf("the fence does not hold %s: %s", open, got)
 		}
-		r := s.run(t, reconcile.Options{})
+		r := s.Run(t, reconcile.Options{})
 		tp := r.Targets[0]
 		if r.Err != nil || tp.Status != plan.Applied || tp.Remove.String() != "["+open+"]" || !tp.Kept.IsEmpty() ||
 			!strings.Contains(tp.Reason, "not a public address: removed at once: "+open+" is a shared-address-space range") || len(tp.RemovedAtOnce) != 1 {
 			t.Fatalf("run: %s %v remove %s kept %s %q", tp.Status, r.Err, tp.Remove, tp.Kept, tp.Reason)
 		}
-		if got := k.live(t, s); got != desired3 {
-			t.Fatalf("owned part %s, want %s", got, desired3)
+		if got := k.Live(t, s); got != reconciletest.Desired3 {
+			t.Fatalf("owned part %s, want %s", got, reconciletest.Desired3)
 		}
 	})
 }
@@ -124,19 +125,19 @@ func TestAFenceAnEarlierVersionOpenedClosesWithoutAPerson(t *testing.T) {
 // drift: removed at once, and the plan says why. (A vault's hand-added
 // rule is the person's, outside what ipsync owns: not this case.)
 func TestAHandEditThatOpensTheFenceIsRemovedAtOnce(t *testing.T) {
-	forKindsWhere(t, func(k kind) bool { return !k.recorded }, func(t *testing.T, k kind) {
-		s := newStack(t, k, "")
-		if r := s.run(t, reconcile.Options{}); r.Status != plan.Applied {
+	reconciletest.ForKindsWhere(t, func(k reconciletest.Kind) bool { return !k.Recorded }, func(t *testing.T, k reconciletest.Kind) {
+		s := reconciletest.NewStack(t, k, "")
+		if r := s.Run(t, reconcile.Options{}); r.Status != plan.Applied {
 			t.Fatalf("first run: %s %v", r.Status, r.Err)
 		}
-		k.setOwnedTo(t, s, append(strings.Fields(desired3), "169.254.1.1/32")...)
-		r := s.run(t, reconcile.Options{})
+		k.SetOwnedTo(t, s, append(strings.Fields(reconciletest.Desired3), "169.254.1.1/32")...)
+		r := s.Run(t, reconcile.Options{})
 		if tp := r.Targets[0]; tp.Status != plan.Applied || !tp.Drift || tp.Remove.String() != "[169.254.1.1/32]" ||
 			!strings.Contains(tp.Reason, "not a public address: removed at once: 169.254.1.1/32 is in 169.254.0.0/16, a link-local range") {
 			t.Fatalf("run: %s drift %v remove %s %q", tp.Status, tp.Drift, tp.Remove, tp.Reason)
 		}
-		if got := k.live(t, s); got != desired3 {
-			t.Fatalf("owned part %s, want %s", got, desired3)
+		if got := k.Live(t, s); got != reconciletest.Desired3 {
+			t.Fatalf("owned part %s, want %s", got, reconciletest.Desired3)
 		}
 	})
 }
@@ -145,20 +146,20 @@ func TestAHandEditThatOpensTheFenceIsRemovedAtOnce(t *testing.T) {
 // public (moto's default pool is 127.0.0.0/8) refuses the access list,
 // naming the source.
 func TestANATGatewayOutsidePublicSpaceIsRefused(t *testing.T) {
-	w := newAccessListWorld(t, `"198.51.100.200"`)
-	if r := w.run(); r.Status != plan.Applied {
+	w := reconciletest.NewAccessListWorld(t, `"198.51.100.200"`)
+	if r := w.Run(); r.Status != plan.Applied {
 		t.Fatalf("first run: %s %v %q", r.Status, r.Err, r.Targets[0].Reason)
 	}
-	before := w.entries()
-	tag := w.cfg.Targets[0].Sources[0].TagValue
+	before := w.Entries()
+	tag := w.Cfg.Targets[0].Sources[0].TagValue
 	testenv.CreateNatGatewayAt(t, testenv.SharedMoto(t).AWSConfig(t), tag, "127.0.0.9")
-	r := w.run()
+	r := w.Run()
 	tp := r.Targets[0]
 	if r.Status != plan.Refused || !strings.Contains(tp.Reason, "The NAT gateways' answer holds a prefix admission refuses") ||
 		!strings.Contains(tp.Reason, "nat-gateways:Name="+tag+": 127.0.0.9/32 is in 127.0.0.0/8, a loopback range") {
 		t.Fatalf("%s %q", r.Status, tp.Reason)
 	}
-	if got := w.entries(); got != before {
+	if got := w.Entries(); got != before {
 		t.Fatalf("entries %s, were %s", got, before)
 	}
 }

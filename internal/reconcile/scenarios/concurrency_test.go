@@ -1,4 +1,4 @@
-package reconcile_test
+package scenarios_test
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 )
 
@@ -18,8 +19,8 @@ import (
 // written at most once per state Atlas passed through, and the snapshot's
 // record agrees with the policy (no lost update).
 func TestFiftyConcurrentRuns(t *testing.T) {
-	forEachKind(t, func(t *testing.T, k kind) {
-		s := newStack(t, k, "")
+	reconciletest.ForEachKind(t, func(t *testing.T, k reconciletest.Kind) {
+		s := reconciletest.NewStack(t, k, "")
 		answers := [][]string{
 			{"3.92.113.229", "3.212.79.116", "34.193.91.42"},
 			{"3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"},
@@ -38,7 +39,7 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 			mu.Lock()
 			defer mu.Unlock()
 			if finished++; finished%12 == 0 && finished/12 < len(answers) {
-				s.sim.SetControlPlane(controlPlane(answers[finished/12]...))
+				s.Sim.SetControlPlane(reconciletest.ControlPlane(answers[finished/12]...))
 			}
 		}
 		for i := range runs {
@@ -46,12 +47,12 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				defer done()
-				reports[i] = reconcile.Run(context.Background(), s.cfg, s.deps(t), reconcile.Options{VerifyWait: 10 * time.Millisecond})
+				reports[i] = reconcile.Run(context.Background(), s.Cfg, s.Deps(t), reconcile.Options{VerifyWait: 10 * time.Millisecond})
 			}()
 		}
 		wg.Wait() // every change has landed: each happened as a run finished
 		// One more run after the dust settles: it must find nothing to do.
-		final := s.run(t, reconcile.Options{})
+		final := s.Run(t, reconcile.Options{})
 		if final.Err != nil || final.Status != plan.InSync {
 			t.Fatalf("after the race: %s %v %+v", final.Status, final.Err, final.Targets)
 		}
@@ -63,15 +64,15 @@ func TestFiftyConcurrentRuns(t *testing.T) {
 			}
 		}
 		truth := strings.Trim(ipset.MustParse(append(answers[len(answers)-1], "198.51.100.10")...).String(), "[]")
-		live := k.live(t, s)
+		live := k.Live(t, s)
 		if live != truth {
 			t.Fatalf("final policy %s, want %s", live, truth)
 		}
-		writes := k.writes(s)
+		writes := k.Writes(s)
 		if writes < 1 || writes > len(answers) {
 			t.Fatalf("%d policy writes for %d states of Atlas's answer", writes, len(answers))
 		}
-		store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+		store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 		snap, _, err := store.Load(context.Background())
 		if err != nil {
 			t.Fatal(err)

@@ -1,4 +1,4 @@
-package reconcile_test
+package faults_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot/location"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
@@ -35,19 +36,19 @@ func TestAssumeRoleFaults(t *testing.T) {
 	const roleB = "arn:aws:iam::222222222222:role/atlas-ip-sync"
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			s, proxy := faultStack(t, kinds[0], "")
-			cfgB := asRole(s.rawAWS, roleB, "")
+			s, proxy := reconciletest.FaultStack(t, reconciletest.Kinds[0], "")
+			cfgB := reconciletest.AsRole(s.RawAWS, roleB, "")
 			keyB := testenv.CreateKey(t, cfgB, testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"))
-			s.cfg = s.config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}
+			s.Cfg = s.Config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}
 `)
 			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 2500 * time.Millisecond}
-			store := snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
+			store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 			proxy.Inject(row.fault)
-			r := s.run(t, o)
+			r := s.Run(t, o)
 			runs, unexpected := 1, 0
 			switch row.outcome {
 			case retried:
-				if r.Err != nil || r.Status != plan.Applied || keyValues(t, cfgB, keyB) != desired3 {
+				if r.Err != nil || r.Status != plan.Applied || reconciletest.KeyValues(t, cfgB, keyB) != reconciletest.Desired3 {
 					t.Fatalf("status %s, err %v, targets %+v", r.Status, r.Err, reasons(r))
 				}
 				if n := proxy.Requests("sts", "AssumeRole"); n < 2 {
@@ -57,10 +58,10 @@ func TestAssumeRoleFaults(t *testing.T) {
 				if r.Status != plan.Error || len(r.Targets) != 2 {
 					t.Fatalf("status %s, want error; targets %+v", r.Status, reasons(r))
 				}
-				if r.Targets[0].Status != plan.Applied || keyValues(t, s.rawAWS, s.resource) != desired3 {
+				if r.Targets[0].Status != plan.Applied || reconciletest.KeyValues(t, s.RawAWS, s.Resource) != reconciletest.Desired3 {
 					t.Errorf("the target in the run's own account was not applied: %+v", reasons(r))
 				}
-				if got := keyValues(t, cfgB, keyB); got != "192.0.2.0/32" {
+				if got := reconciletest.KeyValues(t, cfgB, keyB); got != "192.0.2.0/32" {
 					unexpected++
 					t.Errorf("account B's key changed on a run that could not assume the role: %s", got)
 				}
@@ -73,11 +74,11 @@ func TestAssumeRoleFaults(t *testing.T) {
 				}
 			}
 			proxy.Clear()
-			if next := s.run(t, o); next.Err != nil {
+			if next := s.Run(t, o); next.Err != nil {
 				t.Fatalf("the next run: %s %v %+v", next.Status, next.Err, reasons(next))
 			}
 			runs++
-			if dry := s.run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync || keyValues(t, cfgB, keyB) != desired3 {
+			if dry := s.Run(t, reconcile.Options{DryRun: true}); dry.Status != plan.InSync || reconciletest.KeyValues(t, cfgB, keyB) != reconciletest.Desired3 {
 				t.Fatalf("not converged: %s", dry.Status)
 			}
 			record(matrixRow{Target: "kms-key-policy in another account", Fault: row.name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})
@@ -92,49 +93,49 @@ const addedNotRemoved = "partial: the new entries added, the old one kept (never
 func TestAccessListFaults(t *testing.T) {
 	rows := []struct {
 		name    string
-		inject  func(w *accessListWorld, proxy *testenv.FaultProxy)
+		inject  func(w *reconciletest.AccessListWorld, proxy *testenv.FaultProxy)
 		outcome string
 	}{
-		{"ec2 DescribeNatGateways 503 RequestLimitExceeded", func(_ *accessListWorld, p *testenv.FaultProxy) {
+		{"ec2 DescribeNatGateways 503 RequestLimitExceeded", func(_ *reconciletest.AccessListWorld, p *testenv.FaultProxy) {
 			p.Inject(testenv.AWSFault{Service: "ec2", Op: "DescribeNatGateways", Status: 503, Code: "RequestLimitExceeded", Times: 1})
 		}, retried},
-		{"ec2 DescribeNatGateways 500 InternalError", func(_ *accessListWorld, p *testenv.FaultProxy) {
+		{"ec2 DescribeNatGateways 500 InternalError", func(_ *reconciletest.AccessListWorld, p *testenv.FaultProxy) {
 			p.Inject(testenv.AWSFault{Service: "ec2", Op: "DescribeNatGateways", Status: 500, Code: "InternalError", Times: 100})
 		}, failedTarget},
-		{"atlas accessList POST 503", func(w *accessListWorld, _ *testenv.FaultProxy) {
-			w.sim.InjectFault(atlastest.AccessListAdd, atlastest.Fault{Status: 503}, 1)
+		{"atlas accessList POST 503", func(w *reconciletest.AccessListWorld, _ *testenv.FaultProxy) {
+			w.Sim.InjectFault(atlastest.AccessListAdd, atlastest.Fault{Status: 503}, 1)
 		}, retried},
-		{"atlas accessList POST 500 until the retry budget ends", func(w *accessListWorld, _ *testenv.FaultProxy) {
-			w.sim.InjectFault(atlastest.AccessListAdd, atlastest.Fault{Status: 500}, 100)
+		{"atlas accessList POST 500 until the retry budget ends", func(w *reconciletest.AccessListWorld, _ *testenv.FaultProxy) {
+			w.Sim.InjectFault(atlastest.AccessListAdd, atlastest.Fault{Status: 500}, 100)
 		}, failedTarget},
-		{"atlas accessList DELETE 503", func(w *accessListWorld, _ *testenv.FaultProxy) {
-			w.sim.InjectFault(atlastest.AccessListDelete, atlastest.Fault{Status: 503}, 1)
+		{"atlas accessList DELETE 503", func(w *reconciletest.AccessListWorld, _ *testenv.FaultProxy) {
+			w.Sim.InjectFault(atlastest.AccessListDelete, atlastest.Fault{Status: 503}, 1)
 		}, retried},
-		{"atlas accessList DELETE 500 until the retry budget ends", func(w *accessListWorld, _ *testenv.FaultProxy) {
-			w.sim.InjectFault(atlastest.AccessListDelete, atlastest.Fault{Status: 500}, 100)
+		{"atlas accessList DELETE 500 until the retry budget ends", func(w *reconciletest.AccessListWorld, _ *testenv.FaultProxy) {
+			w.Sim.InjectFault(atlastest.AccessListDelete, atlastest.Fault{Status: 500}, 100)
 		}, addedNotRemoved},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			proxy, awsCfg := startProxy(t)
-			w := newAccessListWorldWith(t, `"198.51.100.7/32"`, awsCfg)
-			loc, err := location.Parse(w.cfg.Snapshot.URL)
+			proxy, awsCfg := reconciletest.StartProxy(t)
+			w := reconciletest.NewAccessListWorldWith(t, `"198.51.100.7/32"`, awsCfg)
+			loc, err := location.Parse(w.Cfg.Snapshot.URL)
 			if err != nil {
 				t.Fatal(err)
 			}
 			store := snapshotstore.NewFileStore(loc.Path)
 			// A first run records the target; then the list drifts: one
 			// managed entry to delete and two to add, beside someone else's.
-			if r := w.run(); r.Err != nil {
+			if r := w.Run(); r.Err != nil {
 				t.Fatal(r.Err)
 			}
 			recorded, _, _ := store.Load(context.Background())
-			w.sim.SetAccessList(project,
+			w.Sim.SetAccessList(reconciletest.Project,
 				atlastest.AccessEntry{IPAddress: "203.0.113.9", Comment: "office"},
 				atlastest.AccessEntry{CIDRBlock: "192.0.2.50/32", Comment: "atlas-ip-sync (old egress)"})
-			before := w.entries()
+			before := w.Entries()
 			row.inject(w, proxy)
-			r := w.run()
+			r := w.Run()
 			runs, unexpected := 1, 0
 			switch row.outcome {
 			case retried:
@@ -145,7 +146,7 @@ func TestAccessListFaults(t *testing.T) {
 				if r.Status != plan.Error {
 					t.Fatalf("status %s, want error (%v)", r.Status, r.Err)
 				}
-				after := w.entries()
+				after := w.Entries()
 				if row.outcome == failedTarget && after != before {
 					unexpected++
 					t.Errorf("the access list changed on a failed run: %s", after)
@@ -164,14 +165,14 @@ func TestAccessListFaults(t *testing.T) {
 					t.Errorf("someone else's entry is gone: %s", after)
 				}
 			}
-			w.sim.ClearFaults()
+			w.Sim.ClearFaults()
 			proxy.Clear()
-			if next := w.run(); next.Err != nil || next.Targets[0].Status == plan.Error {
+			if next := w.Run(); next.Err != nil || next.Targets[0].Status == plan.Error {
 				t.Fatalf("the next run: %v %+v", next.Err, reasons(next))
 			}
 			runs++
-			got := w.entries()
-			for _, want := range []string{"198.51.100.7/32=atlas-ip-sync", w.natIP + "/32=atlas-ip-sync", "203.0.113.9/32=office"} {
+			got := w.Entries()
+			for _, want := range []string{"198.51.100.7/32=atlas-ip-sync", w.NATIP + "/32=atlas-ip-sync", "203.0.113.9/32=office"} {
 				if !strings.Contains(got, want) {
 					t.Fatalf("not converged: %s lacks %s", got, want)
 				}
@@ -179,7 +180,7 @@ func TestAccessListFaults(t *testing.T) {
 			if strings.Contains(got, "192.0.2.50") {
 				t.Fatalf("not converged: the old managed entry is still there: %s", got)
 			}
-			if dry := w.run(); dry.Status != plan.InSync {
+			if dry := w.Run(); dry.Status != plan.InSync {
 				t.Fatalf("a third run is not in sync: %s", dry.Status)
 			}
 			record(matrixRow{Target: "atlas-access-list", Fault: row.name, Outcome: row.outcome, Runs: runs + 1, UnexpectedWrites: unexpected})

@@ -1,4 +1,4 @@
-package reconcile_test
+package scenarios_test
 
 import (
 	"context"
@@ -11,12 +11,12 @@ import (
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/atlas/atlastest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/plan"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/reconcile/reconciletest"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
-const verifyConfig = `    encryptionAtRestProjects: ["` + project + `"]
+const verifyConfig = `    encryptionAtRestProjects: ["` + reconciletest.Project + `"]
 verify:
   window: 0s
   interval: 1s
@@ -26,85 +26,85 @@ verify:
 // is restored, on-call hears both diffs, and the target takes no change until
 // it is unblocked.
 func TestRollbackWhenAtlasLosesTheKey(t *testing.T) {
-	forKindsWhere(t, func(k kind) bool {
-		return k.name == kinds[0].name || k.name == prefixListKind.name || k.name == securityGroupKind.name || k.name == accessLevelKind.name || k.name == vaultKind.name
+	reconciletest.ForKindsWhere(t, func(k reconciletest.Kind) bool {
+		return k.Name == reconciletest.Kinds[0].Name || k.Name == reconciletest.PrefixListKind.Name || k.Name == reconciletest.SecurityGroupKind.Name || k.Name == reconciletest.AccessLevelKind.Name || k.Name == reconciletest.VaultKind.Name
 	}, rollbackWhenAtlasLosesTheKey)
 }
 
-func rollbackWhenAtlasLosesTheKey(t *testing.T, k kind) {
-	s := newStack(t, k, verifyConfig)
-	before := s.k.live(t, s)
-	d := s.deps(t)
+func rollbackWhenAtlasLosesTheKey(t *testing.T, k reconciletest.Kind) {
+	s := reconciletest.NewStack(t, k, verifyConfig)
+	before := s.K.Live(t, s)
+	d := s.Deps(t)
 	d.Checkpoint = func(step string) {
 		if step == "wrote:target" {
-			s.sim.SetEncryptionAtRestValid(project, false)
+			s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 		}
 	}
-	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	r := reconcile.Run(context.Background(), s.Cfg, d, reconcile.Options{VerifyWait: 10e6})
 	tp := r.Targets[0]
-	if r.Status != plan.Error || tp.Status != plan.RolledBack || !strings.Contains(tp.Reason, "previous policy was restored") || strings.Join(tp.InvalidAfter, ",") != project {
+	if r.Status != plan.Error || tp.Status != plan.RolledBack || !strings.Contains(tp.Reason, "previous policy was restored") || strings.Join(tp.InvalidAfter, ",") != reconciletest.Project {
 		t.Fatalf("report %s, target %+v", r.Status, tp)
 	}
-	if got := s.k.live(t, s); got != before {
+	if got := s.K.Live(t, s); got != before {
 		t.Fatalf("policy after the rollback holds %s, want %s", got, before)
 	}
-	if n := s.k.writes(s); n != 2 {
+	if n := s.K.Writes(s); n != 2 {
 		t.Fatalf("%d policy writes, want 2 (the change and its rollback)", n)
 	}
-	got := s.alerts(t)
-	if events(got) != "rolled-back" {
-		t.Fatalf("alerts %s", events(got))
+	got := s.Alerts(t)
+	if reconciletest.Events(got) != "rolled-back" {
+		t.Fatalf("alerts %s", reconciletest.Events(got))
 	}
 	body := got[0].Message
 	change, rollback, _ := strings.Cut(body, "The rollback (undoes it):")
 	// A first run that owns only what it writes removed nothing.
-	removed := k.recorded || strings.Contains(change, "- 192.0.2.0/32") && strings.Contains(rollback, "+ 192.0.2.0/32")
+	removed := k.Recorded || strings.Contains(change, "- 192.0.2.0/32") && strings.Contains(rollback, "+ 192.0.2.0/32")
 	if !strings.Contains(change, "+ 198.51.100.10/32") || !removed || !strings.Contains(rollback, "- 198.51.100.10/32") {
 		t.Errorf("the alert lacks a diff:\n%s", body)
 	}
-	for _, w := range []string{"The change that was made:", "ipsync unblock target", project} {
+	for _, w := range []string{"The change that was made:", "ipsync unblock target", reconciletest.Project} {
 		if !strings.Contains(body, w) {
 			t.Errorf("alert lacks %q:\n%s", w, body)
 		}
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
+	snap, _, err := s.Store().Load(context.Background())
 	if err != nil || snap.Blocked["target"].Reason == "" {
 		t.Fatalf("no block recorded: %+v %v", snap, err)
 	}
 
 	// Atlas is fine again, but the target stays blocked: nothing is written
 	// and on-call is not paged again.
-	s.sim.SetEncryptionAtRestValid(project, true)
-	s.calls.Reset()
-	r = s.run(t, reconcile.Options{})
+	s.Sim.SetEncryptionAtRestValid(reconciletest.Project, true)
+	s.Calls.Reset()
+	r = s.Run(t, reconcile.Options{})
 	if r.Status != plan.Error || r.Targets[0].Status != plan.Blocked || !strings.Contains(r.Targets[0].Reason, "ipsync unblock target") {
 		t.Fatalf("blocked run: %s %+v", r.Status, r.Targets[0])
 	}
-	if n := s.k.writes(s); n != 0 {
+	if n := s.K.Writes(s); n != 0 {
 		t.Fatalf("a blocked target was written %d times", n)
 	}
-	if a := s.alerts(t); len(a) != 0 {
-		t.Fatalf("paged again: %s", events(a))
+	if a := s.Alerts(t); len(a) != 0 {
+		t.Fatalf("paged again: %s", reconciletest.Events(a))
 	}
 
 	// A human clears it; the next run applies and says it recovered.
-	b, err := snapshot.Unblock(context.Background(), storeOf(s), "target")
+	b, err := snapshot.Unblock(context.Background(), s.Store(), "target")
 	if err != nil || len(b.Projects) != 1 {
 		t.Fatalf("unblock: %+v %v", b, err)
 	}
 	var nb *snapshot.NotBlockedError
-	if _, err := snapshot.Unblock(context.Background(), storeOf(s), "target"); !errors.As(err, &nb) {
+	if _, err := snapshot.Unblock(context.Background(), s.Store(), "target"); !errors.As(err, &nb) {
 		t.Fatalf("second unblock: %v", err)
 	}
-	s.calls.Reset()
-	r = s.run(t, reconcile.Options{})
+	s.Calls.Reset()
+	r = s.Run(t, reconcile.Options{})
 	if r.Status != plan.Applied || r.Targets[0].Status != plan.Applied {
 		t.Fatalf("after unblock: %s %+v", r.Status, r.Targets[0])
 	}
-	if e := events(s.alerts(t)); e != "applied,recovered" && e != "recovered,applied" {
+	if e := reconciletest.Events(s.Alerts(t)); e != "applied,recovered" && e != "recovered,applied" {
 		t.Fatalf("alerts after unblock: %s", e)
 	}
-	if n := s.calls.Get("Publish"); n != 2 {
+	if n := s.Calls.Get("Publish"); n != 2 {
 		t.Fatalf("%d alerts published after unblock, want 2", n)
 	}
 }
@@ -114,24 +114,24 @@ func rollbackWhenAtlasLosesTheKey(t *testing.T, k kind) {
 // other edit stays (DESIGN, Ownership: everything else comes out exactly as
 // it went in).
 func TestRollbackKeepsOtherEditsToThePolicy(t *testing.T) {
-	k := kinds[0] // only a KMS key policy guards encryption at rest
-	s := newStack(t, k, verifyConfig)
-	before := ownedValues(t, k.getLive(t, s), k.sid)
-	d := s.deps(t)
+	k := reconciletest.Kinds[0] // only a KMS key policy guards encryption at rest
+	s := reconciletest.NewStack(t, k, verifyConfig)
+	before := reconciletest.OwnedValues(t, k.GetLive(t, s), k.Sid)
+	d := s.Deps(t)
 	d.Checkpoint = func(step string) {
 		if step != "wrote:target" {
 			return
 		}
-		k.setLive(t, s, withStatement(t, k.getLive(t, s), map[string]any{
+		k.SetLive(t, s, withStatement(t, k.GetLive(t, s), map[string]any{
 			"Sid": "AddedDuringTheWindow", "Effect": "Deny", "Principal": "*", "Action": "kms:ScheduleKeyDeletion", "Resource": "*"}))
-		s.sim.SetEncryptionAtRestValid(project, false)
+		s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 	}
-	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	r := reconcile.Run(context.Background(), s.Cfg, d, reconcile.Options{VerifyWait: 10e6})
 	if tp := r.Targets[0]; tp.Status != plan.RolledBack {
 		t.Fatalf("target %+v", tp)
 	}
-	live := k.getLive(t, s)
-	if got, want := strings.Join(ownedValues(t, live, k.sid), " "), strings.Join(before, " "); got != want {
+	live := k.GetLive(t, s)
+	if got, want := strings.Join(reconciletest.OwnedValues(t, live, k.Sid), " "), strings.Join(before, " "); got != want {
 		t.Fatalf("owned statement after the rollback holds %s, want %s", got, want)
 	}
 	if !strings.Contains(live, `"AddedDuringTheWindow"`) {
@@ -159,95 +159,91 @@ func withStatement(t *testing.T, doc string, st map[string]any) string {
 // live policy lacks), the change goes ahead, and it is not rolled back,
 // since it did not cause the loss.
 func TestInvalidBeforeTheChangeIsReportedNotRolledBack(t *testing.T) {
-	s := newStack(t, kinds[0], verifyConfig)
-	s.sim.SetEncryptionAtRestValid(project, false)
-	r := s.run(t, reconcile.Options{})
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], verifyConfig)
+	s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
+	r := s.Run(t, reconcile.Options{})
 	tp := r.Targets[0]
-	if tp.Status != plan.Applied || strings.Join(tp.InvalidBefore, ",") != project || len(tp.InvalidAfter) != 0 {
+	if tp.Status != plan.Applied || strings.Join(tp.InvalidBefore, ",") != reconciletest.Project || len(tp.InvalidAfter) != 0 {
 		t.Fatalf("target %+v", tp)
 	}
-	if n := s.sim.Calls(atlastest.EncryptionAtRest); n != 1 {
+	if n := s.Sim.Calls(atlastest.EncryptionAtRest); n != 1 {
 		t.Fatalf("%d encryption-at-rest calls, want 1 (before the change only)", n)
 	}
-	got := s.alerts(t)
+	got := s.Alerts(t)
 	var invalid string
 	for _, a := range got {
-		if a.event() == "encryption-invalid" {
+		if a.Event() == "encryption-invalid" {
 			invalid = a.Message
 		}
 	}
 	if !strings.Contains(invalid, "the live policy lacks these addresses Atlas lists:\n") || !strings.Contains(invalid, "+ 198.51.100.10/32") || strings.Contains(invalid, "192.0.2.0") {
-		t.Fatalf("alerts %s; encryption-invalid body:\n%s", events(got), invalid)
+		t.Fatalf("alerts %s; encryption-invalid body:\n%s", reconciletest.Events(got), invalid)
 	}
 }
 
 // A valid key: one question before and after the change; none on a run with
 // nothing to change (the no-op minimum holds).
 func TestVerifiedChangeAndNoOpAskNothingMore(t *testing.T) {
-	s := newStack(t, kinds[0], verifyConfig)
-	r := s.run(t, reconcile.Options{})
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], verifyConfig)
+	r := s.Run(t, reconcile.Options{})
 	if r.Targets[0].Status != plan.Applied {
 		t.Fatalf("target %+v", r.Targets[0])
 	}
-	if n := s.sim.Calls(atlastest.EncryptionAtRest); n != 2 {
+	if n := s.Sim.Calls(atlastest.EncryptionAtRest); n != 2 {
 		t.Fatalf("%d encryption-at-rest calls, want 2 (before and after)", n)
 	}
-	r = s.run(t, reconcile.Options{})
-	if r.Status != plan.InSync || s.sim.Calls(atlastest.EncryptionAtRest) != 2 {
-		t.Fatalf("no-op run: %s, %d calls", r.Status, s.sim.Calls(atlastest.EncryptionAtRest))
+	r = s.Run(t, reconcile.Options{})
+	if r.Status != plan.InSync || s.Sim.Calls(atlastest.EncryptionAtRest) != 2 {
+		t.Fatalf("no-op run: %s, %d calls", r.Status, s.Sim.Calls(atlastest.EncryptionAtRest))
 	}
 }
 
 // The window: Atlas turns invalid on the third question, two intervals after
 // the change, and the change is still rolled back.
 func TestRollbackWithinTheWindow(t *testing.T) {
-	s := newStack(t, kinds[0], strings.Replace(verifyConfig, "window: 0s", "window: 3s", 1))
-	d := s.deps(t)
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], strings.Replace(verifyConfig, "window: 0s", "window: 3s", 1))
+	d := s.Deps(t)
 	polls := 0
 	d.Checkpoint = func(step string) {
 		if step == "verify:target" {
 			polls++
 			if polls == 3 {
-				s.sim.SetEncryptionAtRestValid(project, false)
+				s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 			}
 		}
 	}
-	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10e6})
+	r := reconcile.Run(context.Background(), s.Cfg, d, reconcile.Options{VerifyWait: 10e6})
 	if r.Targets[0].Status != plan.RolledBack || polls != 3 {
 		t.Fatalf("target %+v after %d polls", r.Targets[0], polls)
 	}
-}
-
-func storeOf(s *stack) snapshot.Store {
-	return snapshotstore.NewS3Store(s3Client(s), s.bucket, "ipsync/snapshot.json")
 }
 
 // The snapshot remembers when each trigger last ran: stamped when the run
 // writes anyway, and otherwise at most once per heartbeat, so a run with
 // nothing to do writes nothing in between.
 func TestSeenHeartbeat(t *testing.T) {
-	s := newStack(t, kinds[0], "")
-	if r := s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule}); r.Targets[0].Status != plan.Applied {
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], "")
+	if r := s.Run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule}); r.Targets[0].Status != plan.Applied {
 		t.Fatalf("first run %+v", r.Targets[0])
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
-	if err != nil || !snap.Seen["schedule"].Equal(s.now) {
-		t.Fatalf("seen %v, want %v (%v)", snap.Seen, s.now, err)
+	snap, _, err := s.Store().Load(context.Background())
+	if err != nil || !snap.Seen["schedule"].Equal(s.Now) {
+		t.Fatalf("seen %v, want %v (%v)", snap.Seen, s.Now, err)
 	}
-	s.advance(time.Hour)
-	s.calls.Reset()
-	s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
-	if n := s.calls.Get("PutObject"); n != 0 {
+	s.Advance(time.Hour)
+	s.Calls.Reset()
+	s.Run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
+	if n := s.Calls.Get("PutObject"); n != 0 {
 		t.Fatalf("a no-op run within the heartbeat wrote the snapshot %d times", n)
 	}
-	s.advance(snapshot.SeenHeartbeat)
-	s.run(t, reconcile.Options{Trigger: reconcile.TriggerWebhook})
-	s.run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
-	if n := s.calls.Get("PutObject"); n != 2 {
+	s.Advance(snapshot.SeenHeartbeat)
+	s.Run(t, reconcile.Options{Trigger: reconcile.TriggerWebhook})
+	s.Run(t, reconcile.Options{Trigger: reconcile.TriggerSchedule})
+	if n := s.Calls.Get("PutObject"); n != 2 {
 		t.Fatalf("%d snapshot writes after the heartbeat, want 2 (one per trigger)", n)
 	}
-	snap, _, _ = storeOf(s).Load(context.Background())
-	if !snap.Seen["schedule"].Equal(s.now) || !snap.Seen["webhook"].Equal(s.now) || snap.Targets["target"].Written.Len() == 0 {
+	snap, _, _ = s.Store().Load(context.Background())
+	if !snap.Seen["schedule"].Equal(s.Now) || !snap.Seen["webhook"].Equal(s.Now) || snap.Targets["target"].Written.Len() == 0 {
 		t.Fatalf("seen %v, record %+v", snap.Seen, snap.Targets["target"])
 	}
 }
@@ -256,41 +252,41 @@ func TestSeenHeartbeat(t *testing.T) {
 // a change nobody verified: the next run watches it as well, and rolls it
 // back to what the record says the policy held.
 func TestCrashWhileWatchingIsVerifiedNextRun(t *testing.T) {
-	s := newStack(t, kinds[0], verifyConfig)
-	before := s.k.live(t, s)
-	if r := s.run(t, reconcile.Options{}); r.Targets[0].Status != plan.Applied {
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], verifyConfig)
+	before := s.K.Live(t, s)
+	if r := s.Run(t, reconcile.Options{}); r.Targets[0].Status != plan.Applied {
 		t.Fatalf("first run %+v", r.Targets[0])
 	}
-	s.alerts(t)
-	applied := s.k.live(t, s)
+	s.Alerts(t)
+	applied := s.K.Live(t, s)
 	if applied == before {
 		t.Fatal("the first run changed nothing")
 	}
-	s.sim.SetControlPlane(controlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
+	s.Sim.SetControlPlane(reconciletest.ControlPlane("3.92.113.229", "3.212.79.116", "34.193.91.42", "44.210.7.7"))
 	ctx, crash := context.WithCancel(context.Background())
-	d := s.deps(t)
+	d := s.Deps(t)
 	d.Checkpoint = func(step string) {
 		if step == "verify:target" {
-			s.sim.SetEncryptionAtRestValid(project, false) // the change cost Atlas the key
+			s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false) // the change cost Atlas the key
 			crash()
 		}
 	}
-	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
-	if live := s.k.live(t, s); !strings.Contains(live, "44.210.7.7") {
+	reconcile.Run(ctx, s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	if live := s.K.Live(t, s); !strings.Contains(live, "44.210.7.7") {
 		t.Fatalf("the crashed run did not write: %s", live)
 	}
-	s.advance(3 * time.Minute) // the dead run's lease has expired
-	r := s.run(t, reconcile.Options{})
+	s.Advance(3 * time.Minute) // the dead run's lease has expired
+	r := s.Run(t, reconcile.Options{})
 	if tp := r.Targets[0]; tp.Status != plan.RolledBack || !tp.Unrecorded {
 		t.Fatalf("next run: %s %+v", r.Status, tp)
 	}
-	if live := s.k.live(t, s); live != applied {
+	if live := s.K.Live(t, s); live != applied {
 		t.Fatalf("after the rollback the policy holds %s, want %s", live, applied)
 	}
-	if e := events(s.alerts(t)); e != "rolled-back" {
+	if e := reconciletest.Events(s.Alerts(t)); e != "rolled-back" {
 		t.Fatalf("alerts %s", e)
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
+	snap, _, err := s.Store().Load(context.Background())
 	if err != nil || snap.Blocked["target"].Reason == "" {
 		t.Fatalf("no block recorded: %v", err)
 	}
@@ -320,52 +316,52 @@ func TestCrashAfterTheRestoringWrite(t *testing.T) {
 // crashDuringRollback stops a run at step of its rollback; then
 // nextRunFinishesTheRollback.
 func crashDuringRollback(t *testing.T, step string, restores int, reason string) {
-	s := newStack(t, kinds[0], verifyConfig)
-	before := s.k.live(t, s)
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], verifyConfig)
+	before := s.K.Live(t, s)
 	ctx, crash := context.WithCancel(context.Background())
-	d := s.deps(t)
+	d := s.Deps(t)
 	crashed := false
 	d.Checkpoint = func(got string) {
 		switch got {
 		case "wrote:target":
-			s.sim.SetEncryptionAtRestValid(project, false)
+			s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 		case step:
 			crashed = true
 			crash()
 		}
 	}
-	reconcile.Run(ctx, s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	reconcile.Run(ctx, s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
 	if !crashed {
 		t.Fatalf("the run never reached %s", step)
 	}
-	s.advance(3 * time.Minute) // the dead run's lease has expired
-	s.alerts(t)
+	s.Advance(3 * time.Minute) // the dead run's lease has expired
+	s.Alerts(t)
 	nextRunFinishesTheRollback(t, s, before, restores, reason)
 }
 
 // nextRunFinishesTheRollback: after a run left its rollback pending, the
 // next run makes restores policy writes, leaves the owned statement holding
 // before, and says reason in its blocked alert; the run after it is quiet.
-func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores int, reason string) {
+func nextRunFinishesTheRollback(t *testing.T, s *reconciletest.Stack, before string, restores int, reason string) {
 	t.Helper()
 	// Atlas can use the key again by now; the rollback Atlas's answer
 	// decided stands all the same.
-	s.sim.SetEncryptionAtRestValid(project, true)
-	s.calls.Reset()
-	r := s.run(t, reconcile.Options{})
+	s.Sim.SetEncryptionAtRestValid(reconciletest.Project, true)
+	s.Calls.Reset()
+	r := s.Run(t, reconcile.Options{})
 	if tp := r.Targets[0]; tp.Status != plan.Blocked || !strings.Contains(tp.Reason, "ipsync unblock target") {
 		t.Fatalf("next run: target %s: %s", tp.Status, tp.Reason)
 	}
-	if n := s.k.writes(s); n != restores {
+	if n := s.K.Writes(s); n != restores {
 		t.Fatalf("next run: %d policy writes, want %d", n, restores)
 	}
-	if live := s.k.live(t, s); live != before {
+	if live := s.K.Live(t, s); live != before {
 		t.Fatalf("after the next run the policy holds %s, want %s", live, before)
 	}
-	if a := s.alerts(t); events(a) != "blocked" || !strings.Contains(a[0].Message, reason) {
-		t.Fatalf("next run's alerts %q, want blocked saying %q:\n%v", events(a), reason, a)
+	if a := s.Alerts(t); reconciletest.Events(a) != "blocked" || !strings.Contains(a[0].Message, reason) {
+		t.Fatalf("next run's alerts %q, want blocked saying %q:\n%v", reconciletest.Events(a), reason, a)
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
+	snap, _, err := s.Store().Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,50 +370,50 @@ func nextRunFinishesTheRollback(t *testing.T, s *stack, before string, restores 
 	}
 
 	// The run after that writes nothing and pages nobody.
-	s.calls.Reset()
-	r = s.run(t, reconcile.Options{})
+	s.Calls.Reset()
+	r = s.Run(t, reconcile.Options{})
 	if tp := r.Targets[0]; tp.Status != plan.Blocked {
 		t.Fatalf("third run: target %s: %s", tp.Status, tp.Reason)
 	}
-	if n := s.k.writes(s); n != 0 {
+	if n := s.K.Writes(s); n != 0 {
 		t.Fatalf("third run: %d policy writes", n)
 	}
-	if a := s.alerts(t); len(a) != 0 {
-		t.Fatalf("third run paged: %s", events(a))
+	if a := s.Alerts(t); len(a) != 0 {
+		t.Fatalf("third run paged: %s", reconciletest.Events(a))
 	}
 }
 
 // The restoring write fails: the run says so, the block stays pending, and
 // the next run restores the policy.
 func TestFailedRollbackIsFinishedByTheNextRun(t *testing.T) {
-	s, proxy := faultStack(t, kinds[0], verifyConfig)
-	before := s.k.live(t, s)
-	d := s.deps(t)
+	s, proxy := reconciletest.FaultStack(t, reconciletest.Kinds[0], verifyConfig)
+	before := s.K.Live(t, s)
+	d := s.Deps(t)
 	d.Checkpoint = func(step string) {
 		switch step {
 		case "wrote:target":
-			s.sim.SetEncryptionAtRestValid(project, false)
+			s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 		case "rolling-back:target":
 			proxy.Inject(testenv.AWSFault{Service: "kms", Op: "PutKeyPolicy", Status: 400, Code: "AccessDeniedException", Times: 100})
 		}
 	}
-	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	r := reconcile.Run(context.Background(), s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
 	tp := r.Targets[0]
 	if r.Status != plan.Error || tp.Status != plan.Error || !strings.Contains(tp.Reason, "restoring the previous policy FAILED") || !strings.Contains(tp.Reason, "the next run restores it again") {
 		t.Fatalf("run %s, target %s: %s", r.Status, tp.Status, tp.Reason)
 	}
-	if live := s.k.live(t, s); live == before {
+	if live := s.K.Live(t, s); live == before {
 		t.Fatalf("the restoring write was refused, yet the policy holds %s again", live)
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
+	snap, _, err := s.Store().Load(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	if b := snap.Blocked["target"]; !b.Pending || strings.Join(b.Restore.Strings(), " ") != before {
 		t.Fatalf("block after the failed rollback: %+v", b)
 	}
-	if a := s.alerts(t); len(a) == 0 || !strings.Contains(a[0].Message, "FAILED") {
-		t.Fatalf("alerts after the failed rollback: %q %v", events(a), a)
+	if a := s.Alerts(t); len(a) == 0 || !strings.Contains(a[0].Message, "FAILED") {
+		t.Fatalf("alerts after the failed rollback: %q %v", reconciletest.Events(a), a)
 	}
 	proxy.Clear()
 	nextRunFinishesTheRollback(t, s, before, 1, "this run restored it")
@@ -441,20 +437,20 @@ func (f *failBlockSave) Save(ctx context.Context, s *snapshot.Snapshot, v snapsh
 // When the block cannot be recorded right after the rollback, the run's
 // record at its end still carries it.
 func TestBlockRecordedAtTheEndWhenTheEarlyWriteFails(t *testing.T) {
-	s := newStack(t, kinds[0], verifyConfig)
-	d := s.deps(t)
+	s := reconciletest.NewStack(t, reconciletest.Kinds[0], verifyConfig)
+	d := s.Deps(t)
 	store := &failBlockSave{Store: d.Store}
 	d.Store = store
 	d.Checkpoint = func(step string) {
 		if step == "wrote:target" {
-			s.sim.SetEncryptionAtRestValid(project, false)
+			s.Sim.SetEncryptionAtRestValid(reconciletest.Project, false)
 		}
 	}
-	r := reconcile.Run(context.Background(), s.cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
+	r := reconcile.Run(context.Background(), s.Cfg, d, reconcile.Options{VerifyWait: 10 * time.Millisecond})
 	if tp := r.Targets[0]; tp.Status != plan.RolledBack || store.refused != 1 {
 		t.Fatalf("target %s (%s), %d early writes refused", tp.Status, tp.Reason, store.refused)
 	}
-	snap, _, err := storeOf(s).Load(context.Background())
+	snap, _, err := s.Store().Load(context.Background())
 	if err != nil || snap.Blocked["target"].Reason == "" || snap.Lease != nil {
 		t.Fatalf("no block in the run's record: %+v %v", snap, err)
 	}
