@@ -41,7 +41,7 @@ func newClient(t *testing.T, sim *atlastest.Server, mod func(*atlas.Options)) *a
 	o := atlas.Options{
 		BaseURL:        sim.URL(),
 		Credentials:    atlas.Credentials{PublicKey: pubKey, PrivateKey: privKey},
-		Timeout:        2 * time.Second,
+		Timeout:        time.Second, // a hang below waits this, at most a second
 		MaxAttempts:    4,
 		MaxElapsed:     10 * time.Second,
 		InitialBackoff: 10 * time.Millisecond,
@@ -112,9 +112,9 @@ func TestFaults(t *testing.T) {
 			want{ok: true, calls: 2}},
 		{"503 until the retry budget ends", atlastest.GroupIPs, atlastest.Fault{Status: 503}, 100,
 			want{calls: 4, retryable: true, errHas: []string{"503", "gave up after 4 attempts"}}},
-		{"a timeout then success", atlastest.GroupIPs, atlastest.Fault{Delay: 3 * time.Second}, 1,
+		{"a timeout then success", atlastest.GroupIPs, atlastest.Fault{Delay: time.Minute}, 1,
 			want{ok: true, calls: 2}},
-		{"timeouts until the budget ends", atlastest.ControlPlane, atlastest.Fault{Delay: 3 * time.Second}, 100,
+		{"timeouts until the budget ends", atlastest.ControlPlane, atlastest.Fault{Delay: time.Minute}, 100,
 			want{calls: 4, retryable: true, errHas: []string{"deadline exceeded", "gave up after 4 attempts"}}},
 		{"a truncated body then success", atlastest.GroupIPs, atlastest.Fault{Truncate: true}, 1,
 			want{ok: true, calls: 2}},

@@ -25,6 +25,8 @@ type sendMessageAPI interface {
 type SQSQueue struct {
 	api sendMessageAPI
 	url string
+	// Timeout bounds one enqueue (0: EnqueueTimeout).
+	Timeout time.Duration
 }
 
 // NewSQSQueue returns a queue at url.
@@ -33,14 +35,18 @@ func NewSQSQueue(api sendMessageAPI, url string) *SQSQueue { return &SQSQueue{ap
 // MessageGroup is the one FIFO message group of every trigger.
 const MessageGroup = "ipsync"
 
-// enqueueTimeout keeps the webhook's answer well under Atlas's patience: a
+// EnqueueTimeout keeps the webhook's answer well under Atlas's patience: a
 // hung queue gives 503 (Atlas retries), not a dropped connection.
-const enqueueTimeout = 5 * time.Second
+const EnqueueTimeout = 5 * time.Second
 
 // Enqueue sends one trigger.
 func (q *SQSQueue) Enqueue(ctx context.Context, t Trigger) error {
 	body, _ := json.Marshal(t)
-	ctx, cancel := context.WithTimeout(ctx, enqueueTimeout)
+	timeout := q.Timeout
+	if timeout <= 0 {
+		timeout = EnqueueTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	_, err := q.api.SendMessage(ctx, &sqs.SendMessageInput{
 		QueueUrl:               &q.url,

@@ -31,7 +31,7 @@ func TestAssumeRoleFaults(t *testing.T) {
 	}{
 		{"sts AssumeRole 400 Throttling", testenv.AWSFault{Service: "sts", Op: "AssumeRole", Status: 400, Code: "Throttling", Times: 1}, retried},
 		{"sts AssumeRole 403 AccessDenied", testenv.AWSFault{Service: "sts", Op: "AssumeRole", Status: 403, Code: "AccessDenied", Times: 100}, failedTarget},
-		{"sts AssumeRole timeout", testenv.AWSFault{Service: "sts", Op: "AssumeRole", Delay: 6 * time.Second, Times: 100}, failedTarget},
+		{"sts AssumeRole timeout", testenv.AWSFault{Service: "sts", Op: "AssumeRole", Delay: time.Minute, Times: 100}, failedTarget},
 	}
 	const roleB = "arn:aws:iam::222222222222:role/atlas-ip-sync"
 	for _, row := range rows {
@@ -41,7 +41,7 @@ func TestAssumeRoleFaults(t *testing.T) {
 			keyB := testenv.CreateKey(t, cfgB, testenv.KeyPolicy("AtlasIPAllowList", "192.0.2.0/32"))
 			s.Cfg = s.Config(t, `  - {name: b, type: kms-key-policy, resource: `+keyB+`, sid: AtlasIPAllowList, sources: [control-plane-outbound, nodes-outbound], roleArn: "`+roleB+`"}
 `)
-			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: 2500 * time.Millisecond}
+			o := reconcile.Options{VerifyWait: 10 * time.Millisecond, CallTimeout: time.Second}
 			store := snapshotstore.NewS3Store(reconciletest.S3Client(s), s.Bucket, "ipsync/snapshot.json")
 			proxy.Inject(row.fault)
 			r := s.Run(t, o)

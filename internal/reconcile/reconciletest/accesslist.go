@@ -60,8 +60,7 @@ targets:
 	if w.Cfg, err = configfile.Parse([]byte(doc)); err != nil {
 		t.Fatalf("%v\n%s", err, doc)
 	}
-	env := map[string]string{"ATLAS_PUBLIC_KEY": "pub", "ATLAS_PRIVATE_KEY": "priv"}
-	if w.Deps, err = reconciler.Deps(context.Background(), w.Cfg, awsCfg, func(k string) string { return env[k] }, slog.New(slog.NewJSONHandler(io.Discard, nil))); err != nil {
+	if w.Deps, err = reconciler.DepsFor(w.Cfg, awsCfg, AtlasClient(t, w.Sim.URL(), slog.New(slog.DiscardHandler)), slog.New(slog.NewJSONHandler(io.Discard, nil))); err != nil {
 		t.Fatal(err)
 	}
 	return w

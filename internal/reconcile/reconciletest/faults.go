@@ -2,8 +2,10 @@ package reconciletest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
@@ -17,7 +19,12 @@ func StartProxy(t *testing.T) (*testenv.FaultProxy, aws.Config) {
 		t.Fatal(err)
 	}
 	t.Cleanup(proxy.Close)
-	return proxy, testenv.AWSConfigAt(t, proxy.URL)
+	cfg := testenv.AWSConfigAt(t, proxy.URL)
+	// The SDK's retries wait at most 10 ms here, not its jittered seconds:
+	// the rows test that a retry happens and that the budget ends, not
+	// how long AWS's backoff waits.
+	cfg.Retryer = func() aws.Retryer { return retry.AddWithMaxBackoffDelay(retry.NewStandard(), 10*time.Millisecond) }
+	return proxy, cfg
 }
 
 func FaultStack(t *testing.T, k Kind, extraConfig string) (*Stack, *testenv.FaultProxy) {

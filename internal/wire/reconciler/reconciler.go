@@ -52,6 +52,12 @@ func Deps(ctx context.Context, c *config.Config, awsCfg aws.Config, getenv func(
 	if err != nil {
 		return reconcile.Deps{}, err
 	}
+	return DepsFor(c, awsCfg, client, log)
+}
+
+// DepsFor builds the adapters of a run around an Atlas client already
+// made (tests make theirs with shorter waits between retries).
+func DepsFor(c *config.Config, awsCfg aws.Config, client *atlas.Client, log *slog.Logger) (reconcile.Deps, error) {
 	store, err := wire.SnapshotStore(c, awsCfg)
 	if err != nil {
 		return reconcile.Deps{}, err
