@@ -133,6 +133,11 @@ type TargetPlan struct {
 	Size       int    `json:"size,omitempty"`
 	Limit      int    `json:"limit,omitempty"`
 	Form       string `json:"form,omitempty"`
+	// LeftOut are desired addresses the fence cannot carry (their address
+	// family); AllowedByOthers, desired prefixes another owner's part of
+	// the fence already holds exactly. Neither is added; the reason says so.
+	LeftOut         ipset.Set `json:"leftOut,omitzero"`
+	AllowedByOthers ipset.Set `json:"allowedByOthers,omitzero"`
 	// Refusals are the prefixes admission refused from the target's
 	// sources: the reason the target (and so the run) is refused.
 	Refusals []admission.Verdict `json:"refusedPrefixes,omitempty"`
@@ -253,7 +258,7 @@ func planTarget(in Input, g Guards, now time.Time) (tp TargetPlan) {
 	tp.Actual = actual
 	var left ipset.Set
 	if tp.Desired, left = in.Live.Families().Carried(tp.Desired); !left.IsEmpty() {
-		tp.NewRecord.Written = tp.Desired
+		tp.NewRecord.Written, tp.LeftOut = tp.Desired, left
 		defer func() { tp.Reason = joinReason(tp.Reason, leftOut(left)) }()
 	}
 	if in.Restore != nil {
@@ -265,7 +270,7 @@ func planTarget(in Input, g Guards, now time.Time) (tp TargetPlan) {
 	// counts for nothing, so that the fence does not depend on a part
 	// someone else may delete.
 	if held := heldByOthers(tp.Desired, in.Live.HeldByOthers(), actual); !held.IsEmpty() {
-		tp.Desired = tp.Desired.Minus(held)
+		tp.Desired, tp.AllowedByOthers = tp.Desired.Minus(held), held
 		tp.NewRecord.Written = tp.Desired
 		defer func() { tp.Reason = joinReason(tp.Reason, alreadyAllowed(in.Kind, held)) }()
 	}
