@@ -5,35 +5,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
-
-func sample(fetchedAt time.Time, nodeIPs ...string) *snapshot.Snapshot {
-	s := &snapshot.Snapshot{
-		FetchedAt: fetchedAt,
-		ControlPlane: snapshot.ControlPlane{
-			Inbound:  snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.92.113.229")}},
-			Outbound: snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.212.79.116", "34.193.91.42")}},
-		},
-		Projects: map[string]snapshot.Project{
-			"5aec7afbf7d068e35a39809b": {Clusters: map[string]snapshot.Cluster{
-				"c0": {Inbound: ipset.MustParse(nodeIPs...), Outbound: ipset.MustParse("198.51.100.1")},
-			}},
-		},
-	}
-	s.Seal()
-	return s
-}
 
 func TestHashCoversAddressesOnly(t *testing.T) {
 	t1 := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
-	a := sample(t1, "192.0.2.1", "192.0.2.2")
-	b := sample(t1.Add(time.Hour), "192.0.2.2/32", "192.0.2.1")
+	a := testenv.SampleSnapshot(t1, "192.0.2.1", "192.0.2.2")
+	b := testenv.SampleSnapshot(t1.Add(time.Hour), "192.0.2.2/32", "192.0.2.1")
 	if a.Hash != b.Hash {
 		t.Fatalf("same addresses, different hash: %s vs %s", a.Hash, b.Hash)
 	}
-	c := sample(t1, "192.0.2.1", "192.0.2.3")
+	c := testenv.SampleSnapshot(t1, "192.0.2.1", "192.0.2.3")
 	if a.Hash == c.Hash {
 		t.Fatal("different addresses, same hash")
 	}
@@ -43,7 +26,7 @@ func TestHashCoversAddressesOnly(t *testing.T) {
 }
 
 func TestUnmarshalIsStrict(t *testing.T) {
-	good, err := sample(time.Now().UTC(), "192.0.2.1").Marshal()
+	good, err := testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.1").Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +34,7 @@ func TestUnmarshalIsStrict(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if back.Hash != sample(time.Now(), "192.0.2.1").Hash {
+	if back.Hash != testenv.SampleSnapshot(time.Now(), "192.0.2.1").Hash {
 		t.Fatal("round trip changed the hash")
 	}
 	tests := []struct{ name, from, to, wantErr string }{
@@ -74,7 +57,7 @@ func TestUnmarshalIsStrict(t *testing.T) {
 }
 
 func TestSchemaVersion1AlertsAreMigrated(t *testing.T) {
-	s := sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1")
+	s := testenv.SampleSnapshot(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1")
 	s.Alerts = map[string]string{"run": "failed", "key": "refused"}
 	b, err := s.Marshal()
 	if err != nil {
@@ -96,7 +79,7 @@ func TestSchemaVersion1AlertsAreMigrated(t *testing.T) {
 }
 
 func FuzzUnmarshal(f *testing.F) {
-	good, _ := sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1").Marshal()
+	good, _ := testenv.SampleSnapshot(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1").Marshal()
 	f.Add(good)
 	f.Add([]byte(`{"schemaVersion":2}`))
 	f.Add([]byte(`{"schemaVersion":1,"hash":"","controlPlane":{"inbound":null,"outbound":null},"projects":null}`))

@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
+	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 // A FileStore honours its context: stopped, it neither reads nor writes.
 func TestFileStoreHonoursItsContext(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "snapshot.json")
 	f := snapshotstore.NewFileStore(p)
-	v, err := f.Save(context.Background(), sample(time.Now().UTC(), "192.0.2.1"), "")
+	v, err := f.Save(context.Background(), testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.1"), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +27,7 @@ func TestFileStoreHonoursItsContext(t *testing.T) {
 	if _, _, err := f.Load(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("load, stopped: %v", err)
 	}
-	if _, err := f.Save(ctx, sample(time.Now().UTC(), "192.0.2.2"), v); !errors.Is(err, context.Canceled) {
+	if _, err := f.Save(ctx, testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.2"), v); !errors.Is(err, context.Canceled) {
 		t.Fatalf("save, stopped: %v", err)
 	}
 	if after := read(t, p); after != before {
@@ -51,7 +52,7 @@ func TestFileStoreWaitsForTheLockWhileItsContextLets(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	s := sample(time.Now().UTC(), "192.0.2.1")
+	s := testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.1")
 	if _, err := f.Save(ctx, s, ""); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("save past its deadline: %v", err)
 	}

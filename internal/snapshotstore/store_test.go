@@ -13,30 +13,12 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/atlas-ip-sync/atlas-ip-sync/internal/ipset"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshot"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/snapshotstore"
 	"github.com/atlas-ip-sync/atlas-ip-sync/internal/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
-
-func sample(fetchedAt time.Time, nodeIPs ...string) *snapshot.Snapshot {
-	s := &snapshot.Snapshot{
-		FetchedAt: fetchedAt,
-		ControlPlane: snapshot.ControlPlane{
-			Inbound:  snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.92.113.229")}},
-			Outbound: snapshot.Regions{"aws": {"us-east-1": ipset.MustParse("3.212.79.116", "34.193.91.42")}},
-		},
-		Projects: map[string]snapshot.Project{
-			"5aec7afbf7d068e35a39809b": {Clusters: map[string]snapshot.Cluster{
-				"c0": {Inbound: ipset.MustParse(nodeIPs...), Outbound: ipset.MustParse("198.51.100.1")},
-			}},
-		},
-	}
-	s.Seal()
-	return s
-}
 
 // storeContract is what every Store must do.
 func storeContract(t *testing.T, newStore func(t *testing.T) snapshot.Store) {
@@ -49,27 +31,27 @@ func storeContract(t *testing.T, newStore func(t *testing.T) snapshot.Store) {
 	})
 	t.Run("compare and swap", func(t *testing.T) {
 		st := newStore(t)
-		s1 := sample(time.Now().UTC(), "192.0.2.1")
+		s1 := testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.1")
 		v1, err := st.Save(ctx, s1, "")
 		if err != nil || v1 == "" {
 			t.Fatalf("first save: %q %v", v1, err)
 		}
 		// A second "first" write loses.
 		var conflict *snapshot.ConflictError
-		if _, err := st.Save(ctx, sample(time.Now().UTC(), "192.0.2.7"), ""); !errors.As(err, &conflict) {
+		if _, err := st.Save(ctx, testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.7"), ""); !errors.As(err, &conflict) {
 			t.Fatalf("second first-save: %v, want ConflictError", err)
 		}
 		got, gv, err := st.Load(ctx)
 		if err != nil || gv != v1 || got.Hash != s1.Hash {
 			t.Fatalf("load after lost race: %v %q %v", got, gv, err)
 		}
-		s2 := sample(time.Now().UTC(), "192.0.2.2")
+		s2 := testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.2")
 		v2, err := st.Save(ctx, s2, v1)
 		if err != nil || v2 == v1 {
 			t.Fatalf("save at v1: %q %v", v2, err)
 		}
 		// A writer still holding v1 loses and writes nothing.
-		if _, err := st.Save(ctx, sample(time.Now().UTC(), "192.0.2.8"), v1); !errors.As(err, &conflict) {
+		if _, err := st.Save(ctx, testenv.SampleSnapshot(time.Now().UTC(), "192.0.2.8"), v1); !errors.As(err, &conflict) {
 			t.Fatalf("stale save: %v, want ConflictError", err)
 		}
 		got, gv, err = st.Load(ctx)
@@ -186,7 +168,7 @@ func TestS3StoreMissingKeyWithoutListBucket(t *testing.T) {
 		t.Fatalf("403 on a missing key: %v", err)
 	}
 	// A key that exists is read as before: only missing keys are denied.
-	if _, err := store.Save(context.Background(), sample(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1"), ""); err != nil {
+	if _, err := store.Save(context.Background(), testenv.SampleSnapshot(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), "192.0.2.1"), ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := store.Load(context.Background()); err != nil {
